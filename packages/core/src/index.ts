@@ -12,3 +12,27 @@ export * as JobStore from "./JobStore.js"
 
 /** Run identifiers. */
 export * as RunId from "./RunId.js"
+
+/** Job definitions. */
+export * as Job from "./Job.js"
+
+/** Named schedules. */
+export * as JobSchedule from "./JobSchedule.js"
+
+/** Instance options and defaults. */
+export * as JobsSConfig from "./JobsSConfig.js"
+
+/** The instance layers and service. */
+export * as JobsS from "./JobsS.js"
+
+/** Retry delay policies. */
+export * as RetryBackoff from "./RetryBackoff.js"
+
+/** What a running job knows about its run. */
+export { RunInfo } from "./RunInfo.js"
+
+/** The state of a run. */
+export * as RunState from "./RunState.js"
+
+/** The client API. */
+export * as Scheduler from "./Scheduler.js"

@@ -1,0 +1,119 @@
+/**
+ * Named schedules: each says when the next occurrence of a recurring run is due.
+ * An instance claims scheduled runs only for the schedules it was given
+ * (`JobsS.layer({ schedules })`), because the next time is computed in code.
+ *
+ * @since 0.1.0
+ */
+import { Cron, Duration, Either } from "effect"
+import { InvalidRunOptions } from "./JobsSError.js"
+
+/** A named rule giving the next due time from the current time. */
+export type JobSchedule = CustomSchedule | CronSchedule | SpacedSchedule
+
+/** A schedule computed by a user function. */
+export interface CustomSchedule {
+  readonly _tag: "Custom"
+  readonly name: string
+  readonly next: (now: Date) => Date
+}
+
+/** A schedule following a cron expression (5 or 6 fields), optionally in a time zone. */
+export interface CronSchedule {
+  readonly _tag: "Cron"
+  readonly name: string
+  readonly expression: string
+  readonly tz: string | undefined
+}
+
+/** A schedule with a fixed spacing between occurrences. */
+export interface SpacedSchedule {
+  readonly _tag: "Spaced"
+  readonly name: string
+  readonly every: Duration.DurationInput
+}
+
+/** A schedule computed by `next(now)`, which must return a valid date. */
+export const make = (options: { readonly name: string; readonly next: (now: Date) => Date }): CustomSchedule => ({
+  _tag: "Custom",
+  name: options.name,
+  next: options.next
+})
+
+/** A cron schedule, e.g. `cron({ name: "Nightly", expression: "0 3 * * *", tz: "Europe/Paris" })`. */
+export const cron = (options: { readonly name: string; readonly expression: string; readonly tz?: string }): CronSchedule => ({
+  _tag: "Cron",
+  name: options.name,
+  expression: options.expression,
+  tz: options.tz
+})
+
+/** A schedule due every `every` after the current time, e.g. `spaced({ name: "EverySecond", every: "1 second" })`. */
+export const spaced = (options: { readonly name: string; readonly every: Duration.DurationInput }): SpacedSchedule => ({
+  _tag: "Spaced",
+  name: options.name,
+  every: options.every
+})
+
+/** Checks that a schedule is usable: a parsable cron expression and time zone, a positive spacing, a name. */
+export const validate = (schedule: JobSchedule): Either.Either<JobSchedule, InvalidRunOptions> => {
+  if (schedule.name.length === 0 || schedule.name.length > 255) {
+    return Either.left(new InvalidRunOptions({ message: "A schedule needs a name of 1 to 255 characters" }))
+  }
+  switch (schedule._tag) {
+    case "Cron":
+      return Either.match(Cron.parse(schedule.expression, schedule.tz), {
+        onLeft: (error) =>
+          Either.left(
+            new InvalidRunOptions({
+              message: `Schedule ${schedule.name}: invalid cron expression "${schedule.expression}": ${error.message}`
+            })
+          ),
+        onRight: () => Either.right(schedule)
+      })
+    case "Spaced": {
+      const every = Duration.decodeUnknown(schedule.every)
+      return every._tag === "Some" && Duration.toMillis(every.value) > 0
+        ? Either.right(schedule)
+        : Either.left(new InvalidRunOptions({ message: `Schedule ${schedule.name}: "every" must be a positive duration` }))
+    }
+    case "Custom":
+      return Either.right(schedule)
+  }
+}
+
+/**
+ * The next due time after `now`, in epoch milliseconds. A custom `next` that throws, or returns
+ * something that is not a valid date, yields an `InvalidRunOptions` error instead of a crash.
+ */
+export const nextRunAt = (schedule: JobSchedule, now: number): Either.Either<number, InvalidRunOptions> => {
+  const invalid = (why: string) => Either.left(new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${why}` }))
+  switch (schedule._tag) {
+    case "Spaced": {
+      const every = Duration.decodeUnknown(schedule.every)
+      return every._tag === "Some" && Duration.toMillis(every.value) > 0
+        ? Either.right(now + Duration.toMillis(every.value))
+        : invalid(`"every" must be a positive duration`)
+    }
+    case "Cron":
+      return Either.flatMap(
+        Either.mapLeft(Cron.parse(schedule.expression, schedule.tz), (error) => new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${error.message}` })),
+        (parsed) => Either.right(Cron.next(parsed, new Date(now)).getTime())
+      )
+    case "Custom": {
+      let next: unknown
+      try {
+        next = schedule.next(new Date(now))
+      } catch (error) {
+        return invalid(`next() threw: ${error instanceof Error ? error.message : String(error)}`)
+      }
+      if (!(next instanceof Date) || Number.isNaN(next.getTime())) {
+        return invalid("next() returned an invalid date")
+      }
+      if (next.getTime() <= now) {
+        return invalid(`next() returned ${next.toISOString()}, which is not after ${new Date(now).toISOString()}`)
+      }
+      return Either.right(next.getTime())
+    }
+  }
+}

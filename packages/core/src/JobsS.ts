@@ -1,0 +1,44 @@
+/**
+ * A JobsS instance: the runtime that claims and executes runs (`layer`), or a
+ * client that only creates them (`layerClient`). Closing the layer's scope shuts
+ * the instance down gracefully.
+ *
+ * @since 0.1.0
+ */
+import type { Effect, Scope } from "effect"
+import { Context, Layer } from "effect"
+import type * as Job from "./Job.js"
+import type { InstanceCounters, JobStore } from "./JobStore.js"
+import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"
+import type { InvalidConfig, JobStoreError } from "./JobsSError.js"
+import * as instance from "./internal/instance.js"
+import type { RunInfo } from "./RunInfo.js"
+import type { Scheduler } from "./Scheduler.js"
+
+/** The running instance: where job implementations register. */
+export interface JobsSShape {
+  /** This instance's id (its row in the instance table, and `startedBy` of its runs). */
+  readonly instanceId: string
+  /** The readable name given by `instanceName`. */
+  readonly instanceName: string
+  /** Registers a job implementation for the lifetime of the current scope. */
+  readonly register: (
+    job: Job.Any,
+    run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>
+  ) => Effect.Effect<void, never, Scope.Scope>
+  /** What this instance has done so far. */
+  readonly counters: Effect.Effect<InstanceCounters>
+}
+
+/** The running JobsS instance service. */
+export class JobsS extends Context.Tag("@jobss/core/JobsS")<JobsS, JobsSShape>() {}
+
+/** A running instance: claims and executes runs of the jobs registered on it, and provides `Scheduler`. */
+export const layer = (
+  options?: InstanceOptions
+): Layer.Layer<JobsS | Scheduler, InvalidConfig | JobStoreError, JobStore> =>
+  Layer.scopedContext(instance.make(options ?? {}))
+
+/** `Scheduler` only, with no workers: for processes that create runs but never execute them. */
+export const layerClient = (options?: ClientOptions): Layer.Layer<Scheduler, InvalidConfig, JobStore> =>
+  Layer.effectContext(instance.makeClient(options ?? {}))

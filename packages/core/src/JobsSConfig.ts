@@ -1,0 +1,139 @@
+/**
+ * Instance options of `JobsS.layer` and `JobsS.layerClient`, their defaults, and their validation.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Either } from "effect"
+import { hostname } from "node:os"
+import { InvalidConfig } from "./JobsSError.js"
+import * as JobSchedule from "./JobSchedule.js"
+
+/** Options shared by a full instance and a client-only instance. */
+export interface ClientOptions {
+  /** Default timeout of an attempt (default 30 minutes; 0 disables). */
+  readonly runTimeout?: Duration.DurationInput
+  /** Default number of retries after errors (default 3; -1 is unlimited). */
+  readonly retriesErrorLimit?: number
+  /** Default number of retries after timeouts (default 3; -1 is unlimited). */
+  readonly retriesTimeoutLimit?: number
+  /** A readable name for this instance in the instance table and logs (default `host-pid`). */
+  readonly instanceName?: string
+  /** The largest encoded arguments accepted by `createRun`, in bytes (default 1 MiB). */
+  readonly maxArgsBytes?: number
+}
+
+/** Options of a running instance (`JobsS.layer`). */
+export interface InstanceOptions extends ClientOptions {
+  /** Runs executed at the same time (default 10). */
+  readonly workers?: number
+  /** How often the poller looks for due runs when nothing wakes it (default 5 seconds). */
+  readonly pollInterval?: Duration.DurationInput
+  /** The most runs claimed in one round trip (default 1000). */
+  readonly pollLimit?: number
+  /** How often the timeout reaper looks for expired runs (default 30 seconds). */
+  readonly timeoutCheck?: Duration.DurationInput
+  /** How often the heartbeat extends leases and records `last seen` (default 5 seconds). */
+  readonly heartbeatInterval?: Duration.DurationInput
+  /** How long a claim survives without a heartbeat before another instance takes it over (default 30 seconds). */
+  readonly leaseDuration?: Duration.DurationInput
+  /** How long shutdown waits for running runs before interrupting and handing them back (default 30 seconds). */
+  readonly shutdownTimeout?: Duration.DurationInput
+  /** The schedules this instance knows: it claims scheduled runs only for these. */
+  readonly schedules?: ReadonlyArray<JobSchedule.JobSchedule>
+}
+
+/** Client options with defaults applied, durations in milliseconds. */
+export interface ClientConfig {
+  readonly runTimeoutMs: number
+  readonly retriesErrorLimit: number
+  readonly retriesTimeoutLimit: number
+  readonly instanceName: string
+  readonly maxArgsBytes: number
+}
+
+/** Instance options with defaults applied, durations in milliseconds. */
+export interface InstanceConfig extends ClientConfig {
+  readonly workers: number
+  readonly pollIntervalMs: number
+  readonly pollLimit: number
+  readonly timeoutCheckMs: number
+  readonly heartbeatIntervalMs: number
+  readonly leaseMs: number
+  readonly shutdownTimeoutMs: number
+  readonly schedules: ReadonlyArray<JobSchedule.JobSchedule>
+}
+
+/** The defaults, as in the original JobsD where it had one. */
+export const defaults = {
+  workers: 10,
+  pollInterval: "5 seconds",
+  pollLimit: 1000,
+  runTimeout: "30 minutes",
+  retriesErrorLimit: 3,
+  retriesTimeoutLimit: 3,
+  timeoutCheck: "30 seconds",
+  heartbeatInterval: "5 seconds",
+  leaseDuration: "30 seconds",
+  shutdownTimeout: "30 seconds",
+  maxArgsBytes: 1024 * 1024
+} as const
+
+type Check<A> = Either.Either<A, InvalidConfig>
+
+const fail = (message: string): Check<never> => Either.left(new InvalidConfig({ message }))
+
+const millis = (name: string, input: Duration.DurationInput, min: number): Check<number> => {
+  const decoded = Duration.decodeUnknown(input)
+  if (decoded._tag === "None") return fail(`${name} is not a duration: ${String(input)}`)
+  const ms = Duration.toMillis(decoded.value)
+  return Number.isFinite(ms) && ms >= min ? Either.right(ms) : fail(`${name} must be at least ${min} ms, got ${ms}`)
+}
+
+const integer = (name: string, value: number, min: number): Check<number> =>
+  Number.isInteger(value) && value >= min ? Either.right(value) : fail(`${name} must be an integer >= ${min}, got ${value}`)
+
+/** Checks a retries limit: a whole number, -1 meaning unlimited. */
+export const retriesLimit = (name: string, value: number): Check<number> => integer(name, value, -1)
+
+/** Applies defaults to client options and validates them. */
+export const resolveClient = (options: ClientOptions = {}): Check<ClientConfig> =>
+  Either.all({
+    runTimeoutMs: millis("runTimeout", options.runTimeout ?? defaults.runTimeout, 0),
+    retriesErrorLimit: retriesLimit("retriesErrorLimit", options.retriesErrorLimit ?? defaults.retriesErrorLimit),
+    retriesTimeoutLimit: retriesLimit("retriesTimeoutLimit", options.retriesTimeoutLimit ?? defaults.retriesTimeoutLimit),
+    instanceName: Either.right(options.instanceName ?? `${hostname()}-${process.pid}`),
+    maxArgsBytes: integer("maxArgsBytes", options.maxArgsBytes ?? defaults.maxArgsBytes, 2)
+  })
+
+const uniqueSchedules = (
+  schedules: ReadonlyArray<JobSchedule.JobSchedule>
+): Check<ReadonlyArray<JobSchedule.JobSchedule>> => {
+  const names = new Set<string>()
+  for (const schedule of schedules) {
+    const valid = JobSchedule.validate(schedule)
+    if (valid._tag === "Left") return fail(valid.left.message)
+    if (names.has(schedule.name)) return fail(`Two schedules are named ${schedule.name}`)
+    names.add(schedule.name)
+  }
+  return Either.right(schedules)
+}
+
+/** Applies defaults to instance options and validates them. */
+export const resolveInstance = (options: InstanceOptions = {}): Check<InstanceConfig> =>
+  Either.all({
+    client: resolveClient(options),
+    workers: integer("workers", options.workers ?? defaults.workers, 1),
+    pollIntervalMs: millis("pollInterval", options.pollInterval ?? defaults.pollInterval, 1),
+    pollLimit: integer("pollLimit", options.pollLimit ?? defaults.pollLimit, 1),
+    timeoutCheckMs: millis("timeoutCheck", options.timeoutCheck ?? defaults.timeoutCheck, 1),
+    heartbeatIntervalMs: millis("heartbeatInterval", options.heartbeatInterval ?? defaults.heartbeatInterval, 1),
+    leaseMs: millis("leaseDuration", options.leaseDuration ?? defaults.leaseDuration, 1),
+    shutdownTimeoutMs: millis("shutdownTimeout", options.shutdownTimeout ?? defaults.shutdownTimeout, 0),
+    schedules: uniqueSchedules(options.schedules ?? [])
+  }).pipe(
+    Either.flatMap(({ client, ...instance }) =>
+      instance.heartbeatIntervalMs >= instance.leaseMs
+        ? fail(`heartbeatInterval (${instance.heartbeatIntervalMs} ms) must be shorter than leaseDuration (${instance.leaseMs} ms)`)
+        : Either.right({ ...client, ...instance })
+    )
+  )

@@ -1,0 +1,114 @@
+/**
+ * The client API: create runs, read their state, wait for them, cancel them.
+ * Provided by `JobsS.layer` (a full instance) and `JobsS.layerClient` (no workers).
+ *
+ * @since 0.1.0
+ */
+import type { Duration } from "effect"
+import { Context, Effect } from "effect"
+import type * as Job from "./Job.js"
+import type { JobSchedule } from "./JobSchedule.js"
+import type { CancelResult, WaitingRun } from "./JobStore.js"
+import type { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, JobStoreError, RunNotFound } from "./JobsSError.js"
+import type { RunId } from "./RunId.js"
+import type { RunState } from "./RunState.js"
+
+/** Options of `createRun`; run options override the job's, which override the instance defaults. */
+export interface CreateRunOptions {
+  /** Due this long after now (or, with a schedule, the first occurrence is the schedule's next time after now + delay). */
+  readonly delay?: Duration.DurationInput
+  /** Due at this time instead of now + delay. */
+  readonly runAt?: Date
+  /** Run recurrently on this schedule; instances claim it only when they know the schedule by name. */
+  readonly schedule?: JobSchedule
+  /** With a schedule: stop after this many successful occurrences (unlimited when absent). */
+  readonly limit?: number
+  /** At most one active run with this name across the cluster; creating another returns the active one's id. */
+  readonly unique?: string
+  /** The timeout of one attempt (0 disables). */
+  readonly runTimeout?: Duration.DurationInput
+  /** Retries after errors (-1 unlimited). */
+  readonly retriesErrorLimit?: number
+  /** Retries after timeouts (-1 unlimited). */
+  readonly retriesTimeoutLimit?: number
+}
+
+/** Options of `awaitRun`. */
+export interface AwaitRunOptions {
+  /** Give up with `AwaitRunTimeout` after this long (default: wait forever). */
+  readonly timeout?: Duration.DurationInput
+  /** How often the run's state is read (default 50 ms). */
+  readonly pollInterval?: Duration.DurationInput
+}
+
+/** Everything `createRun` can fail with. */
+export type CreateRunError = InvalidRunArgs | InvalidRunOptions | JobStoreError
+
+/** The client API of a JobsS instance. */
+export interface SchedulerShape {
+  /** Creates a run of `job` with `args`; returns the id that addresses it for its whole life. */
+  readonly createRun: <A, I>(
+    job: Job.Job<A, I>,
+    args: A,
+    options?: CreateRunOptions
+  ) => Effect.Effect<RunId, CreateRunError>
+  /** Creates many runs of one job in one round trip per batch, with the same options; ids in order. */
+  readonly createRuns: <A, I>(
+    job: Job.Job<A, I>,
+    args: ReadonlyArray<A>,
+    options?: CreateRunOptions
+  ) => Effect.Effect<ReadonlyArray<RunId>, CreateRunError>
+  /** The latest state of the run `id` started. */
+  readonly getRunState: (id: RunId) => Effect.Effect<RunState, RunNotFound | JobStoreError>
+  /** Waits until the run (all its retries and occurrences) has ended, and returns its final state. */
+  readonly awaitRun: (
+    id: RunId,
+    options?: AwaitRunOptions
+  ) => Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | JobStoreError>
+  /** Cancels a pending run, or interrupts it where it runs (on any instance). */
+  readonly cancelRun: (id: RunId) => Effect.Effect<Exclude<CancelResult, "notFound">, RunNotFound | JobStoreError>
+  /** Pending runs that no live instance can execute: their job or schedule is implemented nowhere. */
+  readonly waitingRuns: Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError>
+}
+
+/** The client API service. */
+export class Scheduler extends Context.Tag("@jobss/core/Scheduler")<Scheduler, SchedulerShape>() {}
+
+/** Creates a run of `job`: `Scheduler.createRun(Announce, { name: "A" }, { delay: "1 second" })`. */
+export const createRun = <A, I>(
+  job: Job.Job<A, I>,
+  args: A,
+  options?: CreateRunOptions
+): Effect.Effect<RunId, CreateRunError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.createRun(job, args, options))
+
+/** Creates many runs of one job at once; returns their ids in order. */
+export const createRuns = <A, I>(
+  job: Job.Job<A, I>,
+  args: ReadonlyArray<A>,
+  options?: CreateRunOptions
+): Effect.Effect<ReadonlyArray<RunId>, CreateRunError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.createRuns(job, args, options))
+
+/** The latest state of a run. */
+export const getRunState = (id: RunId): Effect.Effect<RunState, RunNotFound | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.getRunState(id))
+
+/** Waits until a run has ended and returns its final state. */
+export const awaitRun = (
+  id: RunId,
+  options?: AwaitRunOptions
+): Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.awaitRun(id, options))
+
+/** Cancels a run: a pending run never starts; a running one is interrupted on whichever instance runs it. */
+export const cancelRun = (
+  id: RunId
+): Effect.Effect<Exclude<CancelResult, "notFound">, RunNotFound | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.cancelRun(id))
+
+/** Pending runs that no live instance can execute (their job or schedule is deployed nowhere). */
+export const waitingRuns: Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError, Scheduler> = Effect.flatMap(
+  Scheduler,
+  (scheduler) => scheduler.waitingRuns
+)

@@ -1,0 +1,186 @@
+/**
+ * The `Scheduler` implementation shared by full instances and clients:
+ * validation and encoding of new runs, state reads, awaiting, cancelling.
+ */
+import { Clock, Duration, Effect, Either, ParseResult, Schema } from "effect"
+import type * as Job from "../Job.js"
+import type { ClientConfig } from "../JobsSConfig.js"
+import * as JobSchedule from "../JobSchedule.js"
+import type { JobStoreShape, NewRun } from "../JobStore.js"
+import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, RunNotFound } from "../JobsSError.js"
+import * as RunId from "../RunId.js"
+import * as RunState from "../RunState.js"
+import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
+
+/** What a scheduler needs from the instance it belongs to. */
+export interface ClientContext {
+  readonly store: JobStoreShape
+  readonly instanceId: string
+  readonly config: ClientConfig
+  /** Told about every run this client inserted, with its due time (a full instance wakes its poller). */
+  readonly onCreated: (runAt: number) => Effect.Effect<void>
+  /** Told when a running run's cancellation was requested (a full instance interrupts it at once if it runs here). */
+  readonly onCancelRequested: (originId: string) => Effect.Effect<void>
+}
+
+/** The shared, validated parts of a run's row, computed once per `createRun(s)` call. */
+interface Template {
+  readonly baseAt: number
+  readonly runAt: number
+  readonly schedule: string | null
+  readonly runSuccessLimit: number | null
+  readonly runTimeoutMs: number
+  readonly retriesErrorLimit: number
+  readonly retriesTimeoutLimit: number
+  readonly uniqueName: string | null
+}
+
+const invalid = (message: string) => Either.left(new InvalidRunOptions({ message }))
+
+const durationMillis = (name: string, input: Duration.DurationInput): Either.Either<number, InvalidRunOptions> => {
+  const decoded = Duration.decodeUnknown(input)
+  if (decoded._tag === "None") return invalid(`${name} is not a duration: ${String(input)}`)
+  const ms = Duration.toMillis(decoded.value)
+  return Number.isFinite(ms) && ms >= 0 ? Either.right(ms) : invalid(`${name} must be a finite, non-negative duration`)
+}
+
+const limitOf = (name: string, value: number | undefined, fallback: number): Either.Either<number, InvalidRunOptions> => {
+  const limit = value ?? fallback
+  return Number.isInteger(limit) && limit >= -1 ? Either.right(limit) : invalid(`${name} must be an integer >= -1, got ${limit}`)
+}
+
+const nameOf = (what: string, value: string | undefined): Either.Either<string | null, InvalidRunOptions> =>
+  value === undefined
+    ? Either.right(null)
+    : value.length > 0 && value.length <= 255
+      ? Either.right(value)
+      : invalid(`${what} must have 1 to 255 characters`)
+
+/** Validates run options against the job and the client defaults (run > job > instance). */
+const template = (
+  job: Job.Any,
+  options: CreateRunOptions,
+  config: ClientConfig,
+  now: number
+): Either.Either<Template, InvalidRunOptions> =>
+  Either.gen(function* () {
+    const delayMs = yield* durationMillis("delay", options.delay ?? 0)
+    if (options.runAt !== undefined && Number.isNaN(options.runAt.getTime())) {
+      return yield* invalid("runAt is not a valid date")
+    }
+    const baseAt = (options.runAt?.getTime() ?? now) + delayMs
+    if (options.limit !== undefined && (options.schedule === undefined || !Number.isInteger(options.limit) || options.limit < 1)) {
+      return yield* invalid("limit must be a positive integer, and needs a schedule")
+    }
+    const schedule = options.schedule === undefined ? undefined : yield* JobSchedule.validate(options.schedule)
+    const runAt = schedule === undefined ? baseAt : yield* JobSchedule.nextRunAt(schedule, baseAt)
+    const runTimeoutMs = yield* durationMillis("runTimeout", options.runTimeout ?? job.runTimeout ?? config.runTimeoutMs)
+    return {
+      baseAt,
+      runAt,
+      schedule: schedule?.name ?? null,
+      runSuccessLimit: options.limit ?? null,
+      runTimeoutMs,
+      retriesErrorLimit: yield* limitOf("retriesErrorLimit", options.retriesErrorLimit ?? job.retriesErrorLimit, config.retriesErrorLimit),
+      retriesTimeoutLimit: yield* limitOf(
+        "retriesTimeoutLimit",
+        options.retriesTimeoutLimit ?? job.retriesTimeoutLimit,
+        config.retriesTimeoutLimit
+      ),
+      uniqueName: yield* nameOf("unique", options.unique)
+    }
+  })
+
+/** Encodes arguments with the job's Schema to JSON text, within the size limit. */
+const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect.Effect<string, InvalidRunArgs> =>
+  Schema.encode(job.args)(args).pipe(
+    Effect.mapError(
+      (error) => new InvalidRunArgs({ job: job.name, message: ParseResult.TreeFormatter.formatErrorSync(error) })
+    ),
+    Effect.flatMap((encoded) =>
+      Effect.try({
+        try: () => JSON.stringify(encoded) ?? "null",
+        catch: (error) =>
+          new InvalidRunArgs({ job: job.name, message: `Arguments do not encode to JSON: ${String(error)}` })
+      })
+    ),
+    Effect.filterOrFail(
+      (json) => Buffer.byteLength(json, "utf8") <= maxBytes,
+      (json) =>
+        new InvalidRunArgs({
+          job: job.name,
+          message: `Encoded arguments are ${Buffer.byteLength(json, "utf8")} bytes, above the limit of ${maxBytes}`
+        })
+    )
+  )
+
+const newRun = (job: Job.Any, args: string, shape: Template, instanceId: string, now: number): NewRun => {
+  const id = RunId.generate(now)
+  return {
+    id,
+    originId: id,
+    occurrence: 0,
+    job: job.name,
+    args,
+    uniqueName: shape.uniqueName,
+    schedule: shape.schedule,
+    runAt: shape.runAt,
+    runTotalCount: 0,
+    runSuccessCount: 0,
+    runSuccessLimit: shape.runSuccessLimit,
+    runTimeoutMs: shape.runTimeoutMs,
+    retriesErrorCount: 0,
+    retriesErrorLimit: shape.retriesErrorLimit,
+    retriesTimeoutCount: 0,
+    retriesTimeoutLimit: shape.retriesTimeoutLimit,
+    createdBy: instanceId,
+    createdAt: null
+  }
+}
+
+/** Builds the `Scheduler` service over a store. */
+export const makeScheduler = (context: ClientContext): SchedulerShape => {
+  const { config, instanceId, store } = context
+
+  const createRuns: SchedulerShape["createRuns"] = (job, argsList, options = {}) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const shape = yield* template(job, options, config, now)
+      const encoded = yield* Effect.forEach(argsList, (args) => encodeArgs(job, args, config.maxArgsBytes))
+      if (encoded.length === 0) return []
+      const results = yield* store.insert(encoded.map((args) => newRun(job, args, shape, instanceId, now)))
+      if (results.some((result) => result.inserted)) yield* context.onCreated(shape.runAt)
+      return results.map((result) => RunId.make(result.originId))
+    }).pipe(Effect.withSpan("JobsS.createRun", { attributes: { job: job.name, count: argsList.length } }))
+
+  const getRunState: SchedulerShape["getRunState"] = (id) =>
+    store.get(id).pipe(
+      Effect.flatMap((row) => (row === undefined ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(RunState.fromStored(row))))
+    )
+
+  const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) => {
+    const interval = options.pollInterval ?? "50 millis"
+    const poll: Effect.Effect<RunState.RunState, RunNotFound | import("../JobsSError.js").JobStoreError> = getRunState(id).pipe(
+      Effect.flatMap((state) => (RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)))
+    )
+    return options.timeout === undefined
+      ? poll
+      : poll.pipe(Effect.timeoutFail({ duration: options.timeout, onTimeout: () => new AwaitRunTimeout({ id }) }))
+  }
+
+  const cancelRun: SchedulerShape["cancelRun"] = (id) =>
+    store.cancel(id).pipe(
+      Effect.flatMap((result) => (result === "notFound" ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(result))),
+      Effect.tap((result) => (result === "requested" ? context.onCancelRequested(id) : Effect.void))
+    )
+
+  return {
+    createRun: (job, args, options) =>
+      Effect.map(createRuns(job, [args], options), (ids) => ids[0]!),
+    createRuns,
+    getRunState,
+    awaitRun,
+    cancelRun,
+    waitingRuns: store.waiting(60_000)
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The heartbeat: extends the leases of the runs this instance holds, interrupts
+ * runs whose claim was lost or whose cancellation was requested (from any
+ * instance), and records the instance's `last seen` and counters.
+ */
+import { Effect, Schedule } from "effect"
+import type { JobStoreShape } from "../JobStore.js"
+import type { JobStoreError } from "../JobsSError.js"
+import type { Counters } from "./counters.js"
+import type { Executor } from "./executor.js"
+
+/** The heartbeat loop and its single beat. */
+export interface Heartbeat {
+  readonly runOnce: Effect.Effect<void, JobStoreError>
+  /** The loop, every `heartbeatInterval`; never fails. */
+  readonly run: Effect.Effect<never>
+}
+
+/** What the heartbeat needs. */
+export interface HeartbeatOptions {
+  readonly store: JobStoreShape
+  readonly executor: Executor
+  readonly counters: Counters
+  readonly instanceId: string
+  readonly intervalMs: number
+  readonly leaseMs: number
+}
+
+/** Builds a heartbeat. */
+export const make = (options: HeartbeatOptions): Heartbeat => {
+  const { counters, executor, store } = options
+
+  const runOnce: Effect.Effect<void, JobStoreError> = Effect.gen(function* () {
+    const local = yield* executor.held
+    if (local.length > 0) {
+      const held = yield* store.extend(
+        options.instanceId,
+        local.map((run) => run.claim),
+        options.leaseMs
+      )
+      const stillHeld = new Set(held.map((run) => run.claim))
+      yield* Effect.forEach(
+        local.filter((run) => !stillHeld.has(run.claim)),
+        (run) => executor.stop(run.id, "lost", run.claim),
+        { discard: true }
+      )
+      yield* Effect.forEach(
+        held.filter((run) => run.cancelRequested),
+        (run) => executor.stop(run.id, "cancel", run.claim),
+        { discard: true }
+      )
+    }
+    yield* store.touchInstance(options.instanceId, yield* counters.snapshot)
+  })
+
+  const run = runOnce.pipe(
+    Effect.tapError((error) => Effect.logWarning("Heartbeat failed", error)),
+    Effect.catchAll(() => Effect.void),
+    Effect.repeat(Schedule.spaced(options.intervalMs)),
+    Effect.zipRight(Effect.never),
+    Effect.annotateLogs({ fiber: "heartbeat" })
+  )
+
+  return { runOnce, run }
+}

@@ -1,0 +1,149 @@
+/**
+ * Assembles an instance: registers it, forks the poller, the reaper, the
+ * heartbeat and the store's wake-up listener in the layer's scope, and shuts
+ * them down in order when the scope closes.
+ */
+import { Clock, Context, Effect, Either, Fiber, Stream } from "effect"
+import type { Scope } from "effect"
+import { JobStore } from "../JobStore.js"
+import { JobsS, type JobsSShape } from "../JobsS.js"
+import { type ClientOptions, type InstanceOptions, resolveClient, resolveInstance } from "../JobsSConfig.js"
+import type { InvalidConfig, JobStoreError } from "../JobsSError.js"
+import * as RunId from "../RunId.js"
+import { Scheduler } from "../Scheduler.js"
+import { makeScheduler } from "./client.js"
+import * as Counters from "./counters.js"
+import * as Executor from "./executor.js"
+import * as Heartbeat from "./heartbeat.js"
+import * as Poller from "./poller.js"
+import * as Reaper from "./reaper.js"
+import * as Registry from "./registry.js"
+import * as WakeSignal from "./wakeSignal.js"
+
+/** Builds a full instance in the current scope. */
+export const make = (
+  options: InstanceOptions
+): Effect.Effect<Context.Context<JobsS | Scheduler>, InvalidConfig | JobStoreError, JobStore | Scope.Scope> =>
+  Effect.gen(function* () {
+    const config = yield* Either.match(resolveInstance(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const store = yield* JobStore
+    const instanceId = RunId.generate(yield* Clock.currentTimeMillis)
+    const registry = Registry.make(config.schedules)
+    const counters = Counters.make()
+    const signal = yield* WakeSignal.make
+    let stopping = false
+
+    const registerInstance = store.registerInstance({
+      id: instanceId,
+      name: config.instanceName,
+      workers: config.workers,
+      jobs: registry.jobs(),
+      schedules: registry.schedules,
+      pollIntervalMs: config.pollIntervalMs,
+      pollLimit: config.pollLimit
+    })
+    yield* Effect.suspend(() => registerInstance)
+
+    let poller: Poller.Poller | undefined
+    const executor = yield* Executor.make({
+      store,
+      registry,
+      counters,
+      instanceId,
+      workers: config.workers,
+      settleRetryMs: config.leaseMs,
+      onFree: Effect.suspend(() => (stopping || poller === undefined ? Effect.void : poller.onFree))
+    })
+    poller = Poller.make({
+      store,
+      executor,
+      registry,
+      signal,
+      instanceId,
+      pollIntervalMs: config.pollIntervalMs,
+      pollLimit: config.pollLimit,
+      leaseMs: config.leaseMs
+    })
+    const reaper = Reaper.make({
+      store,
+      executor,
+      registry,
+      counters,
+      instanceId,
+      timeoutCheckMs: config.timeoutCheckMs,
+      leaseMs: config.leaseMs,
+      graceMs: Math.min(config.heartbeatIntervalMs, 1_000),
+      batch: 100
+    })
+    const heartbeat = Heartbeat.make({
+      store,
+      executor,
+      counters,
+      instanceId,
+      intervalMs: config.heartbeatIntervalMs,
+      leaseMs: config.leaseMs
+    })
+
+    const annotate = Effect.annotateLogs({ instance: config.instanceName })
+    const heartbeatFiber = yield* Effect.forkScoped(annotate(heartbeat.run))
+    const pollerFiber = yield* Effect.forkScoped(annotate(poller.run))
+    const reaperFiber = yield* Effect.forkScoped(annotate(reaper.run))
+    const wakeupsFiber = yield* Effect.forkScoped(
+      annotate(Stream.runForEach(store.wakeups, () => signal.wake))
+    )
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        stopping = true
+        yield* Effect.logInfo("Shutting down: no new claims")
+        yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber])
+        yield* executor.drain(config.shutdownTimeoutMs)
+        yield* Fiber.interrupt(heartbeatFiber)
+        const final = yield* counters.snapshot
+        yield* store.shutdownInstance(instanceId, final).pipe(
+          Effect.catchAll((error) => Effect.logWarning("Could not record the instance's shutdown", error))
+        )
+        yield* Effect.logInfo("Shut down", final)
+      }).pipe(annotate)
+    )
+
+    const jobs: JobsSShape = {
+      instanceId,
+      instanceName: config.instanceName,
+      register: (job, run) =>
+        Effect.gen(function* () {
+          if (!registry.add({ job, run })) {
+            return yield* Effect.dieMessage(`Job ${job.name} is implemented twice on this instance`)
+          }
+          yield* Effect.addFinalizer(() => Effect.sync(() => registry.remove(job.name)))
+          yield* registerInstance.pipe(Effect.catchAll((error) => Effect.logWarning("Could not update the instance row", error)))
+          yield* signal.wake
+        }),
+      counters: counters.snapshot
+    }
+
+    const scheduler = makeScheduler({
+      store,
+      instanceId,
+      config,
+      onCreated: () => signal.wake,
+      onCancelRequested: (originId) => executor.stopOrigin(originId, "cancel")
+    })
+
+    yield* Effect.logInfo("Instance started").pipe(annotate)
+    return Context.make(JobsS, jobs).pipe(Context.add(Scheduler, scheduler))
+  })
+
+/** Builds a client-only instance: a `Scheduler` with no workers. */
+export const makeClient = (
+  options: ClientOptions
+): Effect.Effect<Context.Context<Scheduler>, InvalidConfig, JobStore> =>
+  Effect.gen(function* () {
+    const config = yield* Either.match(resolveClient(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const store = yield* JobStore
+    const instanceId = RunId.generate(yield* Clock.currentTimeMillis)
+    return Context.make(
+      Scheduler,
+      makeScheduler({ store, instanceId, config, onCreated: () => Effect.void, onCancelRequested: () => Effect.void })
+    )
+  })

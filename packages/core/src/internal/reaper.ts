@@ -1,0 +1,80 @@
+/**
+ * The timeout reaper: takes over runs whose timeout passed or whose instance
+ * stopped heart-beating (lease expired), and settles them as timed out: retried
+ * within the limit, else ended (or moved to the next occurrence).
+ */
+import { Effect, Schedule } from "effect"
+import type { JobStoreShape } from "../JobStore.js"
+import type { JobStoreError } from "../JobsSError.js"
+import type { Counters } from "./counters.js"
+import type { Executor } from "./executor.js"
+import type { Registry } from "./registry.js"
+
+/** The reaper loop and its single step. */
+export interface Reaper {
+  /** One sweep; returns how many runs were taken over. */
+  readonly runOnce: Effect.Effect<number, JobStoreError>
+  /** The loop, every `timeoutCheck`; never fails. */
+  readonly run: Effect.Effect<never>
+}
+
+/** What the reaper needs. */
+export interface ReaperOptions {
+  readonly store: JobStoreShape
+  readonly executor: Executor
+  readonly registry: Registry
+  readonly counters: Counters
+  readonly instanceId: string
+  readonly timeoutCheckMs: number
+  readonly leaseMs: number
+  /** A run is reaped for its timeout only this long after it, leaving its own instance time to act first. */
+  readonly graceMs: number
+  readonly batch: number
+}
+
+/** Builds a reaper. */
+export const make = (options: ReaperOptions): Reaper => {
+  const { counters, executor, registry, store } = options
+
+  const runOnce: Effect.Effect<number, JobStoreError> = Effect.gen(function* () {
+    const jobs = registry.jobs()
+    if (jobs.length === 0) return 0
+    const reaped = yield* store.reap({
+      instanceId: options.instanceId,
+      jobs,
+      schedules: registry.schedules,
+      limit: options.batch,
+      leaseMs: options.leaseMs,
+      graceMs: options.graceMs
+    })
+    yield* Effect.forEach(
+      reaped,
+      (run) =>
+        Effect.gen(function* () {
+          yield* counters.add(run.reason === "lease" ? "runsResurrected" : "runsTimedOut")
+          yield* Effect.logWarning(
+            run.reason === "lease"
+              ? `Taking over a run from instance ${run.startedBy}, which stopped heart-beating`
+              : "Taking over a run whose timeout passed"
+          )
+          const error =
+            run.reason === "lease"
+              ? `Instance ${run.startedBy} stopped heart-beating while running this attempt`
+              : `Timed out after ${run.runTimeoutMs} ms (taken over by the timeout reaper)`
+          yield* executor.settle(run, run.cancelRequested ? { _tag: "Cancelled" } : { _tag: "Timeout", error })
+        }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
+      { discard: true }
+    )
+    return reaped.length
+  })
+
+  const run = runOnce.pipe(
+    Effect.tapError((error) => Effect.logWarning("Reaping expired runs failed", error)),
+    Effect.catchAll(() => Effect.succeed(0)),
+    Effect.repeat(Schedule.spaced(options.timeoutCheckMs)),
+    Effect.zipRight(Effect.never),
+    Effect.annotateLogs({ fiber: "reaper" })
+  )
+
+  return { runOnce, run }
+}

@@ -1,0 +1,44 @@
+/** The jobs implemented on this instance and the schedules it knows. */
+import type { Effect } from "effect"
+import type * as Job from "../Job.js"
+import type { JobSchedule } from "../JobSchedule.js"
+import type { RunInfo } from "../RunInfo.js"
+
+/** A registered implementation: the definition and its `run` with the layer's context provided. */
+export interface Registration {
+  readonly job: Job.Any
+  readonly run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>
+}
+
+/** The jobs and schedules an instance can execute. */
+export interface Registry {
+  readonly get: (job: string) => Registration | undefined
+  readonly add: (registration: Registration) => boolean
+  readonly remove: (job: string) => void
+  readonly jobs: () => ReadonlyArray<string>
+  readonly schedule: (name: string) => JobSchedule | undefined
+  readonly schedules: ReadonlyArray<string>
+}
+
+/** A registry knowing the given schedules and no jobs yet. */
+export const make = (schedules: ReadonlyArray<JobSchedule>): Registry => {
+  const registrations = new Map<string, Registration>()
+  const byName = new Map(schedules.map((schedule) => [schedule.name, schedule]))
+  let names: ReadonlyArray<string> = []
+  return {
+    get: (job) => registrations.get(job),
+    add: (registration) => {
+      if (registrations.has(registration.job.name)) return false
+      registrations.set(registration.job.name, registration)
+      names = [...registrations.keys()]
+      return true
+    },
+    remove: (job) => {
+      registrations.delete(job)
+      names = [...registrations.keys()]
+    },
+    jobs: () => names,
+    schedule: (name) => byName.get(name),
+    schedules: [...byName.keys()]
+  }
+}
