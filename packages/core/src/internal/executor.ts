@@ -253,7 +253,12 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       settle,
       drain: (timeoutMs) =>
         Effect.gen(function* () {
-          const finished = yield* FiberSet.awaitEmpty(workers).pipe(Effect.timeout(Duration.millis(timeoutMs)), Effect.option)
+          // shutdown runs in a finalizer (uninterruptible): the wait must be interruptible for the timeout to win
+          const finished = yield* FiberSet.awaitEmpty(workers).pipe(
+            Effect.interruptible,
+            Effect.timeout(Duration.millis(timeoutMs)),
+            Effect.option
+          )
           if (Option.isNone(finished)) {
             const remaining = [...entries.keys()]
             yield* Effect.logInfo(`Shutdown: interrupting ${remaining.length} runs and handing them back`)

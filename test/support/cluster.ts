@@ -1,0 +1,134 @@
+/**
+ * In-process clusters for runtime tests: several JobsS instances sharing one
+ * store (one memory store, or one database with a connection pool per
+ * instance), each with its own scope so a test can stop or freeze it alone.
+ */
+import { JobStore, JobsS, type JobsSConfig, JobsSError, Scheduler } from "@jobss/core"
+import { SqlStore } from "@jobss/sql"
+import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
+import { type Backend, makeDatabase } from "./databases.js"
+
+/** Instances log at this level and above (`JOBSS_TEST_LOG=Info npm test` shows more; default `Error`). */
+const testLogLevel: LogLevel.LogLevel =
+  LogLevel.allLevels.find((level) => level.label === (process.env.JOBSS_TEST_LOG ?? "ERROR").toUpperCase()) ??
+  LogLevel.Error
+
+/** A backend a runtime test runs on. */
+export type RuntimeBackend = "memory" | Backend
+
+/** Every backend the runtime tests run on. */
+export const runtimeBackends: ReadonlyArray<RuntimeBackend> = ["memory", "sqlite", "postgres", "mariadb"]
+
+/** How a frozen store behaves: `hang` never answers (a frozen process), `fail` errors at once (a lost database). */
+export type FreezeMode = "hang" | "fail"
+
+/** A store whose operations can be frozen, to simulate an instance that hangs or loses its database. */
+export interface Freezer {
+  readonly freeze: (mode: FreezeMode) => Effect.Effect<void>
+  readonly thaw: Effect.Effect<void>
+}
+
+const freezable = (
+  store: JobStore.JobStoreShape,
+  thawed: Effect.Latch
+): { readonly store: JobStore.JobStoreShape; readonly freezer: Freezer } => {
+  let mode: FreezeMode | undefined
+  const gate = <A>(effect: Effect.Effect<A, JobsSError.JobStoreError>): Effect.Effect<A, JobsSError.JobStoreError> =>
+    Effect.suspend(() =>
+      mode === "hang"
+        ? Effect.zipRight(thawed.await, gate(effect))
+        : mode === "fail"
+          ? Effect.fail(new JobsSError.JobStoreError({ message: "store frozen by the test" }))
+          : effect
+    )
+  const wrapped: JobStore.JobStoreShape = {
+    now: gate(store.now),
+    insert: (runs) => gate(store.insert(runs)),
+    claim: (request) => gate(store.claim(request)),
+    nextDue: (jobs, schedules) => gate(store.nextDue(jobs, schedules)),
+    settle: (settlements) => gate(store.settle(settlements)),
+    extend: (instanceId, claims, leaseMs) => gate(store.extend(instanceId, claims, leaseMs)),
+    reap: (request) => gate(store.reap(request)),
+    cancel: (originId) => gate(store.cancel(originId)),
+    get: (originId) => gate(store.get(originId)),
+    waiting: (liveWithinMs) => gate(store.waiting(liveWithinMs)),
+    registerInstance: (instance) => gate(store.registerInstance(instance)),
+    touchInstance: (id, counters) => gate(store.touchInstance(id, counters)),
+    shutdownInstance: (id, counters) => gate(store.shutdownInstance(id, counters)),
+    instances: gate(store.instances),
+    wakeups: store.wakeups
+  }
+  const set = (next: FreezeMode | undefined) =>
+    Effect.zipRight(
+      Effect.sync(() => {
+        mode = next
+      }),
+      next === "hang" ? thawed.close : thawed.open
+    )
+  return { store: wrapped, freezer: { freeze: set, thaw: set(undefined) } }
+}
+
+/** One running instance of a test cluster. */
+export interface TestInstance {
+  readonly jobs: JobsS.JobsSShape
+  readonly scheduler: Scheduler.SchedulerShape
+  readonly freezer: Freezer
+  /** Shuts the instance down (closes its scope) and waits for it. */
+  readonly stop: Effect.Effect<void>
+}
+
+/** A shared store (one database) that the instances of one test join. */
+export interface TestCluster {
+  readonly backend: RuntimeBackend
+  /** Starts an instance with the given job implementations, on a store connection of its own. */
+  readonly start: (
+    options: JobsSConfig.InstanceOptions,
+    implementations: Layer.Layer<never, never, JobsS.JobsS>
+  ) => Effect.Effect<TestInstance, unknown, Scope.Scope>
+  /** A client-only scheduler on the shared store. */
+  readonly client: Effect.Effect<Scheduler.SchedulerShape, unknown, Scope.Scope>
+  /** Direct access to the store, for assertions. */
+  readonly store: Effect.Effect<JobStore.JobStoreShape, unknown, Scope.Scope>
+}
+
+/** A `SqlStore` layer on a fresh database. */
+const sqlStoreLayer = (backend: Backend): Effect.Effect<Layer.Layer<JobStore.JobStore, unknown>, unknown, Scope.Scope> =>
+  Effect.map(makeDatabase(backend), (database) => SqlStore.layer().pipe(Layer.provide(database.layer)))
+
+/** A fresh, empty shared store on `backend`, dropped when the scope closes. */
+export const makeCluster = (backend: RuntimeBackend): Effect.Effect<TestCluster, unknown, Scope.Scope> =>
+  Effect.gen(function* () {
+    const storeLayer: Layer.Layer<JobStore.JobStore, unknown> =
+      backend === "memory"
+        ? Layer.succeed(JobStore.JobStore, yield* JobStore.makeMemory)
+        : yield* sqlStoreLayer(backend)
+    const buildStore = Effect.map(Layer.build(storeLayer), Context.get(JobStore.JobStore))
+
+    const start: TestCluster["start"] = (options, implementations) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.fork(yield* Effect.scope, Exit.void)
+        const { freezer, store } = freezable(yield* Scope.extend(buildStore, scope), yield* Effect.makeLatch(true))
+        const context = yield* Layer.buildWithScope(
+          implementations.pipe(
+            Layer.provideMerge(JobsS.layer(options)),
+            Layer.provide(Layer.succeed(JobStore.JobStore, store))
+          ),
+          scope
+        ).pipe(Logger.withMinimumLogLevel(testLogLevel))
+        return {
+          jobs: Context.get(context, JobsS.JobsS),
+          scheduler: Context.get(context, Scheduler.Scheduler),
+          freezer,
+          stop: Scope.close(scope, Exit.void)
+        }
+      })
+
+    const client = Effect.flatMap(buildStore, (store) =>
+      Effect.map(
+        Layer.build(JobsS.layerClient().pipe(Layer.provide(Layer.succeed(JobStore.JobStore, store)))),
+        Context.get(Scheduler.Scheduler)
+      )
+    )
+
+    return { backend, start, client, store: buildStore }
+  })
