@@ -1,0 +1,107 @@
+/** The pure settlement decision: retries, limits, occurrences, backoff. */
+import { describe, expect, it } from "@effect/vitest"
+import { JobSchedule, RetryBackoff } from "../src/index.js"
+import type { ClaimedRun } from "../src/JobStore.js"
+import { decide } from "../src/internal/outcome.js"
+
+const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
+  id: "r1",
+  originId: "r0",
+  occurrence: 2,
+  job: "J",
+  args: "{}",
+  uniqueName: "u",
+  schedule: null,
+  runAt: 0,
+  runTotalCount: 5,
+  runSuccessCount: 2,
+  runSuccessLimit: null,
+  runTimeoutMs: 0,
+  retriesErrorCount: 0,
+  retriesErrorLimit: 2,
+  retriesTimeoutCount: 0,
+  retriesTimeoutLimit: 1,
+  createdBy: "i",
+  createdAt: 0,
+  status: "running",
+  startedAt: 0,
+  startedBy: "i",
+  timeoutAt: null,
+  leaseUntil: 0,
+  cancelRequested: false,
+  error: null,
+  finishedAt: null,
+  claim: "c",
+  ...overrides
+})
+
+const Spaced = JobSchedule.spaced({ name: "S", every: "1 minute" })
+const context = { now: 1_000, schedule: Spaced, backoff: RetryBackoff.immediate, random: 0 }
+
+describe("outcome decisions", () => {
+  it("retries an error within the limit, then fails a one-off run", () => {
+    expect(decide(run(), { _tag: "Error", error: "e" }, context).settlement).toMatchObject({
+      _tag: "Retry",
+      runAt: 1_000,
+      retriesErrorCount: 1,
+      retriesTimeoutCount: 0,
+      error: "e"
+    })
+    expect(decide(run({ retriesErrorCount: 2 }), { _tag: "Error", error: "e" }, context).settlement).toEqual({
+      _tag: "Failed",
+      id: "r1",
+      claim: "c",
+      error: "e"
+    })
+  })
+
+  it("-1 retries forever; 0 never retries", () => {
+    expect(decide(run({ retriesErrorCount: 1_000, retriesErrorLimit: -1 }), { _tag: "Error", error: "e" }, context).settlement._tag).toBe(
+      "Retry"
+    )
+    expect(decide(run({ retriesErrorLimit: 0 }), { _tag: "Error", error: "e" }, context).settlement._tag).toBe("Failed")
+  })
+
+  it("counts timeouts separately", () => {
+    const first = decide(run(), { _tag: "Timeout", error: "t" }, context).settlement
+    expect(first).toMatchObject({ _tag: "Retry", retriesTimeoutCount: 1, retriesErrorCount: 0 })
+    expect(decide(run({ retriesTimeoutCount: 1 }), { _tag: "Timeout", error: "t" }, context).settlement._tag).toBe("Failed")
+  })
+
+  it("moves a scheduled run to its next occurrence with counters reset, until the limit", () => {
+    const decision = decide(run({ schedule: "S", retriesErrorCount: 1 }), { _tag: "Success" }, context)
+    expect(decision.tally).toBe("rescheduled")
+    expect(decision.settlement).toMatchObject({
+      _tag: "Next",
+      outcome: "succeeded",
+      next: { originId: "r0", occurrence: 3, runAt: 61_000, runSuccessCount: 3, retriesErrorCount: 0, uniqueName: "u" }
+    })
+    expect(decide(run({ schedule: "S", runSuccessLimit: 3 }), { _tag: "Success" }, context).settlement._tag).toBe("Succeeded")
+    const failed = decide(run({ schedule: "S", retriesErrorCount: 2 }), { _tag: "Error", error: "e" }, context).settlement
+    expect(failed).toMatchObject({ _tag: "Next", outcome: "failed", error: "e", next: { runSuccessCount: 2, retriesErrorCount: 0 } })
+  })
+
+  it("fails a scheduled run whose schedule throws, instead of crashing", () => {
+    const Broken = JobSchedule.make({
+      name: "S",
+      next: () => {
+        throw new Error("no next")
+      }
+    })
+    const settlement = decide(run({ schedule: "S" }), { _tag: "Success" }, { ...context, schedule: Broken }).settlement
+    expect(settlement).toMatchObject({ _tag: "Failed" })
+    expect(settlement._tag === "Failed" && settlement.error).toContain("no next")
+  })
+
+  it("applies the backoff to the retry's due time", () => {
+    const backoff = RetryBackoff.exponential({ base: "1 second", factor: 3, max: "5 seconds", jitter: false })
+    const at = (count: number) => decide(run({ retriesErrorCount: count, retriesErrorLimit: -1 }), { _tag: "Error", error: "e" }, { ...context, backoff }).settlement
+    expect([0, 1, 2].map((count) => (at(count) as { runAt: number }).runAt)).toEqual([2_000, 4_000, 6_000])
+  })
+
+  it("cancels, releases and fails invalid input without retrying", () => {
+    expect(decide(run(), { _tag: "Cancelled" }, context).settlement._tag).toBe("Cancelled")
+    expect(decide(run(), { _tag: "Released" }, context).settlement._tag).toBe("Released")
+    expect(decide(run({ schedule: "S" }), { _tag: "Invalid", error: "bad" }, context).settlement._tag).toBe("Failed")
+  })
+})

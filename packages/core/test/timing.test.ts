@@ -1,0 +1,91 @@
+/** Time-based runtime logic on the memory store, driven by TestClock: no real waiting. */
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, Logger, LogLevel, Schema, TestClock } from "effect"
+import { Job, JobSchedule, JobStore, JobsS, type JobsSConfig, RetryBackoff, RunInfo, Scheduler } from "../src/index.js"
+
+const Tick = Job.make({ name: "Tick", args: Schema.Struct({}) })
+
+/** Lets forked fibers run after a clock adjustment. */
+const settle = Effect.forEach(Array.from({ length: 20 }), () => Effect.yieldNow(), { discard: true })
+
+const advance = (duration: Parameters<typeof TestClock.adjust>[0]) => Effect.zipRight(TestClock.adjust(duration), settle)
+
+const instance = (runs: Array<number>, fail: (attempt: number) => boolean, options: JobsSConfig.InstanceOptions = {}) =>
+  Layer.build(
+    Tick.toLayer(() =>
+      Effect.flatMap(RunInfo, (info) =>
+        Effect.suspend(() => {
+          runs.push(info.runStartedAt.getTime())
+          return fail(info.runTotalCount) ? Effect.fail("planned") : Effect.void
+        })
+      )
+    ).pipe(
+      Layer.provideMerge(JobsS.layer({ pollInterval: "5 seconds", ...options })),
+      Layer.provide(JobStore.layerMemory),
+      Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+    )
+  ).pipe(Effect.map(Context.get(Scheduler.Scheduler)))
+
+describe("runtime timing (memory store, TestClock)", () => {
+  it.scoped("a delayed run starts when due, not at the next poll", () =>
+    Effect.gen(function* () {
+      const runs: Array<number> = []
+      const scheduler = yield* instance(runs, () => false)
+      yield* settle
+      yield* scheduler.createRun(Tick, {}, { delay: "10 minutes" })
+      yield* advance("9 minutes")
+      expect(runs).toEqual([])
+      yield* advance("59 seconds")
+      expect(runs).toEqual([])
+      yield* advance("1 second")
+      expect(runs).toEqual([10 * 60_000])
+    })
+  )
+
+  it.scoped("a scheduled run follows its schedule until its limit", () =>
+    Effect.gen(function* () {
+      const runs: Array<number> = []
+      const EveryMinute = JobSchedule.spaced({ name: "EveryMinute", every: "1 minute" })
+      const scheduler = yield* instance(runs, () => false, { schedules: [EveryMinute] })
+      yield* settle
+      const id = yield* scheduler.createRun(Tick, {}, { schedule: EveryMinute, limit: 3 })
+      for (let minute = 0; minute < 5; minute++) yield* advance("1 minute")
+      expect(runs).toEqual([60_000, 120_000, 180_000])
+      expect((yield* scheduler.getRunState(id)).status).toBe("succeeded")
+    })
+  )
+
+  it.scoped("retries wait for the job's backoff; the due time is stored with the run", () =>
+    Effect.gen(function* () {
+      const runs: Array<number> = []
+      const Backoff = Job.make({
+        name: "Tick",
+        args: Schema.Struct({}),
+        retriesErrorLimit: 3,
+        retryBackoff: RetryBackoff.exponential({ base: "1 minute", factor: 2, jitter: false })
+      })
+      const scheduler = yield* Layer.build(
+        Backoff.toLayer(() =>
+          Effect.flatMap(RunInfo, (info) => {
+            runs.push(info.runStartedAt.getTime())
+            return info.runTotalCount <= 3 ? Effect.fail("planned") : Effect.void
+          })
+        ).pipe(
+          Layer.provideMerge(JobsS.layer({ pollInterval: "1 hour" })),
+          Layer.provide(JobStore.layerMemory),
+          Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+        )
+      ).pipe(Effect.map(Context.get(Scheduler.Scheduler)))
+      yield* settle
+      const id = yield* scheduler.createRun(Backoff, {})
+      yield* settle
+      expect(runs).toEqual([0])
+      const pending = yield* scheduler.getRunState(id)
+      expect(pending.runAt.getTime()).toBe(60_000)
+      for (let minute = 0; minute < 8; minute++) yield* advance("1 minute")
+      // retries after 1, 2 and 4 minutes: at 1, 3 and 7
+      expect(runs).toEqual([0, 60_000, 180_000, 420_000])
+      expect((yield* scheduler.getRunState(id)).status).toBe("succeeded")
+    })
+  )
+})
