@@ -1,10 +1,11 @@
 /** Runs the README's examples: the feature tour and the clock on every SQL backend, the client operations, the memory-store test. */
-import { JobSchedule, Scheduler } from "@jobss/core"
+import { JobSchedule, RetryBackoff, Scheduler } from "@jobss/core"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Logger, LogLevel } from "effect"
+import { Effect, Either, Layer, Logger, LogLevel } from "effect"
 import { sqlBackends, makeDatabase } from "../support/databases.js"
 import * as Client from "../../examples/src/client.js"
 import * as Clock from "../../examples/src/clock.js"
+import * as Definitions from "../../examples/src/definitions.js"
 import * as Features from "../../examples/src/features.js"
 import * as Testing from "../../examples/src/testing.js"
 
@@ -70,4 +71,18 @@ describe("README example: unit tests on the memory store", () => {
       expect(state.status).toBe("succeeded")
     })
   )
+})
+
+describe("README example: schedules and backoff definitions", () => {
+  it("compute the documented times", () => {
+    const at = Date.parse("2026-07-01T10:15:30Z")
+    const next = (schedule: JobSchedule.JobSchedule) => Either.getOrThrow(JobSchedule.nextRunAt(schedule, at))
+    expect(new Date(next(Definitions.OnTheMin)).toISOString()).toBe("2026-07-01T10:16:00.000Z")
+    expect(new Date(next(Definitions.Nightly)).toISOString()).toBe("2026-07-02T01:00:00.000Z")
+    expect(next(Definitions.EverySecond)).toBe(at + 1_000)
+    const backoff = Definitions.Email.retryBackoff!
+    expect([1, 2, 3, 20].map((attempt) => RetryBackoff.delayMillis(backoff, attempt, 0.999_999))).toEqual([
+      1_000, 2_000, 4_000, 600_000
+    ])
+  })
 })
