@@ -1,10 +1,10 @@
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
 /**
  * The README's code blocks are excerpts of the example programs, which the other tests run:
  * every block marked `<!-- from <file> -->` must appear verbatim in that file.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
 
 const root = join(import.meta.dirname, "..")
 const readme = readFileSync(join(root, "README.md"), "utf8")

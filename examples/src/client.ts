@@ -1,10 +1,10 @@
+import type { SqlClient } from "@effect/sql"
 /**
  * Client-side operations: a process that only creates runs (`JobsS.layerClient`),
  * reads their state, cancels them, and lists runs no instance can execute.
  */
 import { JobsS, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Announce } from "./features.js"
 

@@ -1,3 +1,4 @@
+import type { SqlClient } from "@effect/sql"
 /**
  * The original JobsD example: announce the time every minute, on every instance
  * that runs this program, exactly once per minute across the cluster.
@@ -5,7 +6,6 @@
  */
 import { Job, JobSchedule, JobsS, RunInfo, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import type { SqlClient } from "@effect/sql"
 import { Effect, Fiber, Layer, Schema } from "effect"
 import { databaseLayer } from "./database.js"
 
@@ -24,7 +24,10 @@ export const AnnounceTimeLive = AnnounceTime.toLayer(() =>
 )
 
 /** An instance that knows the schedule and implements the job. */
-export const makeLayer = <E>(database: Layer.Layer<SqlClient.SqlClient, E>, schedule: JobSchedule.JobSchedule = OnTheMinute) =>
+export const makeLayer = <E>(
+  database: Layer.Layer<SqlClient.SqlClient, E>,
+  schedule: JobSchedule.JobSchedule = OnTheMinute
+) =>
   AnnounceTimeLive.pipe(
     Layer.provideMerge(JobsS.layer({ schedules: [schedule] })),
     Layer.provide(SqlStore.layer()),

@@ -1,3 +1,4 @@
+import type { SqlClient } from "@effect/sql"
 /**
  * The database the examples use: an embedded SQLite file by default, or the
  * server named by `DATABASE_URL` (postgres://..., mysql://... / mariadb://...,
@@ -6,7 +7,6 @@
 import { MysqlClient } from "@effect/sql-mysql2"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { ConfigError, Layer } from "effect"
 import { Redacted } from "effect"

@@ -1,10 +1,10 @@
+import type { SqlClient } from "@effect/sql"
 /**
  * A tour of JobsS: runs now and later, a schedule with a limit, a unique run,
  * retries and a timeout. Run it with `npm run example` (embedded SQLite).
  */
 import { Job, JobSchedule, JobsS, RunInfo, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import type { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 
 // A job is a definition: a name and a Schema for its arguments (shared by every process).

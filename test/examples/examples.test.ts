@@ -1,13 +1,13 @@
+import { describe, expect, it } from "@effect/vitest"
 /** Runs the README's examples: the feature tour and the clock on every SQL backend, the client operations, the memory-store test. */
 import { JobSchedule, RetryBackoff, Scheduler } from "@jobss/core"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Logger, LogLevel } from "effect"
-import { sqlBackends, makeDatabase } from "../support/databases.js"
+import { Effect, Either, Layer, LogLevel, Logger } from "effect"
 import * as Client from "../../examples/src/client.js"
 import * as Clock from "../../examples/src/clock.js"
 import * as Definitions from "../../examples/src/definitions.js"
 import * as Features from "../../examples/src/features.js"
 import * as Testing from "../../examples/src/testing.js"
+import { makeDatabase, sqlBackends } from "../support/databases.js"
 
 const quiet = Logger.minimumLogLevel(LogLevel.Warning)
 
@@ -67,7 +67,9 @@ describe.each(sqlBackends)("README examples on %s", (backend) => {
 describe("README example: unit tests on the memory store", () => {
   it.scopedLive("announceAndWait succeeds on JobStore.layerMemory", () =>
     Effect.gen(function* () {
-      const state = yield* Testing.announceAndWait("test").pipe(Effect.provide(Testing.TestJobsS.pipe(Layer.provide(quiet))))
+      const state = yield* Testing.announceAndWait("test").pipe(
+        Effect.provide(Testing.TestJobsS.pipe(Layer.provide(quiet)))
+      )
       expect(state.status).toBe("succeeded")
     })
   )

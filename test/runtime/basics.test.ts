@@ -1,6 +1,6 @@
+import { describe, expect, it } from "@effect/vitest"
 /** Runs once, later, on a schedule; the fields of RunInfo and RunState; bad input. On every backend. */
 import { Job, JobSchedule, JobsSError, RunId, RunInfo } from "@jobss/core"
-import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
@@ -13,7 +13,10 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
     Effect.gen(function* () {
       const ledger = makeLedger()
       const cluster = yield* makeCluster(backend)
-      const instance = yield* cluster.start({ pollInterval: "5 seconds" }, Greet.toLayer(() => ledger.record))
+      const instance = yield* cluster.start(
+        { pollInterval: "5 seconds" },
+        Greet.toLayer(() => ledger.record)
+      )
       // let the poller settle into its 5 s sleep: the delayed run must not wait for it
       yield* Effect.sleep("200 millis")
       const now = yield* instance.scheduler.createRun(Greet, { name: "now" })
@@ -35,10 +38,17 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
     Effect.gen(function* () {
       const ledger = makeLedger()
       const cluster = yield* makeCluster(backend)
-      const instance = yield* cluster.start({ pollInterval: "5 seconds", schedules: [Spaced] }, Greet.toLayer(() => ledger.record))
+      const instance = yield* cluster.start(
+        { pollInterval: "5 seconds", schedules: [Spaced] },
+        Greet.toLayer(() => ledger.record)
+      )
       const createdAt = Date.now()
       const plain = yield* instance.scheduler.createRun(Greet, { name: "C" }, { schedule: Spaced, limit: 2 })
-      const delayed = yield* instance.scheduler.createRun(Greet, { name: "D" }, { schedule: Spaced, limit: 2, delay: "1 second" })
+      const delayed = yield* instance.scheduler.createRun(
+        Greet,
+        { name: "D" },
+        { schedule: Spaced, limit: 2, delay: "1 second" }
+      )
       const plainState = yield* instance.scheduler.awaitRun(plain, { timeout: "10 seconds" })
       const delayedState = yield* instance.scheduler.awaitRun(delayed, { timeout: "10 seconds" })
       yield* Effect.sleep("700 millis")
@@ -114,10 +124,23 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
       const scheduled = yield* instance.scheduler.createRun(Greet, { name: "S" }, { schedule: Spaced, limit: 2 })
       yield* instance.scheduler.awaitRun(scheduled, { timeout: "10 seconds" })
       const [, first, second] = seen as Array<RunInfo["Type"]>
-      expect(first).toMatchObject({ originId: scheduled, id: scheduled, schedule: "Every300ms", runSuccessCount: 0, runSuccessLimit: 2 })
-      expect(second).toMatchObject({ originId: scheduled, schedule: "Every300ms", runSuccessCount: 1, runTotalCount: 2 })
+      expect(first).toMatchObject({
+        originId: scheduled,
+        id: scheduled,
+        schedule: "Every300ms",
+        runSuccessCount: 0,
+        runSuccessLimit: 2
+      })
+      expect(second).toMatchObject({
+        originId: scheduled,
+        schedule: "Every300ms",
+        runSuccessCount: 1,
+        runTotalCount: 2
+      })
       expect(second!.id).not.toBe(scheduled)
-      const missing = yield* Effect.flip(instance.scheduler.getRunState(RunId.make("00000000-0000-7000-8000-000000000000")))
+      const missing = yield* Effect.flip(
+        instance.scheduler.getRunState(RunId.make("00000000-0000-7000-8000-000000000000"))
+      )
       expect(missing._tag).toBe("RunNotFound")
     })
   )
@@ -126,7 +149,10 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
     Effect.gen(function* () {
       const ledger = makeLedger()
       const cluster = yield* makeCluster(backend)
-      const instance = yield* cluster.start({ pollInterval: "1 second" }, Greet.toLayer(() => ledger.record))
+      const instance = yield* cluster.start(
+        { pollInterval: "1 second" },
+        Greet.toLayer(() => ledger.record)
+      )
       const store = yield* cluster.store
       const error = yield* Effect.flip(instance.scheduler.createRun(Greet, { name: 42 } as unknown as { name: string }))
       expect(error).toBeInstanceOf(JobsSError.InvalidRunArgs)

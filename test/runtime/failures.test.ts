@@ -1,11 +1,16 @@
+import { describe, expect, it } from "@effect/vitest"
 /** Errors, defects, timeouts and cancellation, with the limits at each level. On every backend. */
 import { Job } from "@jobss/core"
-import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Schema } from "effect"
 import { makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
 
-const fast = { pollInterval: "200 millis", heartbeatInterval: "100 millis", leaseDuration: "2 seconds", timeoutCheck: "200 millis" } as const
+const fast = {
+  pollInterval: "200 millis",
+  heartbeatInterval: "100 millis",
+  leaseDuration: "2 seconds",
+  timeoutCheck: "200 millis"
+} as const
 const Args = Schema.Struct({ failures: Schema.Number })
 
 describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
@@ -77,37 +82,39 @@ describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
     })
   )
 
-  it.scopedLive(`cancelRun: a pending run never starts, a running one is interrupted on another instance (${backend})`, () =>
-    Effect.gen(function* () {
-      const ledger = makeLedger()
-      const cluster = yield* makeCluster(backend)
-      const started = yield* Deferred.make<void>()
-      const interrupted = yield* Deferred.make<void>()
-      const Long = Job.make({ name: "Long", args: Schema.Struct({}) })
-      const runner = yield* cluster.start(
-        fast,
-        Long.toLayer(() =>
-          ledger.record.pipe(
-            Effect.zipRight(Deferred.succeed(started, undefined)),
-            Effect.zipRight(Effect.never),
-            Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+  it.scopedLive(
+    `cancelRun: a pending run never starts, a running one is interrupted on another instance (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const ledger = makeLedger()
+        const cluster = yield* makeCluster(backend)
+        const started = yield* Deferred.make<void>()
+        const interrupted = yield* Deferred.make<void>()
+        const Long = Job.make({ name: "Long", args: Schema.Struct({}) })
+        const runner = yield* cluster.start(
+          fast,
+          Long.toLayer(() =>
+            ledger.record.pipe(
+              Effect.zipRight(Deferred.succeed(started, undefined)),
+              Effect.zipRight(Effect.never),
+              Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+            )
           )
         )
-      )
-      const client = yield* cluster.client
-      const pending = yield* client.createRun(Long, {}, { delay: "1 hour" })
-      expect(yield* client.cancelRun(pending)).toBe("cancelled")
-      expect((yield* client.getRunState(pending)).status).toBe("cancelled")
+        const client = yield* cluster.client
+        const pending = yield* client.createRun(Long, {}, { delay: "1 hour" })
+        expect(yield* client.cancelRun(pending)).toBe("cancelled")
+        expect((yield* client.getRunState(pending)).status).toBe("cancelled")
 
-      const running = yield* client.createRun(Long, {})
-      yield* Deferred.await(started)
-      expect(yield* client.cancelRun(running)).toBe("requested")
-      yield* Deferred.await(interrupted).pipe(Effect.timeout("5 seconds"))
-      const state = yield* client.awaitRun(running, { timeout: "5 seconds" })
-      expect(state.status).toBe("cancelled")
-      expect(yield* client.cancelRun(running)).toBe("finished")
-      expect(ledger.entries.map((entry) => entry.originId)).toEqual([running])
-      expect(runner.jobs.instanceId).toBe(state.startedBy)
-    })
+        const running = yield* client.createRun(Long, {})
+        yield* Deferred.await(started)
+        expect(yield* client.cancelRun(running)).toBe("requested")
+        yield* Deferred.await(interrupted).pipe(Effect.timeout("5 seconds"))
+        const state = yield* client.awaitRun(running, { timeout: "5 seconds" })
+        expect(state.status).toBe("cancelled")
+        expect(yield* client.cancelRun(running)).toBe("finished")
+        expect(ledger.entries.map((entry) => entry.originId)).toEqual([running])
+        expect(runner.jobs.instanceId).toBe(state.startedBy)
+      })
   )
 })

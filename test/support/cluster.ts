@@ -5,7 +5,7 @@
  */
 import { JobStore, JobsS, type JobsSConfig, JobsSError, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
+import { Context, Effect, Exit, Layer, LogLevel, Logger, Scope } from "effect"
 import { type Backend, makeDatabase } from "./databases.js"
 
 /** Instances log at this level and above (`JOBSS_TEST_LOG=Info npm test` shows more; default `Error`). */
@@ -92,7 +92,9 @@ export interface TestCluster {
 }
 
 /** A `SqlStore` layer on a fresh database. */
-const sqlStoreLayer = (backend: Backend): Effect.Effect<Layer.Layer<JobStore.JobStore, unknown>, unknown, Scope.Scope> =>
+const sqlStoreLayer = (
+  backend: Backend
+): Effect.Effect<Layer.Layer<JobStore.JobStore, unknown>, unknown, Scope.Scope> =>
   Effect.map(makeDatabase(backend), (database) => SqlStore.layer().pipe(Layer.provide(database.layer)))
 
 /** A fresh, empty shared store on `backend`, dropped when the scope closes. */

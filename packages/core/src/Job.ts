@@ -7,8 +7,8 @@
  */
 import type { Duration, Schema } from "effect"
 import { Effect, Layer } from "effect"
-import type { RetryBackoff } from "./RetryBackoff.js"
 import { JobsS } from "./JobsS.js"
+import type { RetryBackoff } from "./RetryBackoff.js"
 import type { RunInfo } from "./RunInfo.js"
 
 /** A job definition. `A` is the decoded argument type, `I` its JSON-encodable form. */
@@ -61,8 +61,9 @@ export const make = <A, I>(options: Options<A, I>): Job<A, I> => {
         Effect.gen(function* () {
           const instance = yield* JobsS
           const context = yield* Effect.context<Exclude<R, RunInfo>>()
-          yield* instance.register(job, (args) =>
-            Effect.provide(run(args as A), context) as Effect.Effect<void, unknown, RunInfo>
+          yield* instance.register(
+            job,
+            (args) => Effect.provide(run(args as A), context) as Effect.Effect<void, unknown, RunInfo>
           )
         })
       )

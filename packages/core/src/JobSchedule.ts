@@ -41,7 +41,11 @@ export const make = (options: { readonly name: string; readonly next: (now: Date
 })
 
 /** A cron schedule, e.g. `cron({ name: "Nightly", expression: "0 3 * * *", tz: "Europe/Paris" })`. */
-export const cron = (options: { readonly name: string; readonly expression: string; readonly tz?: string }): CronSchedule => ({
+export const cron = (options: {
+  readonly name: string
+  readonly expression: string
+  readonly tz?: string
+}): CronSchedule => ({
   _tag: "Cron",
   name: options.name,
   expression: options.expression,
@@ -75,7 +79,9 @@ export const validate = (schedule: JobSchedule): Either.Either<JobSchedule, Inva
       const every = Duration.decodeUnknown(schedule.every)
       return every._tag === "Some" && Duration.toMillis(every.value) > 0
         ? Either.right(schedule)
-        : Either.left(new InvalidRunOptions({ message: `Schedule ${schedule.name}: "every" must be a positive duration` }))
+        : Either.left(
+            new InvalidRunOptions({ message: `Schedule ${schedule.name}: "every" must be a positive duration` })
+          )
     }
     case "Custom":
       return Either.right(schedule)
@@ -97,7 +103,10 @@ export const nextRunAt = (schedule: JobSchedule, now: number): Either.Either<num
     }
     case "Cron":
       return Either.flatMap(
-        Either.mapLeft(Cron.parse(schedule.expression, schedule.tz), (error) => new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${error.message}` })),
+        Either.mapLeft(
+          Cron.parse(schedule.expression, schedule.tz),
+          (error) => new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${error.message}` })
+        ),
         (parsed) => Either.right(Cron.next(parsed, new Date(now)).getTime())
       )
     case "Custom": {

@@ -11,9 +11,9 @@ import type * as Job from "./Job.js"
 import type { InstanceCounters, JobStore } from "./JobStore.js"
 import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"
 import type { InvalidConfig, JobStoreError } from "./JobsSError.js"
-import * as instance from "./internal/instance.js"
 import type { RunInfo } from "./RunInfo.js"
 import type { Scheduler } from "./Scheduler.js"
+import * as instance from "./internal/instance.js"
 
 /** The running instance: where job implementations register. */
 export interface JobsSShape {

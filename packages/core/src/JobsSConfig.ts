@@ -1,12 +1,12 @@
+import { hostname } from "node:os"
 /**
  * Instance options of `JobsS.layer` and `JobsS.layerClient`, their defaults, and their validation.
  *
  * @since 0.1.0
  */
 import { Duration, Either } from "effect"
-import { hostname } from "node:os"
-import { InvalidConfig } from "./JobsSError.js"
 import * as JobSchedule from "./JobSchedule.js"
+import { InvalidConfig } from "./JobsSError.js"
 
 /** Options shared by a full instance and a client-only instance. */
 export interface ClientOptions {
@@ -90,7 +90,9 @@ const millis = (name: string, input: Duration.DurationInput, min: number): Check
 }
 
 const integer = (name: string, value: number, min: number): Check<number> =>
-  Number.isInteger(value) && value >= min ? Either.right(value) : fail(`${name} must be an integer >= ${min}, got ${value}`)
+  Number.isInteger(value) && value >= min
+    ? Either.right(value)
+    : fail(`${name} must be an integer >= ${min}, got ${value}`)
 
 /** Checks a retries limit: a whole number, -1 meaning unlimited. */
 export const retriesLimit = (name: string, value: number): Check<number> => integer(name, value, -1)
@@ -100,7 +102,10 @@ export const resolveClient = (options: ClientOptions = {}): Check<ClientConfig> 
   Either.all({
     runTimeoutMs: millis("runTimeout", options.runTimeout ?? defaults.runTimeout, 0),
     retriesErrorLimit: retriesLimit("retriesErrorLimit", options.retriesErrorLimit ?? defaults.retriesErrorLimit),
-    retriesTimeoutLimit: retriesLimit("retriesTimeoutLimit", options.retriesTimeoutLimit ?? defaults.retriesTimeoutLimit),
+    retriesTimeoutLimit: retriesLimit(
+      "retriesTimeoutLimit",
+      options.retriesTimeoutLimit ?? defaults.retriesTimeoutLimit
+    ),
     instanceName: Either.right(options.instanceName ?? `${hostname()}-${process.pid}`),
     maxArgsBytes: integer("maxArgsBytes", options.maxArgsBytes ?? defaults.maxArgsBytes, 2)
   })
@@ -133,7 +138,9 @@ export const resolveInstance = (options: InstanceOptions = {}): Check<InstanceCo
   }).pipe(
     Either.flatMap(({ client, ...instance }) =>
       instance.heartbeatIntervalMs >= instance.leaseMs
-        ? fail(`heartbeatInterval (${instance.heartbeatIntervalMs} ms) must be shorter than leaseDuration (${instance.leaseMs} ms)`)
+        ? fail(
+            `heartbeatInterval (${instance.heartbeatIntervalMs} ms) must be shorter than leaseDuration (${instance.leaseMs} ms)`
+          )
         : Either.right({ ...client, ...instance })
     )
   )

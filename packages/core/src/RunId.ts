@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto"
 /**
  * The identifier `createRun` returns. It addresses a run for its whole life:
  * its retries and, for scheduled runs, every later occurrence.
@@ -5,7 +6,6 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { randomBytes } from "node:crypto"
 
 /** The id of a run, as returned by `Scheduler.createRun`. */
 export const RunId = Schema.String.pipe(Schema.brand("@jobss/RunId"))

@@ -36,3 +36,6 @@ export * as RunState from "./RunState.js"
 
 /** The client API. */
 export * as Scheduler from "./Scheduler.js"
+
+/** Metrics recorded by every instance. */
+export * as JobsSMetrics from "./JobsSMetrics.js"

@@ -1,7 +1,7 @@
 /** The pure settlement decision: retries, limits, occurrences, backoff. */
 import { describe, expect, it } from "@effect/vitest"
-import { JobSchedule, RetryBackoff } from "../src/index.js"
 import type { ClaimedRun } from "../src/JobStore.js"
+import { JobSchedule, RetryBackoff } from "../src/index.js"
 import { decide } from "../src/internal/outcome.js"
 
 const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
@@ -56,16 +56,19 @@ describe("outcome decisions", () => {
   })
 
   it("-1 retries forever; 0 never retries", () => {
-    expect(decide(run({ retriesErrorCount: 1_000, retriesErrorLimit: -1 }), { _tag: "Error", error: "e" }, context).settlement._tag).toBe(
-      "Retry"
-    )
+    expect(
+      decide(run({ retriesErrorCount: 1_000, retriesErrorLimit: -1 }), { _tag: "Error", error: "e" }, context)
+        .settlement._tag
+    ).toBe("Retry")
     expect(decide(run({ retriesErrorLimit: 0 }), { _tag: "Error", error: "e" }, context).settlement._tag).toBe("Failed")
   })
 
   it("counts timeouts separately", () => {
     const first = decide(run(), { _tag: "Timeout", error: "t" }, context).settlement
     expect(first).toMatchObject({ _tag: "Retry", retriesTimeoutCount: 1, retriesErrorCount: 0 })
-    expect(decide(run({ retriesTimeoutCount: 1 }), { _tag: "Timeout", error: "t" }, context).settlement._tag).toBe("Failed")
+    expect(decide(run({ retriesTimeoutCount: 1 }), { _tag: "Timeout", error: "t" }, context).settlement._tag).toBe(
+      "Failed"
+    )
   })
 
   it("moves a scheduled run to its next occurrence with counters reset, until the limit", () => {
@@ -76,9 +79,20 @@ describe("outcome decisions", () => {
       outcome: "succeeded",
       next: { originId: "r0", occurrence: 3, runAt: 61_000, runSuccessCount: 3, retriesErrorCount: 0, uniqueName: "u" }
     })
-    expect(decide(run({ schedule: "S", runSuccessLimit: 3 }), { _tag: "Success" }, context).settlement._tag).toBe("Succeeded")
-    const failed = decide(run({ schedule: "S", retriesErrorCount: 2 }), { _tag: "Error", error: "e" }, context).settlement
-    expect(failed).toMatchObject({ _tag: "Next", outcome: "failed", error: "e", next: { runSuccessCount: 2, retriesErrorCount: 0 } })
+    expect(decide(run({ schedule: "S", runSuccessLimit: 3 }), { _tag: "Success" }, context).settlement._tag).toBe(
+      "Succeeded"
+    )
+    const failed = decide(
+      run({ schedule: "S", retriesErrorCount: 2 }),
+      { _tag: "Error", error: "e" },
+      context
+    ).settlement
+    expect(failed).toMatchObject({
+      _tag: "Next",
+      outcome: "failed",
+      error: "e",
+      next: { runSuccessCount: 2, retriesErrorCount: 0 }
+    })
   })
 
   it("fails a scheduled run whose schedule throws, instead of crashing", () => {
@@ -95,7 +109,12 @@ describe("outcome decisions", () => {
 
   it("applies the backoff to the retry's due time", () => {
     const backoff = RetryBackoff.exponential({ base: "1 second", factor: 3, max: "5 seconds", jitter: false })
-    const at = (count: number) => decide(run({ retriesErrorCount: count, retriesErrorLimit: -1 }), { _tag: "Error", error: "e" }, { ...context, backoff }).settlement
+    const at = (count: number) =>
+      decide(
+        run({ retriesErrorCount: count, retriesErrorLimit: -1 }),
+        { _tag: "Error", error: "e" },
+        { ...context, backoff }
+      ).settlement
     expect([0, 1, 2].map((count) => (at(count) as { runAt: number }).runAt)).toEqual([2_000, 4_000, 6_000])
   })
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { JobSchedule, JobsSConfig, RetryBackoff } from "../src/index.js"
 
-const next = (schedule: JobSchedule.JobSchedule, iso: string) => Either.getOrThrow(JobSchedule.nextRunAt(schedule, Date.parse(iso)))
+const next = (schedule: JobSchedule.JobSchedule, iso: string) =>
+  Either.getOrThrow(JobSchedule.nextRunAt(schedule, Date.parse(iso)))
 
 describe("schedules", () => {
   it("cron in a time zone keeps local time across daylight-saving changes", () => {
@@ -45,9 +46,9 @@ describe("schedules", () => {
 
   it("refuses invalid cron expressions and zones", () => {
     expect(Either.isLeft(JobSchedule.validate(JobSchedule.cron({ name: "Bad", expression: "61 * * * *" })))).toBe(true)
-    expect(Either.isLeft(JobSchedule.validate(JobSchedule.cron({ name: "Bad", expression: "* * * * *", tz: "Mars/Base" })))).toBe(
-      true
-    )
+    expect(
+      Either.isLeft(JobSchedule.validate(JobSchedule.cron({ name: "Bad", expression: "* * * * *", tz: "Mars/Base" })))
+    ).toBe(true)
     expect(Either.isRight(JobSchedule.validate(JobSchedule.cron({ name: "Ok", expression: "*/5 * * * *" })))).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 /** Time-based runtime logic on the memory store, driven by TestClock: no real waiting. */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Logger, LogLevel, Schema, TestClock } from "effect"
+import { Context, Effect, Layer, LogLevel, Logger, Schema, TestClock } from "effect"
 import { Job, JobSchedule, JobStore, JobsS, type JobsSConfig, RetryBackoff, RunInfo, Scheduler } from "../src/index.js"
 
 const Tick = Job.make({ name: "Tick", args: Schema.Struct({}) })
@@ -8,7 +8,8 @@ const Tick = Job.make({ name: "Tick", args: Schema.Struct({}) })
 /** Lets forked fibers run after a clock adjustment. */
 const settle = Effect.forEach(Array.from({ length: 20 }), () => Effect.yieldNow(), { discard: true })
 
-const advance = (duration: Parameters<typeof TestClock.adjust>[0]) => Effect.zipRight(TestClock.adjust(duration), settle)
+const advance = (duration: Parameters<typeof TestClock.adjust>[0]) =>
+  Effect.zipRight(TestClock.adjust(duration), settle)
 
 const instance = (runs: Array<number>, fail: (attempt: number) => boolean, options: JobsSConfig.InstanceOptions = {}) =>
   Layer.build(

@@ -4,9 +4,9 @@
  */
 import { Clock, Duration, Effect, Either, ParseResult, Schema } from "effect"
 import type * as Job from "../Job.js"
-import type { ClientConfig } from "../JobsSConfig.js"
 import * as JobSchedule from "../JobSchedule.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
+import type { ClientConfig } from "../JobsSConfig.js"
 import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, RunNotFound } from "../JobsSError.js"
 import * as RunId from "../RunId.js"
 import * as RunState from "../RunState.js"
@@ -44,9 +44,15 @@ const durationMillis = (name: string, input: Duration.DurationInput): Either.Eit
   return Number.isFinite(ms) && ms >= 0 ? Either.right(ms) : invalid(`${name} must be a finite, non-negative duration`)
 }
 
-const limitOf = (name: string, value: number | undefined, fallback: number): Either.Either<number, InvalidRunOptions> => {
+const limitOf = (
+  name: string,
+  value: number | undefined,
+  fallback: number
+): Either.Either<number, InvalidRunOptions> => {
   const limit = value ?? fallback
-  return Number.isInteger(limit) && limit >= -1 ? Either.right(limit) : invalid(`${name} must be an integer >= -1, got ${limit}`)
+  return Number.isInteger(limit) && limit >= -1
+    ? Either.right(limit)
+    : invalid(`${name} must be an integer >= -1, got ${limit}`)
 }
 
 const nameOf = (what: string, value: string | undefined): Either.Either<string | null, InvalidRunOptions> =>
@@ -69,19 +75,29 @@ const template = (
       return yield* invalid("runAt is not a valid date")
     }
     const baseAt = (options.runAt?.getTime() ?? now) + delayMs
-    if (options.limit !== undefined && (options.schedule === undefined || !Number.isInteger(options.limit) || options.limit < 1)) {
+    if (
+      options.limit !== undefined &&
+      (options.schedule === undefined || !Number.isInteger(options.limit) || options.limit < 1)
+    ) {
       return yield* invalid("limit must be a positive integer, and needs a schedule")
     }
     const schedule = options.schedule === undefined ? undefined : yield* JobSchedule.validate(options.schedule)
     const runAt = schedule === undefined ? baseAt : yield* JobSchedule.nextRunAt(schedule, baseAt)
-    const runTimeoutMs = yield* durationMillis("runTimeout", options.runTimeout ?? job.runTimeout ?? config.runTimeoutMs)
+    const runTimeoutMs = yield* durationMillis(
+      "runTimeout",
+      options.runTimeout ?? job.runTimeout ?? config.runTimeoutMs
+    )
     return {
       baseAt,
       runAt,
       schedule: schedule?.name ?? null,
       runSuccessLimit: options.limit ?? null,
       runTimeoutMs,
-      retriesErrorLimit: yield* limitOf("retriesErrorLimit", options.retriesErrorLimit ?? job.retriesErrorLimit, config.retriesErrorLimit),
+      retriesErrorLimit: yield* limitOf(
+        "retriesErrorLimit",
+        options.retriesErrorLimit ?? job.retriesErrorLimit,
+        config.retriesErrorLimit
+      ),
       retriesTimeoutLimit: yield* limitOf(
         "retriesTimeoutLimit",
         options.retriesTimeoutLimit ?? job.retriesTimeoutLimit,
@@ -154,14 +170,22 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
     }).pipe(Effect.withSpan("JobsS.createRun", { attributes: { job: job.name, count: argsList.length } }))
 
   const getRunState: SchedulerShape["getRunState"] = (id) =>
-    store.get(id).pipe(
-      Effect.flatMap((row) => (row === undefined ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(RunState.fromStored(row))))
-    )
+    store
+      .get(id)
+      .pipe(
+        Effect.flatMap((row) =>
+          row === undefined ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(RunState.fromStored(row))
+        )
+      )
 
   const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) => {
     const interval = options.pollInterval ?? "50 millis"
-    const poll: Effect.Effect<RunState.RunState, RunNotFound | import("../JobsSError.js").JobStoreError> = getRunState(id).pipe(
-      Effect.flatMap((state) => (RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)))
+    const poll: Effect.Effect<RunState.RunState, RunNotFound | import("../JobsSError.js").JobStoreError> = getRunState(
+      id
+    ).pipe(
+      Effect.flatMap((state) =>
+        RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)
+      )
     )
     return options.timeout === undefined
       ? poll
@@ -170,13 +194,14 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
 
   const cancelRun: SchedulerShape["cancelRun"] = (id) =>
     store.cancel(id).pipe(
-      Effect.flatMap((result) => (result === "notFound" ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(result))),
+      Effect.flatMap((result) =>
+        result === "notFound" ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(result)
+      ),
       Effect.tap((result) => (result === "requested" ? context.onCancelRequested(id) : Effect.void))
     )
 
   return {
-    createRun: (job, args, options) =>
-      Effect.map(createRuns(job, [args], options), (ids) => ids[0]!),
+    createRun: (job, args, options) => Effect.map(createRuns(job, [args], options), (ids) => ids[0]!),
     createRuns,
     getRunState,
     awaitRun,

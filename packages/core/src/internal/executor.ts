@@ -4,10 +4,27 @@
  * all fiber interruption), then its outcome is settled in the store, fenced by
  * the claim.
  */
-import { Cause, Clock, Data, Duration, Effect, Exit, Fiber, FiberMap, FiberSet, Option, ParseResult, Random, Schedule, Schema } from "effect"
+import {
+  Cause,
+  Clock,
+  Data,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberMap,
+  FiberSet,
+  Metric,
+  Option,
+  ParseResult,
+  Random,
+  Schedule,
+  Schema
+} from "effect"
 import type { Scope } from "effect"
 import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
+import * as JobsSMetrics from "../JobsSMetrics.js"
 import * as RetryBackoff from "../RetryBackoff.js"
 import * as RunId from "../RunId.js"
 import { RunInfo, type RunInfoShape } from "../RunInfo.js"
@@ -89,11 +106,15 @@ const runInfo = (run: ClaimedRun, args: unknown): RunInfoShape => ({
 
 /** Decodes the stored JSON with the job's Schema; a failure is a readable message. */
 const decodeArgs = (registration: Registration, text: string): Effect.Effect<unknown, string> =>
-  Effect.try({ try: () => JSON.parse(text) as unknown, catch: (error) => `Stored arguments are not valid JSON: ${String(error)}` }).pipe(
+  Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: (error) => `Stored arguments are not valid JSON: ${String(error)}`
+  }).pipe(
     Effect.flatMap((json) =>
       Schema.decodeUnknown(registration.job.args)(json).pipe(
         Effect.mapError(
-          (error) => `Stored arguments do not match the job's Schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+          (error) =>
+            `Stored arguments do not match the job's Schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
         )
       )
     )
@@ -102,10 +123,15 @@ const decodeArgs = (registration: Registration, text: string): Effect.Effect<unk
 /** One attempt: decode, provide `RunInfo`, apply the timeout. Fails with a string for invalid input. */
 const attempt = (run: ClaimedRun, registration: Registration): Effect.Effect<void, unknown> =>
   Effect.gen(function* () {
-    const args = yield* decodeArgs(registration, run.args).pipe(Effect.mapError((message) => new InvalidInput({ message })))
+    const args = yield* decodeArgs(registration, run.args).pipe(
+      Effect.mapError((message) => new InvalidInput({ message }))
+    )
     const job = registration.run(args).pipe(Effect.provideService(RunInfo, runInfo(run, args)))
     return yield* run.runTimeoutMs > 0
-      ? Effect.timeoutFail(job, { duration: Duration.millis(run.runTimeoutMs), onTimeout: () => new TimedOut({ millis: run.runTimeoutMs }) })
+      ? Effect.timeoutFail(job, {
+          duration: Duration.millis(run.runTimeoutMs),
+          onTimeout: () => new TimedOut({ millis: run.runTimeoutMs })
+        })
       : job
   }).pipe(
     Effect.withSpan("JobsS.run", {
@@ -167,13 +193,18 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
           ),
           Effect.catchAll((error) =>
             Effect.as(
-              Effect.logError("Could not record the outcome of a run; its lease will expire and another instance will take it over", error),
+              Effect.logError(
+                "Could not record the outcome of a run; its lease will expire and another instance will take it over",
+                error
+              ),
               [false]
             )
           )
         )
         if (!held) {
-          yield* Effect.logWarning("The claim on a run was lost before its outcome was recorded; the outcome was discarded")
+          yield* Effect.logWarning(
+            "The claim on a run was lost before its outcome was recorded; the outcome was discarded"
+          )
           return false
         }
         switch (decision.tally) {
@@ -187,8 +218,17 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
           default:
             break
         }
-        if (outcome._tag === "Error" || outcome._tag === "Invalid") yield* counters.add("runsErrors")
-        if (outcome._tag === "Timeout") yield* counters.add("runsTimedOut")
+        const count = (metric: Metric.Metric.Counter<number>) => Metric.increment(Metric.tagged(metric, "job", run.job))
+        if (outcome._tag === "Error" || outcome._tag === "Invalid") {
+          yield* counters.add("runsErrors")
+          yield* count(JobsSMetrics.runsFailed)
+        }
+        if (outcome._tag === "Timeout") {
+          yield* counters.add("runsTimedOut")
+          yield* count(JobsSMetrics.runsTimedOut)
+        }
+        if (outcome._tag === "Success") yield* count(JobsSMetrics.runsSucceeded)
+        if (decision.tally === "retried") yield* count(JobsSMetrics.runsRetried)
         return true
       }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job, outcome: outcome._tag }))
 
@@ -202,9 +242,14 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         const entry: Entry = { run, reason: undefined }
         entries.set(run.id, entry)
         yield* counters.add("runsStarted")
+        yield* Metric.increment(Metric.tagged(JobsSMetrics.runsStarted, "job", run.job))
+        const startedAt = yield* Clock.currentTimeMillis
+        yield* Metric.update(Metric.tagged(JobsSMetrics.runLag, "job", run.job), Math.max(0, startedAt - run.runAt))
         const fiber = yield* FiberMap.run(attempts, run.id, attempt(run, registration))
         if (entry.reason !== undefined) yield* Fiber.interrupt(fiber)
         const exit = yield* Fiber.await(fiber)
+        const duration = (yield* Clock.currentTimeMillis) - startedAt
+        yield* Metric.update(Metric.tagged(JobsSMetrics.runDuration, "job", run.job), duration)
         const outcome = toOutcome(exit, entry.reason)
         if (outcome === undefined) {
           yield* Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)")

@@ -44,7 +44,7 @@ export const make = (
     })
     yield* Effect.suspend(() => registerInstance)
 
-    let poller: Poller.Poller | undefined
+    const demand = Poller.makeDemand(signal, () => stopping)
     const executor = yield* Executor.make({
       store,
       registry,
@@ -52,13 +52,14 @@ export const make = (
       instanceId,
       workers: config.workers,
       settleRetryMs: config.leaseMs,
-      onFree: Effect.suspend(() => (stopping || poller === undefined ? Effect.void : poller.onFree))
+      onFree: demand.onFree
     })
-    poller = Poller.make({
+    const poller = Poller.make({
       store,
       executor,
       registry,
       signal,
+      demand,
       instanceId,
       pollIntervalMs: config.pollIntervalMs,
       pollLimit: config.pollLimit,
@@ -88,9 +89,7 @@ export const make = (
     const heartbeatFiber = yield* Effect.forkScoped(annotate(heartbeat.run))
     const pollerFiber = yield* Effect.forkScoped(annotate(poller.run))
     const reaperFiber = yield* Effect.forkScoped(annotate(reaper.run))
-    const wakeupsFiber = yield* Effect.forkScoped(
-      annotate(Stream.runForEach(store.wakeups, () => signal.wake))
-    )
+    const wakeupsFiber = yield* Effect.forkScoped(annotate(Stream.runForEach(store.wakeups, () => signal.wake)))
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
@@ -100,9 +99,9 @@ export const make = (
         yield* executor.drain(config.shutdownTimeoutMs)
         yield* Fiber.interrupt(heartbeatFiber)
         const final = yield* counters.snapshot
-        yield* store.shutdownInstance(instanceId, final).pipe(
-          Effect.catchAll((error) => Effect.logWarning("Could not record the instance's shutdown", error))
-        )
+        yield* store
+          .shutdownInstance(instanceId, final)
+          .pipe(Effect.catchAll((error) => Effect.logWarning("Could not record the instance's shutdown", error)))
         yield* Effect.logInfo("Shut down", final)
       }).pipe(annotate)
     )
@@ -116,7 +115,9 @@ export const make = (
             return yield* Effect.dieMessage(`Job ${job.name} is implemented twice on this instance`)
           }
           yield* Effect.addFinalizer(() => Effect.sync(() => registry.remove(job.name)))
-          yield* registerInstance.pipe(Effect.catchAll((error) => Effect.logWarning("Could not update the instance row", error)))
+          yield* registerInstance.pipe(
+            Effect.catchAll((error) => Effect.logWarning("Could not update the instance row", error))
+          )
           yield* signal.wake
         }),
       counters: counters.snapshot

@@ -3,8 +3,8 @@
  * how its attempt ended to the fenced `Settlement` the store applies.
  */
 import { Either } from "effect"
-import type { ClaimedRun, NewRun, Settlement } from "../JobStore.js"
 import * as JobSchedule from "../JobSchedule.js"
+import type { ClaimedRun, NewRun, Settlement } from "../JobStore.js"
 import * as RetryBackoff from "../RetryBackoff.js"
 import * as RunId from "../RunId.js"
 

@@ -17,8 +17,24 @@ export interface Poller {
   readonly runOnce: Effect.Effect<number, JobStoreError>
   /** The loop: never fails (store errors are logged and retried with backoff). */
   readonly run: Effect.Effect<never>
-  /** Called when a worker frees up: wakes the loop if the last claim may have left due runs behind. */
+}
+
+/** Whether the last claim filled every free worker, so due runs may be waiting for one. */
+export interface Demand {
+  readonly saturated: (value: boolean) => void
+  /** Called when a worker frees up: wakes the poller if due runs may be waiting. */
   readonly onFree: Effect.Effect<void>
+}
+
+/** Demand tracking that wakes `signal` when a worker frees up after a full claim, until `stopped`. */
+export const makeDemand = (signal: WakeSignal, stopped: () => boolean): Demand => {
+  let saturated = false
+  return {
+    saturated: (value) => {
+      saturated = value
+    },
+    onFree: Effect.suspend(() => (saturated && !stopped() ? signal.wake : Effect.void))
+  }
 }
 
 /** What the poller needs. */
@@ -27,6 +43,7 @@ export interface PollerOptions {
   readonly executor: Executor
   readonly registry: Registry
   readonly signal: WakeSignal
+  readonly demand: Demand
   readonly instanceId: string
   readonly pollIntervalMs: number
   readonly pollLimit: number
@@ -35,15 +52,14 @@ export interface PollerOptions {
 
 /** Builds a poller. */
 export const make = (options: PollerOptions): Poller => {
-  const { executor, registry, signal, store } = options
-  let saturated = false
+  const { demand, executor, registry, signal, store } = options
 
   const runOnce: Effect.Effect<number, JobStoreError> = Effect.gen(function* () {
     const jobs = registry.jobs()
     if (jobs.length === 0) return options.pollIntervalMs
     const free = yield* executor.free
     if (free <= 0) {
-      saturated = true
+      demand.saturated(true)
       return options.pollIntervalMs
     }
     const limit = Math.min(free, options.pollLimit)
@@ -56,10 +72,10 @@ export const make = (options: PollerOptions): Poller => {
     })
     yield* Effect.forEach(runs, executor.start, { discard: true })
     if (runs.length === limit) {
-      saturated = true
+      demand.saturated(true)
       return 0
     }
-    saturated = false
+    demand.saturated(false)
     const { nextRunAt, now } = yield* store.nextDue(jobs, registry.schedules)
     return nextRunAt === null ? options.pollIntervalMs : Math.max(0, Math.min(nextRunAt - now, options.pollIntervalMs))
   })
@@ -73,9 +89,5 @@ export const make = (options: PollerOptions): Poller => {
     Effect.annotateLogs({ fiber: "poller" })
   )
 
-  return {
-    runOnce,
-    run,
-    onFree: Effect.suspend(() => (saturated ? signal.wake : Effect.void))
-  }
+  return { runOnce, run }
 }

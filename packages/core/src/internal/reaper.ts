@@ -3,9 +3,10 @@
  * stopped heart-beating (lease expired), and settles them as timed out: retried
  * within the limit, else ended (or moved to the next occurrence).
  */
-import { Effect, Schedule } from "effect"
+import { Effect, Metric, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
+import * as JobsSMetrics from "../JobsSMetrics.js"
 import type { Counters } from "./counters.js"
 import type { Executor } from "./executor.js"
 import type { Registry } from "./registry.js"
@@ -52,6 +53,7 @@ export const make = (options: ReaperOptions): Reaper => {
       (run) =>
         Effect.gen(function* () {
           yield* counters.add(run.reason === "lease" ? "runsResurrected" : "runsTimedOut")
+          yield* Metric.increment(Metric.tagged(JobsSMetrics.runsTakenOver, "job", run.job))
           yield* Effect.logWarning(
             run.reason === "lease"
               ? `Taking over a run from instance ${run.startedBy}, which stopped heart-beating`

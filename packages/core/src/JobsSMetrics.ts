@@ -1,0 +1,54 @@
+/**
+ * Effect `Metric`s recorded by every instance, each tagged with the job's name.
+ * Export them with any Effect metrics exporter (for example `@effect/opentelemetry`).
+ *
+ * @since 0.1.0
+ */
+import { Metric, MetricBoundaries } from "effect"
+
+/** Attempts started (claimed or taken over and executed). */
+export const runsStarted = Metric.counter("jobss_runs_started", { description: "Attempts started", incremental: true })
+
+/** Runs (or scheduled occurrences) that succeeded. */
+export const runsSucceeded = Metric.counter("jobss_runs_succeeded", {
+  description: "Attempts that succeeded",
+  incremental: true
+})
+
+/** Attempts that failed (an error or a defect of the job, or arguments that do not decode). */
+export const runsFailed = Metric.counter("jobss_runs_failed", {
+  description: "Attempts that failed",
+  incremental: true
+})
+
+/** Attempts that will be retried. */
+export const runsRetried = Metric.counter("jobss_runs_retried", {
+  description: "Attempts scheduled for a retry",
+  incremental: true
+})
+
+/** Attempts interrupted by their timeout. */
+export const runsTimedOut = Metric.counter("jobss_runs_timed_out", {
+  description: "Attempts that timed out",
+  incremental: true
+})
+
+/** Runs taken over from an instance whose lease or timeout expired. */
+export const runsTakenOver = Metric.counter("jobss_runs_taken_over", {
+  description: "Runs taken over by the timeout reaper",
+  incremental: true
+})
+
+/** How long attempts ran, in milliseconds. */
+export const runDuration = Metric.histogram(
+  "jobss_run_duration_ms",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 24 }),
+  "Duration of attempts in milliseconds"
+)
+
+/** The lag between a run's due time and its start, in milliseconds. */
+export const runLag = Metric.histogram(
+  "jobss_run_lag_ms",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 24 }),
+  "Delay between the due time and the start of attempts, in milliseconds"
+)
