@@ -11,51 +11,68 @@ import { InvalidRunOptions } from "./JobsSError.js"
 /** A named rule giving the next due time from the current time. */
 export type JobSchedule = CustomSchedule | CronSchedule | SpacedSchedule
 
-/** A schedule computed by a user function. */
-export interface CustomSchedule {
-  readonly _tag: "Custom"
+/**
+ * What happens to occurrences that were due while no instance could run them (an occurrence is
+ * missed when the schedule's following occurrence is already due when it starts):
+ * - `"runOnce"` (default): run the missed occurrence once, then continue from now;
+ * - `"skip"`: do not run it (it ends `cancelled`), continue with the next future occurrence;
+ * - `{ catchUp: n }`: run every missed occurrence, one after the other, but at most the last `n`.
+ */
+export type MissedPolicy = "runOnce" | "skip" | { readonly catchUp: number }
+
+interface Common {
   readonly name: string
+  readonly missed: MissedPolicy
+}
+
+/** A schedule computed by a user function. */
+export interface CustomSchedule extends Common {
+  readonly _tag: "Custom"
   readonly next: (now: Date) => Date
 }
 
 /** A schedule following a cron expression (5 or 6 fields), optionally in a time zone. */
-export interface CronSchedule {
+export interface CronSchedule extends Common {
   readonly _tag: "Cron"
-  readonly name: string
   readonly expression: string
   readonly tz: string | undefined
 }
 
 /** A schedule with a fixed spacing between occurrences. */
-export interface SpacedSchedule {
+export interface SpacedSchedule extends Common {
   readonly _tag: "Spaced"
-  readonly name: string
   readonly every: Duration.DurationInput
 }
 
-/** A schedule computed by `next(now)`, which must return a valid date. */
-export const make = (options: { readonly name: string; readonly next: (now: Date) => Date }): CustomSchedule => ({
+/** Options every schedule takes. */
+export interface CommonOptions {
+  readonly name: string
+  /** What to do with occurrences missed while no instance ran (default `"runOnce"`). */
+  readonly missed?: MissedPolicy
+}
+
+/** A schedule computed by `next(now)`, which must return a valid date after `now`. */
+export const make = (options: CommonOptions & { readonly next: (now: Date) => Date }): CustomSchedule => ({
   _tag: "Custom",
   name: options.name,
+  missed: options.missed ?? "runOnce",
   next: options.next
 })
 
 /** A cron schedule, e.g. `cron({ name: "Nightly", expression: "0 3 * * *", tz: "Europe/Paris" })`. */
-export const cron = (options: {
-  readonly name: string
-  readonly expression: string
-  readonly tz?: string
-}): CronSchedule => ({
+export const cron = (options: CommonOptions & { readonly expression: string; readonly tz?: string }): CronSchedule => ({
   _tag: "Cron",
   name: options.name,
+  missed: options.missed ?? "runOnce",
   expression: options.expression,
   tz: options.tz
 })
 
 /** A schedule due every `every` after the current time, e.g. `spaced({ name: "EverySecond", every: "1 second" })`. */
-export const spaced = (options: { readonly name: string; readonly every: Duration.DurationInput }): SpacedSchedule => ({
+export const spaced = (options: CommonOptions & { readonly every: Duration.DurationInput }): SpacedSchedule => ({
   _tag: "Spaced",
   name: options.name,
+  missed: options.missed ?? "runOnce",
   every: options.every
 })
 
@@ -84,8 +101,15 @@ export const validate = (schedule: JobSchedule): Either.Either<JobSchedule, Inva
           )
     }
     case "Custom":
-      return Either.right(schedule)
+      break
   }
+  const missed = schedule.missed
+  if (typeof missed === "object" && !(Number.isInteger(missed.catchUp) && missed.catchUp >= 1)) {
+    return Either.left(
+      new InvalidRunOptions({ message: `Schedule ${schedule.name}: catchUp must be a positive integer` })
+    )
+  }
+  return Either.right(schedule)
 }
 
 /**
@@ -125,4 +149,37 @@ export const nextRunAt = (schedule: JobSchedule, now: number): Either.Either<num
       return Either.right(next.getTime())
     }
   }
+}
+
+/** True when the occurrence due at `dueAt` was missed: the schedule's following occurrence is already due at `now`. */
+export const isMissed = (schedule: JobSchedule, dueAt: number, now: number): boolean =>
+  Either.match(nextRunAt(schedule, dueAt), { onLeft: () => false, onRight: (following) => following <= now })
+
+/** The most missed occurrences looked at when catching up; beyond it the schedule continues from now. */
+const catchUpScanLimit = 10_000
+
+/**
+ * The due time of the occurrence after one that was due at `dueAt` and ended at `now`, following the
+ * schedule's missed policy: from `now` by default; when catching up, the schedule's own cadence from
+ * `dueAt` (the oldest of the last `n` missed occurrences, or the next future one).
+ */
+export const followingRunAt = (
+  schedule: JobSchedule,
+  dueAt: number,
+  now: number
+): Either.Either<number, InvalidRunOptions> => {
+  const missed = schedule.missed
+  if (typeof missed !== "object") return nextRunAt(schedule, now)
+  const due: Array<number> = []
+  let at = dueAt
+  while (due.length < catchUpScanLimit) {
+    const next = nextRunAt(schedule, at)
+    if (Either.isLeft(next)) return next
+    if (next.right > now) break
+    due.push(next.right)
+    at = next.right
+  }
+  if (due.length === 0) return nextRunAt(schedule, dueAt)
+  if (due.length >= catchUpScanLimit) return nextRunAt(schedule, now)
+  return Either.right(due[Math.max(0, due.length - missed.catchUp)]!)
 }

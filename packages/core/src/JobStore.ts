@@ -133,12 +133,15 @@ export type Settlement =
     }
   /** Hand the run back (instance shutting down): pending again, no attempt used up. */
   | { readonly _tag: "Released"; readonly id: string; readonly claim: string }
-  /** This occurrence ended (`succeeded` or `failed`); `next` is inserted and takes over the unique name. */
+  /**
+   * This occurrence ended (`succeeded`, `failed`, or `cancelled` when a missed occurrence is skipped);
+   * `next` is inserted and takes over the unique name.
+   */
   | {
       readonly _tag: "Next"
       readonly id: string
       readonly claim: string
-      readonly outcome: "succeeded" | "failed"
+      readonly outcome: "succeeded" | "failed" | "cancelled"
       readonly error: string | null
       readonly next: NewRun
     }

@@ -90,3 +90,52 @@ describe("runtime timing (memory store, TestClock)", () => {
     })
   )
 })
+
+describe("missed schedules (memory store, TestClock)", () => {
+  const runMissed = (missed: JobSchedule.MissedPolicy) =>
+    Effect.gen(function* () {
+      const EveryMinute = JobSchedule.spaced({ name: "EveryMinute", every: "1 minute", missed })
+      const store = Layer.succeed(JobStore.JobStore, yield* JobStore.makeMemory)
+      const client = yield* Layer.build(JobsS.layerClient().pipe(Layer.provide(store))).pipe(
+        Effect.map(Context.get(Scheduler.Scheduler))
+      )
+      const id = yield* client.createRun(Tick, {}, { schedule: EveryMinute })
+      // nobody runs the job for 10 minutes and 30 seconds: the occurrences due at 1..10 minutes are missed
+      yield* TestClock.adjust("630 seconds")
+      const runs: Array<number> = []
+      yield* Layer.build(
+        Tick.toLayer(() => Effect.flatMap(RunInfo, (info) => Effect.sync(() => runs.push(info.runAt.getTime())))).pipe(
+          Layer.provideMerge(JobsS.layer({ pollInterval: "5 seconds", schedules: [EveryMinute] })),
+          Layer.provide(store),
+          Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+        )
+      )
+      yield* settle
+      yield* advance("1 second")
+      const first = yield* client.getRunState(id)
+      yield* advance("60 seconds")
+      return { runs: runs.map((at) => at / 1_000), first }
+    })
+
+  it.scoped("runOnce (default) runs the missed occurrence once, then continues from now", () =>
+    Effect.gen(function* () {
+      const { runs } = yield* runMissed("runOnce")
+      expect(runs).toEqual([60, 690])
+    })
+  )
+
+  it.scoped("skip does not run the missed occurrence and continues with the next future one", () =>
+    Effect.gen(function* () {
+      const { first, runs } = yield* runMissed("skip")
+      expect(runs).toEqual([690])
+      expect(first.occurrence).toBe(1)
+    })
+  )
+
+  it.scoped("catchUp runs the claimed occurrence and at most the last n missed ones", () =>
+    Effect.gen(function* () {
+      const { runs } = yield* runMissed({ catchUp: 3 })
+      expect(runs).toEqual([60, 480, 540, 600, 660])
+    })
+  )
+})

@@ -22,6 +22,7 @@ import {
   Schema
 } from "effect"
 import type { Scope } from "effect"
+import * as JobSchedule from "../JobSchedule.js"
 import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
 import * as JobsSMetrics from "../JobsSMetrics.js"
@@ -237,6 +238,15 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         const registration = registry.get(run.job)
         if (registration === undefined) {
           yield* settle(run, { _tag: "Released" })
+          return
+        }
+        const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
+        const now = yield* Clock.currentTimeMillis
+        if (schedule?.missed === "skip" && JobSchedule.isMissed(schedule, run.runAt, now)) {
+          yield* settle(run, {
+            _tag: "Skipped",
+            error: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
+          })
           return
         }
         const entry: Entry = { run, reason: undefined }

@@ -16,6 +16,8 @@ export type Outcome =
   | { readonly _tag: "Cancelled" }
   | { readonly _tag: "Released" }
   | { readonly _tag: "Invalid"; readonly error: string }
+  /** A missed occurrence that its schedule's policy skips. */
+  | { readonly _tag: "Skipped"; readonly error: string }
 
 /** What the decision needs besides the run. */
 export interface DecisionContext {
@@ -64,7 +66,7 @@ const nextOccurrence = (run: ClaimedRun, runAt: number, now: number, successes: 
 const endOccurrence = (
   run: ClaimedRun,
   context: DecisionContext,
-  outcome: "succeeded" | "failed",
+  outcome: "succeeded" | "failed" | "cancelled",
   error: string | null
 ): Decision => {
   const { claim, id } = run
@@ -72,7 +74,9 @@ const endOccurrence = (
   const final: Decision =
     outcome === "succeeded"
       ? { settlement: { _tag: "Succeeded", id, claim }, tally: "succeeded" }
-      : { settlement: { _tag: "Failed", id, claim, error: error ?? "failed" }, tally: "failed" }
+      : outcome === "cancelled"
+        ? { settlement: { _tag: "Cancelled", id, claim }, tally: "cancelled" }
+        : { settlement: { _tag: "Failed", id, claim, error: error ?? "failed" }, tally: "failed" }
   if (run.schedule === null) return final
   if (run.runSuccessLimit !== null && successes >= run.runSuccessLimit) return final
   if (context.schedule === undefined) {
@@ -81,7 +85,7 @@ const endOccurrence = (
       tally: "failed"
     }
   }
-  return Either.match(JobSchedule.nextRunAt(context.schedule, context.now), {
+  return Either.match(JobSchedule.followingRunAt(context.schedule, run.runAt, context.now), {
     onLeft: (invalid) => ({
       settlement: { _tag: "Failed", id, claim, error: invalid.message },
       tally: "failed" as const
@@ -133,6 +137,8 @@ export const decide = (run: ClaimedRun, outcome: Outcome, context: DecisionConte
       return { settlement: { _tag: "Failed", id: run.id, claim: run.claim, error: outcome.error }, tally: "failed" }
     case "Cancelled":
       return { settlement: { _tag: "Cancelled", id: run.id, claim: run.claim }, tally: "cancelled" }
+    case "Skipped":
+      return endOccurrence(run, context, "cancelled", outcome.error)
     case "Released":
       return { settlement: { _tag: "Released", id: run.id, claim: run.claim }, tally: "released" }
   }
