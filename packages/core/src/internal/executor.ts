@@ -32,6 +32,7 @@ import { RunInfo, type RunInfoShape } from "../RunInfo.js"
 import type { Counters } from "./counters.js"
 import * as outcomes from "./outcome.js"
 import type { Registration, Registry } from "./registry.js"
+import * as Settler from "./settler.js"
 
 /** Why the runtime interrupted a run. */
 export type StopReason = "cancel" | "lost" | "shutdown"
@@ -171,6 +172,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     const attempts = yield* FiberMap.make<string, void, unknown>()
     const workers = yield* FiberSet.make<void, never>()
     const entries = new Map<string, Entry>()
+    const settler = yield* Settler.make(store, 100)
     let active = 0
 
     const settle = (run: ClaimedRun, outcome: outcomes.Outcome): Effect.Effect<boolean> =>
@@ -184,7 +186,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
           schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
           backoff: registration?.job.retryBackoff ?? RetryBackoff.immediate
         })
-        const [held] = yield* store.settle([decision.settlement]).pipe(
+        const held = yield* settler.settle(decision.settlement).pipe(
           Effect.tapError((error: JobStoreError) => Effect.logWarning("Settling a run failed; retrying", error)),
           Effect.retry(
             Schedule.exponential("50 millis", 2).pipe(
@@ -198,7 +200,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
                 "Could not record the outcome of a run; its lease will expire and another instance will take it over",
                 error
               ),
-              [false]
+              false
             )
           )
         )
