@@ -40,5 +40,5 @@ export const layer = (
   Layer.scopedContext(instance.make(options ?? {}))
 
 /** `Scheduler` only, with no workers: for processes that create runs but never execute them. */
-export const layerClient = (options?: ClientOptions): Layer.Layer<Scheduler, InvalidConfig, JobStore> =>
-  Layer.effectContext(instance.makeClient(options ?? {}))
+export const layerClient = (options?: ClientOptions): Layer.Layer<Scheduler, InvalidConfig | JobStoreError, JobStore> =>
+  Layer.scopedContext(instance.makeClient(options ?? {}))

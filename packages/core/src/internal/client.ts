@@ -2,7 +2,7 @@
  * The `Scheduler` implementation shared by full instances and clients:
  * validation and encoding of new runs, state reads, awaiting, cancelling.
  */
-import { Clock, Duration, Effect, Either, ParseResult, Schema } from "effect"
+import { Duration, Effect, Either, ParseResult, Schema } from "effect"
 import type * as Job from "../Job.js"
 import * as JobSchedule from "../JobSchedule.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
@@ -11,12 +11,15 @@ import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, RunNotFound } from 
 import * as RunId from "../RunId.js"
 import * as RunState from "../RunState.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
+import type { StoreClock } from "./storeClock.js"
 
 /** What a scheduler needs from the instance it belongs to. */
 export interface ClientContext {
   readonly store: JobStoreShape
   readonly instanceId: string
   readonly config: ClientConfig
+  /** The store's clock: due times are computed on it. */
+  readonly clock: StoreClock
   /** Told about every run this client inserted, with its due time (a full instance wakes its poller). */
   readonly onCreated: (runAt: number) => Effect.Effect<void>
   /** Told when a running run's cancellation was requested (a full instance interrupts it at once if it runs here). */
@@ -160,7 +163,7 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
 
   const createRuns: SchedulerShape["createRuns"] = (job, argsList, options = {}) =>
     Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* context.clock.now
       const shape = yield* template(job, options, config, now)
       const encoded = yield* Effect.forEach(argsList, (args) => encodeArgs(job, args, config.maxArgsBytes))
       if (encoded.length === 0) return []

@@ -33,6 +33,7 @@ import type { Counters } from "./counters.js"
 import * as outcomes from "./outcome.js"
 import type { Registration, Registry } from "./registry.js"
 import * as Settler from "./settler.js"
+import type { StoreClock } from "./storeClock.js"
 
 /** Why the runtime interrupted a run. */
 export type StopReason = "cancel" | "lost" | "shutdown"
@@ -67,6 +68,7 @@ export interface ExecutorOptions {
   readonly registry: Registry
   readonly counters: Counters
   readonly instanceId: string
+  readonly clock: StoreClock
   readonly workers: number
   /** How long a settlement is retried through store errors before the lease is left to expire. */
   readonly settleRetryMs: number
@@ -177,7 +179,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
 
     const settle = (run: ClaimedRun, outcome: outcomes.Outcome): Effect.Effect<boolean> =>
       Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
+        const now = yield* options.clock.now
         const random = yield* Random.next
         const registration = registry.get(run.job)
         const decision = outcomes.decide(run, outcome, {
@@ -243,7 +245,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
           return
         }
         const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
-        const now = yield* Clock.currentTimeMillis
+        const now = yield* options.clock.now
         if (schedule?.missed === "skip" && JobSchedule.isMissed(schedule, run.runAt, now)) {
           yield* settle(run, {
             _tag: "Skipped",
@@ -256,7 +258,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         yield* counters.add("runsStarted")
         yield* Metric.increment(Metric.tagged(JobsSMetrics.runsStarted, "job", run.job))
         const startedAt = yield* Clock.currentTimeMillis
-        yield* Metric.update(Metric.tagged(JobsSMetrics.runLag, "job", run.job), Math.max(0, startedAt - run.runAt))
+        yield* Metric.update(Metric.tagged(JobsSMetrics.runLag, "job", run.job), Math.max(0, now - run.runAt))
         const fiber = yield* FiberMap.run(attempts, run.id, attempt(run, registration))
         if (entry.reason !== undefined) yield* Fiber.interrupt(fiber)
         const exit = yield* Fiber.await(fiber)

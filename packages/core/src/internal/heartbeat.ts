@@ -8,6 +8,7 @@ import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
 import type { Counters } from "./counters.js"
 import type { Executor } from "./executor.js"
+import type { StoreClock } from "./storeClock.js"
 
 /** The heartbeat loop and its single beat. */
 export interface Heartbeat {
@@ -21,6 +22,7 @@ export interface HeartbeatOptions {
   readonly store: JobStoreShape
   readonly executor: Executor
   readonly counters: Counters
+  readonly clock: StoreClock
   readonly instanceId: string
   readonly intervalMs: number
   readonly leaseMs: number
@@ -51,6 +53,7 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
       )
     }
     yield* store.touchInstance(options.instanceId, yield* counters.snapshot)
+    yield* options.clock.sync
   })
 
   const run = runOnce.pipe(

@@ -3,7 +3,7 @@
  * heartbeat and the store's wake-up listener in the layer's scope, and shuts
  * them down in order when the scope closes.
  */
-import { Clock, Context, Effect, Either, Fiber, Stream } from "effect"
+import { Context, Effect, Either, Fiber, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
 import { JobStore } from "../JobStore.js"
 import { JobsS, type JobsSShape } from "../JobsS.js"
@@ -18,6 +18,7 @@ import * as Heartbeat from "./heartbeat.js"
 import * as Poller from "./poller.js"
 import * as Reaper from "./reaper.js"
 import * as Registry from "./registry.js"
+import * as StoreClock from "./storeClock.js"
 import * as WakeSignal from "./wakeSignal.js"
 
 /** Builds a full instance in the current scope. */
@@ -27,7 +28,8 @@ export const make = (
   Effect.gen(function* () {
     const config = yield* Either.match(resolveInstance(options), { onLeft: Effect.fail, onRight: Effect.succeed })
     const store = yield* JobStore
-    const instanceId = RunId.generate(yield* Clock.currentTimeMillis)
+    const clock = yield* StoreClock.make(store)
+    const instanceId = RunId.generate(yield* clock.now)
     const registry = Registry.make(config.schedules)
     const counters = Counters.make()
     const signal = yield* WakeSignal.make
@@ -50,6 +52,7 @@ export const make = (
       registry,
       counters,
       instanceId,
+      clock,
       workers: config.workers,
       settleRetryMs: config.leaseMs,
       onFree: demand.onFree
@@ -80,6 +83,7 @@ export const make = (
       store,
       executor,
       counters,
+      clock,
       instanceId,
       intervalMs: config.heartbeatIntervalMs,
       leaseMs: config.leaseMs
@@ -127,6 +131,7 @@ export const make = (
       store,
       instanceId,
       config,
+      clock,
       onCreated: () => signal.wake,
       onCancelRequested: (originId) => executor.stopOrigin(originId, "cancel")
     })
@@ -135,16 +140,34 @@ export const make = (
     return Context.make(JobsS, jobs).pipe(Context.add(Scheduler, scheduler))
   })
 
+/** How often a client-only instance measures the store's clock again. */
+const clientClockSync = "1 minute"
+
 /** Builds a client-only instance: a `Scheduler` with no workers. */
 export const makeClient = (
   options: ClientOptions
-): Effect.Effect<Context.Context<Scheduler>, InvalidConfig, JobStore> =>
+): Effect.Effect<Context.Context<Scheduler>, InvalidConfig | JobStoreError, JobStore | Scope.Scope> =>
   Effect.gen(function* () {
     const config = yield* Either.match(resolveClient(options), { onLeft: Effect.fail, onRight: Effect.succeed })
     const store = yield* JobStore
-    const instanceId = RunId.generate(yield* Clock.currentTimeMillis)
+    const clock = yield* StoreClock.make(store)
+    yield* Effect.forkScoped(
+      clock.sync.pipe(
+        Effect.ignoreLogged,
+        Effect.repeat(Schedule.spaced(clientClockSync)),
+        Effect.delay(clientClockSync)
+      )
+    )
+    const instanceId = RunId.generate(yield* clock.now)
     return Context.make(
       Scheduler,
-      makeScheduler({ store, instanceId, config, onCreated: () => Effect.void, onCancelRequested: () => Effect.void })
+      makeScheduler({
+        store,
+        instanceId,
+        config,
+        clock,
+        onCreated: () => Effect.void,
+        onCancelRequested: () => Effect.void
+      })
     )
   })

@@ -1,0 +1,35 @@
+/**
+ * The store's clock as seen from this process: Effect's `Clock` plus an offset
+ * measured against the store (the database's clock), so due times computed
+ * here (`now + delay`, retries, next occurrences) agree with the clock every
+ * comparison in the store uses, whatever the skew of this machine's clock.
+ */
+import { Clock, Effect } from "effect"
+import type { JobStoreShape } from "../JobStore.js"
+import type { JobStoreError } from "../JobsSError.js"
+
+/** The store's current time, estimated locally. */
+export interface StoreClock {
+  /** Epoch milliseconds on the store's clock. */
+  readonly now: Effect.Effect<number>
+  /** Measures the offset again (one store round trip). */
+  readonly sync: Effect.Effect<void, JobStoreError>
+}
+
+/** A store clock, synchronised once before it is returned. */
+export const make = (store: JobStoreShape): Effect.Effect<StoreClock, JobStoreError> =>
+  Effect.gen(function* () {
+    let offset = 0
+    const sync = Effect.gen(function* () {
+      const before = yield* Clock.currentTimeMillis
+      const storeNow = yield* store.now
+      const after = yield* Clock.currentTimeMillis
+      // assume the store read its clock half-way through the round trip
+      offset = storeNow - Math.round((before + after) / 2)
+    })
+    yield* sync
+    return {
+      now: Effect.map(Clock.currentTimeMillis, (local) => local + offset),
+      sync
+    }
+  })
