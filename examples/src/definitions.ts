@@ -9,6 +9,10 @@ export const OnTheMin = JobSchedule.make({ name: "OnTheMin", next: (now) => next
 export const Nightly = JobSchedule.cron({ name: "Nightly", expression: "0 3 * * *", tz: "Europe/Paris" })
 export const EverySecond = JobSchedule.spaced({ name: "EverySecond", every: "1 second" })
 
+// Occurrences missed while no instance ran: skip them, or run (at most the last 24 of) them.
+export const Hourly = JobSchedule.cron({ name: "Hourly", expression: "0 * * * *", missed: "skip" })
+export const HourlyReport = JobSchedule.cron({ name: "HourlyReport", expression: "0 * * * *", missed: { catchUp: 24 } })
+
 export const Email = Job.make({
   name: "Email",
   args: Schema.Struct({ to: Schema.String }),
