@@ -110,7 +110,27 @@ const template = (
     }
   })
 
-/** Encodes arguments with the job's Schema to JSON text, within the size limit. */
+/** The deepest nesting of arrays and objects accepted in encoded arguments. */
+const maxArgsDepth = 64
+
+/** How deeply arrays and objects nest in a JSON text (strings are skipped). */
+const nestingDepth = (json: string): number => {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < json.length; i++) {
+    const char = json[i]
+    if (inString) {
+      if (char === "\\") i++
+      else if (char === '"') inString = false
+    } else if (char === '"') inString = true
+    else if (char === "{" || char === "[") deepest = Math.max(deepest, ++depth)
+    else if (char === "}" || char === "]") depth--
+  }
+  return deepest
+}
+
+/** Encodes arguments with the job's Schema to JSON text, within the size and nesting limits. */
 const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect.Effect<string, InvalidRunArgs> =>
   Schema.encode(job.args)(args).pipe(
     Effect.mapError(
@@ -122,6 +142,17 @@ const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect
         catch: (error) =>
           new InvalidRunArgs({ job: job.name, message: `Arguments do not encode to JSON: ${String(error)}` })
       })
+    ),
+    Effect.catchAllDefect((defect) =>
+      Effect.fail(new InvalidRunArgs({ job: job.name, message: `Arguments could not be encoded: ${String(defect)}` }))
+    ),
+    Effect.filterOrFail(
+      (json) => nestingDepth(json) <= maxArgsDepth,
+      () =>
+        new InvalidRunArgs({
+          job: job.name,
+          message: `Encoded arguments are nested deeper than ${maxArgsDepth} levels`
+        })
     ),
     Effect.filterOrFail(
       (json) => Buffer.byteLength(json, "utf8") <= maxBytes,
