@@ -1,0 +1,22 @@
+/** The store conformance suite on the in-memory store, driven by `TestClock`. */
+import { JobStore } from "@jobss/core"
+import { Effect, TestClock } from "effect"
+import { storeSuite } from "./storeSuite.js"
+
+/** A realistic start time (TestClock starts at the epoch). */
+const start = Date.parse("2025-01-01T00:00:00.000Z")
+
+storeSuite("memory", {
+  clock: "test",
+  capabilities: { wakeups: true },
+  make: Effect.gen(function* () {
+    yield* TestClock.setTime(start)
+    const store = yield* JobStore.makeMemory
+    return {
+      store,
+      // one in-memory database: "another connection" is the same store
+      connect: Effect.succeed(store),
+      waitPast: (ms: number) => TestClock.adjust(ms + 1)
+    }
+  })
+})
