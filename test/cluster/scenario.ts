@@ -1,0 +1,134 @@
+/**
+ * Shared pieces of the cluster scenarios: instance settings, the parent's own JobsS client,
+ * waiting for many runs, reading the ledger, small statistics and the one-line report each
+ * scenario prints.
+ */
+import { appendFileSync } from "node:fs"
+import { JobsS, type JobsSConfig, type RunId, RunState, Scheduler } from "@jobss/core"
+import { SqlStore } from "@jobss/sql"
+import { Context, Effect, Layer, type Scope } from "effect"
+import { HarnessError, parentClientLayer } from "../support/processes.js"
+import type { LedgerRow, WorkerBackend, WorkerInstance } from "./protocol.js"
+
+/** Short leases so takeovers happen within seconds; unlimited retries so takeovers never fail a run. */
+export const shortLeases: WorkerInstance = {
+  workers: 8,
+  pollIntervalMs: 500,
+  heartbeatIntervalMs: 500,
+  leaseMs: 2_000,
+  timeoutCheckMs: 500,
+  shutdownTimeoutMs: 2_000,
+  retriesErrorLimit: -1,
+  retriesTimeoutLimit: -1
+}
+
+/** Run options of every run a scenario creates: takeovers and errors never end a run. */
+export const unlimitedRetries = { retriesErrorLimit: -1, retriesTimeoutLimit: -1 } as const
+
+/**
+ * The test process's own client instance (no workers) on the cluster's database. Building it
+ * also applies the migrations, before any child starts.
+ */
+export const parentScheduler = (
+  backend: WorkerBackend,
+  url: string,
+  options: JobsSConfig.ClientOptions = {}
+): Effect.Effect<Scheduler.SchedulerShape, HarnessError, Scope.Scope> =>
+  Layer.build(
+    JobsS.layerClient({ instanceName: "test-parent", ...options }).pipe(
+      Layer.provide(SqlStore.layer()),
+      Layer.provide(parentClientLayer(backend, url))
+    )
+  ).pipe(
+    Effect.map(Context.get(Scheduler.Scheduler)),
+    Effect.mapError((cause) => new HarnessError({ message: "cannot start the parent's JobsS client", cause }))
+  )
+
+/**
+ * Waits until every run is final (checking 100 at a time, oldest first) and returns the final
+ * states in the order of `ids`. Past `timeoutMs` it fails, describing the runs still active.
+ */
+export const awaitAll = (
+  scheduler: Scheduler.SchedulerShape,
+  ids: ReadonlyArray<RunId.RunId>,
+  timeoutMs: number
+): Effect.Effect<ReadonlyArray<RunState.RunState>, HarnessError> =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + timeoutMs
+    const final = new Map<string, RunState.RunState>()
+    let remaining = [...ids]
+    while (remaining.length > 0) {
+      const batch = remaining.slice(0, 100)
+      const states = yield* Effect.forEach(batch, (id) => scheduler.getRunState(id), { concurrency: 4 }).pipe(
+        Effect.either
+      )
+      if (states._tag === "Right") {
+        for (const state of states.right) if (RunState.isFinal(state)) final.set(state.id, state)
+        remaining = remaining.filter((id) => !final.has(id))
+      }
+      if (remaining.length === 0) break
+      if (Date.now() > deadline) {
+        const sample = yield* Effect.forEach(remaining.slice(0, 5), (id) => Effect.either(scheduler.getRunState(id)))
+        return yield* Effect.fail(
+          new HarnessError({
+            message: `${remaining.length} of ${ids.length} runs still not final after ${timeoutMs} ms; for example:\n${sample
+              .map((state) =>
+                state._tag === "Right"
+                  ? `${state.right.id} ${state.right.status} total=${state.right.runTotalCount} startedBy=${state.right.startedBy} error=${state.right.error}`
+                  : String(state.left)
+              )
+              .join("\n")}`
+          })
+        )
+      }
+      if (states._tag === "Left" || final.size === 0 || batch.every((id) => !final.has(id))) {
+        yield* Effect.sleep("250 millis")
+      }
+    }
+    return ids.map((id) => final.get(id)!)
+  })
+
+/** Ledger rows of one kind, grouped by `origin_id`, in write order. */
+export const groupByRun = (rows: ReadonlyArray<LedgerRow>, kind: LedgerRow["kind"]): Map<string, Array<LedgerRow>> => {
+  const groups = new Map<string, Array<LedgerRow>>()
+  for (const row of rows) {
+    if (row.kind !== kind) continue
+    const group = groups.get(row.origin_id)
+    if (group === undefined) groups.set(row.origin_id, [row])
+    else group.push(row)
+  }
+  return groups
+}
+
+/** Count, median, 95th percentile and maximum of some measurements (0 when empty). */
+export const stats = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (q: number) =>
+    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+  return { count: sorted.length, median: at(0.5), p95: at(0.95), max: sorted.length === 0 ? 0 : sorted.at(-1)! }
+}
+
+/**
+ * Prints the scenario's measurements as one line (`[cluster] crash postgres: runs=5000 ...`),
+ * and appends them as JSON to the file named by `JOBSS_CLUSTER_REPORT`, if set.
+ */
+export const report = (
+  scenario: string,
+  backend: string,
+  fields: Record<string, number | string>
+): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const line = Object.entries(fields)
+      .map(
+        ([key, value]) => `${key}=${typeof value === "number" && !Number.isInteger(value) ? value.toFixed(1) : value}`
+      )
+      .join(" ")
+    console.log(`[cluster] ${scenario} ${backend}: ${line}`)
+    const file = process.env.JOBSS_CLUSTER_REPORT
+    if (file !== undefined && file !== "") {
+      appendFileSync(file, `${JSON.stringify({ scenario, backend, at: new Date().toISOString(), ...fields })}\n`)
+    }
+  })
+
+/** A random integer in [min, max]. */
+export const between = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min + 1))
