@@ -46,6 +46,7 @@ import {
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 const workerPath = join(repoRoot, "test", "cluster", "worker.ts")
+const bundleDir = join(repoRoot, "node_modules", ".cache", "jobss-cluster")
 
 /** Something in the harness itself went wrong (a child would not start, a server would not stop, ...). */
 export class HarnessError extends Data.TaggedError("HarnessError")<{
@@ -70,10 +71,11 @@ const installExitHook = (): void => {
   process.on("exit", () => {
     for (const pid of livePids) signalPid(pid, "SIGKILL")
     for (const pid of liveGroups) signalPid(-pid, "SIGKILL")
+    for (const file of bundles) rmSync(file, { force: true })
   })
 }
 
-const signalPid = (pid: number, signal: NodeJS.Signals): boolean => {
+const signalPid = (pid: number, signal: NodeJS.Signals | 0): boolean => {
   try {
     process.kill(pid, signal)
     return true
@@ -89,6 +91,51 @@ const tail = (file: string, lines = 40): string => {
     return "(no file)"
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The child program
+
+let workerArgs: Promise<ReadonlyArray<string>> | undefined
+
+/**
+ * The node arguments that run `test/cluster/worker.ts`. Under `node --import tsx` a child needs
+ * about 2 s of CPU to start (the loader hooks every module of effect), too much for 20 children
+ * on 2 cores; so the worker is bundled once per test process with esbuild (tsx's own dependency)
+ * into `node_modules/.cache/jobss-cluster/`, which starts in about 0.3 s. `JOBSS_CLUSTER_TSX=1`,
+ * or esbuild missing, uses `--import tsx` instead.
+ */
+const workerCommand = (): Promise<ReadonlyArray<string>> => {
+  workerArgs ??= (async (): Promise<ReadonlyArray<string>> => {
+    const viaTsx = ["--import", "tsx", workerPath]
+    if (process.env.JOBSS_CLUSTER_TSX === "1") return viaTsx
+    try {
+      const esbuild = await import("esbuild")
+      mkdirSync(bundleDir, { recursive: true })
+      const outfile = join(bundleDir, `worker-${process.pid}.mjs`)
+      await esbuild.build({
+        entryPoints: [workerPath],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        outfile,
+        external: ["better-sqlite3", "pg-native"],
+        banner: {
+          js: "import { createRequire as __jobssRequire } from 'node:module'; const require = __jobssRequire(import.meta.url);"
+        },
+        logLevel: "error"
+      })
+      bundles.add(outfile)
+      return [outfile]
+    } catch (error) {
+      console.log(`[cluster] cannot bundle the worker (${error}); children start with --import tsx`)
+      return viaTsx
+    }
+  })()
+  return workerArgs
+}
+
+const bundles = new Set<string>()
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
@@ -283,12 +330,13 @@ export const makeProcessCluster = (spec: ClusterSpec): Effect.Effect<ProcessClus
         const errFile = join(dir, `slot${slot}.${generation}.err`)
         const exited = yield* Deferred.make<ChildExit>()
         const ready = yield* Deferred.make<string, HarnessError>()
+        const command = yield* Effect.promise(workerCommand)
         const child = yield* Effect.try({
           try: () => {
             const out = openSync(logFile, "a")
             const err = openSync(errFile, "a")
             try {
-              return spawn(process.execPath, ["--import", "tsx", workerPath], {
+              return spawn(process.execPath, command, {
                 cwd: repoRoot,
                 env: { ...process.env, [configVariable]: JSON.stringify(config) },
                 stdio: ["ignore", out, err, "ipc"]

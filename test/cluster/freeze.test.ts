@@ -1,0 +1,118 @@
+/**
+ * Freeze: a child holding runs is SIGSTOPped past its lease; the others take its runs over and
+ * complete them; once SIGCONT resumes it, its late results are rejected by the fence (or its job
+ * fibers are interrupted when its heartbeat learns the claims are lost), and the ledger shows each
+ * run completed exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { type Backend, makeDatabase, sqlBackends } from "../support/databases.js"
+import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock } from "../support/processes.js"
+import { Work } from "./protocol.js"
+import { awaitAll, groupByRun, parentScheduler, report, shortLeases, stats, unlimitedRetries } from "./scenario.js"
+
+beforeAll(acquireScenarioLock, 30 * 60_000)
+afterAll(releaseScenarioLock)
+
+const processes = 3
+const workers = 4
+const frozenForMs = 6_000
+
+const freeze = (backend: Backend) =>
+  Effect.gen(function* () {
+    const db = yield* makeDatabase(backend)
+    const scheduler = yield* parentScheduler(backend, db.url)
+    const cluster = yield* makeProcessCluster({
+      backend,
+      url: db.url,
+      label: `freeze-${backend}`,
+      size: processes,
+      instance: { ...shortLeases, workers }
+    })
+    const children = yield* cluster.startAll
+    // As many runs as workers: half end 2.5 s after they start (their timers expire during the
+    // freeze: a late result), half after 9 s (still running at SIGCONT: interrupted).
+    const ids = yield* scheduler.createRuns(
+      Work,
+      Array.from({ length: processes * workers }, (_, n) => ({ n, ms: n % 2 === 0 ? 2_500 : 9_000 })),
+      unlimitedRetries
+    )
+
+    // Freeze the child that holds the most runs once every run has started.
+    const holding = yield* Effect.gen(function* () {
+      for (;;) {
+        const starts = (yield* cluster.ledger).filter((row) => row.kind === "start")
+        if (starts.length >= ids.length) return starts
+        yield* Effect.sleep("50 millis")
+      }
+    }).pipe(Effect.timeout("30 seconds"))
+    const counts = children.map((child) => holding.filter((row) => row.pid === child.pid).length)
+    const slot = counts.indexOf(Math.max(...counts))
+    const frozen = children[slot]!
+    const frozenAt = (yield* cluster.freeze(slot)).at
+    // What it holds: runs it started and had not finished when it froze.
+    const atFreeze = (yield* cluster.ledger).filter((row) => row.pid === frozen.pid)
+    const finished = new Set(atFreeze.filter((row) => row.kind === "end").map((row) => row.origin_id))
+    const held = atFreeze
+      .filter((row) => row.kind === "start" && !finished.has(row.origin_id))
+      .map((row) => row.origin_id)
+    yield* Effect.sleep(frozenForMs)
+    yield* cluster.thaw(slot)
+
+    const states = yield* awaitAll(scheduler, ids, 60_000)
+    yield* Effect.sleep("2 seconds") // let the thawed child act on its stale runs
+    const ledger = yield* cluster.ledger
+
+    // Every run completed exactly once (one accepted success), by someone other than the frozen child
+    // for the runs it held.
+    expect(states.map((state) => state.status)).toEqual(ids.map(() => "succeeded"))
+    const successes = groupByRun(
+      ledger.filter((row) => row.detail === "Succeeded" && row.accepted === 1),
+      "settle"
+    )
+    expect(ids.filter((id) => successes.get(id)?.length !== 1)).toEqual([])
+    expect(held.length).toBeGreaterThan(0)
+    const takenOver = states.filter((state) => held.includes(state.id))
+    expect(takenOver.filter((state) => state.startedBy === frozen.instanceId).map((state) => state.id)).toEqual([])
+
+    // After SIGCONT: whatever the frozen child tried to record was refused; the rest was interrupted.
+    const fromFrozen = ledger.filter((row) => row.pid === frozen.pid && held.includes(row.origin_id))
+    const acceptedLate = fromFrozen.filter((row) => row.kind === "settle" && row.accepted === 1)
+    expect(acceptedLate).toEqual([])
+    const rejected = new Set(fromFrozen.filter((row) => row.kind === "settle").map((row) => row.origin_id))
+    const interrupted = new Set(fromFrozen.filter((row) => row.kind === "interrupted").map((row) => row.origin_id))
+    const lateResults = new Set(fromFrozen.filter((row) => row.kind === "end").map((row) => row.origin_id))
+    expect(held.filter((id) => !rejected.has(id) && !interrupted.has(id))).toEqual([])
+
+    const reaps = ledger.filter((row) => row.kind === "reap" && held.includes(row.origin_id))
+    const takeover = stats(reaps.map((row) => row.db_at - frozenAt))
+    const restarted = stats(
+      held.flatMap((id) => {
+        const again = ledger.find((row) => row.kind === "start" && row.origin_id === id && row.pid !== frozen.pid)
+        return again === undefined ? [] : [again.db_at - frozenAt]
+      })
+    )
+    yield* report("freeze", backend, {
+      held: held.length,
+      frozenMs: frozenForMs,
+      takeoverMedianMs: takeover.median,
+      takeoverMaxMs: takeover.max,
+      rerunMaxMs: restarted.max,
+      lateResults: lateResults.size,
+      lateRejected: rejected.size,
+      interrupted: interrupted.size,
+      completedTwice: ids.filter((id) => (successes.get(id)?.length ?? 0) > 1).length
+    })
+    expect(reaps.length).toBe(held.length)
+    expect(yield* cluster.unexpectedExits).toEqual([])
+  })
+
+describe("cluster: freeze (SIGSTOP past the lease, then SIGCONT)", () => {
+  for (const backend of sqlBackends) {
+    it.scopedLive(
+      `freeze on ${backend}: a frozen process's runs are taken over and its late results rejected`,
+      () => freeze(backend),
+      120_000
+    )
+  }
+})

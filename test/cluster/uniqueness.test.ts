@@ -1,0 +1,82 @@
+/**
+ * Uniqueness race: 20 processes (20 real JobsS instances, one connection pool each) call
+ * `createRun(..., { unique })` with the same name at the same wall-clock moment, 50 rounds.
+ * Every round, all 20 get the same id, exactly one run is inserted and executed; the name is free
+ * again once it ended (the next round gets a new run).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { RunId } from "@jobss/core"
+import { Effect } from "effect"
+import { type Backend, makeDatabase, sqlBackends } from "../support/databases.js"
+import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock, soakScale } from "../support/processes.js"
+import { groupByRun, parentScheduler, report, shortLeases, stats } from "./scenario.js"
+
+beforeAll(acquireScenarioLock, 30 * 60_000)
+afterAll(releaseScenarioLock)
+
+const processes = 20
+const rounds = 50 * soakScale
+const name = "GlobalRace"
+
+const race = (backend: Backend) =>
+  Effect.gen(function* () {
+    const db = yield* makeDatabase(backend)
+    const scheduler = yield* parentScheduler(backend, db.url)
+    const cluster = yield* makeProcessCluster({
+      backend,
+      url: db.url,
+      label: `unique-${backend}`,
+      size: processes,
+      instance: { ...shortLeases, workers: 2 },
+      maxConnections: 2,
+      logLevel: "Warning"
+    })
+    yield* cluster.startAll
+    const slots = Array.from({ length: processes }, (_, slot) => slot)
+    const winners: Array<string> = []
+    const spreads: Array<number> = []
+    for (let round = 0; round < rounds; round++) {
+      const at = Date.now() + 150
+      const created = yield* Effect.forEach(
+        slots,
+        (slot) => cluster.create(slot, [{ n: round, ms: 20, delayMs: 0 }], { unique: name, at }),
+        { concurrency: "unbounded" }
+      )
+      const ids = new Set(created.flatMap((result) => result.ids))
+      // one run per round: everyone got the same id, and it is not an earlier round's
+      expect([...ids]).toHaveLength(1)
+      const id = [...ids][0]!
+      expect(winners).not.toContain(id)
+      winners.push(id)
+      const calls = created.map((result) => result.calledAt)
+      spreads.push(Math.max(...calls) - Math.min(...calls))
+      const state = yield* scheduler.awaitRun(RunId.make(id), { timeout: "20 seconds" })
+      expect(state.status).toBe("succeeded")
+      expect(state.name).toBe(name)
+    }
+
+    // Each round's run executed exactly once; nothing else ran.
+    const starts = groupByRun(yield* cluster.ledger, "start")
+    expect([...starts.keys()].sort()).toEqual([...winners].sort())
+    expect([...starts.values()].filter((executions) => executions.length !== 1)).toEqual([])
+    const spread = stats(spreads)
+    yield* report("uniqueness", backend, {
+      processes,
+      rounds,
+      runsCreated: winners.length,
+      executions: [...starts.values()].reduce((sum, executions) => sum + executions.length, 0),
+      callSpreadMedianMs: spread.median,
+      callSpreadMaxMs: spread.max
+    })
+    expect(yield* cluster.unexpectedExits).toEqual([])
+  })
+
+describe("cluster: uniqueness race", () => {
+  for (const backend of sqlBackends) {
+    it.scopedLive(
+      `uniqueness race on ${backend}: 20 processes create the same unique run at once, ${rounds} rounds`,
+      () => race(backend),
+      180_000 * soakScale
+    )
+  }
+})
