@@ -1,0 +1,61 @@
+/**
+ * `SqlStore`: the JobsS `JobStore` on the `@effect/sql` client in context —
+ * PostgreSQL, MySQL/MariaDB or SQLite — with the same semantics on each
+ * (docs/STORE.md). Time comparisons and stamps use the database clock.
+ *
+ * ```ts
+ * const JobsSLive = JobsS.layer({ workers: 10 }).pipe(
+ *   Layer.provide(SqlStore.layer()),
+ *   Layer.provide(SqliteClient.layer({ filename: "jobss.db" }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import { JobStore, type JobsSError } from "@jobss/core"
+import { Effect, Layer, type Scope } from "effect"
+import * as dialect from "./internal/dialect.js"
+import * as dialects from "./internal/dialects.js"
+import * as migrations from "./internal/migrations.js"
+import * as store from "./internal/store.js"
+
+/** Options of `SqlStore.make` and `SqlStore.layer`. */
+export interface SqlStoreOptions {
+  /**
+   * Prefix of the store's tables (default `"jobss_"`: `jobss_runs`, `jobss_instances`,
+   * `jobss_migrations`). Letters, digits and underscores, not starting with a digit, at most 31
+   * characters; table names are lower case.
+   */
+  readonly tablePrefix?: string
+  /**
+   * Apply pending migrations when the store starts (default `true`). With `false`, apply them
+   * beforehand with `SqlStoreMigrations.run` (e.g. as a schema owner role); the store then only
+   * checks that the schema is current.
+   */
+  readonly autoMigrate?: boolean
+}
+
+/** The table prefix used when none is given. */
+export const defaultTablePrefix: string = dialect.defaultTablePrefix
+
+/** Builds the store on the `SqlClient` in context: validates options, prepares the connection, migrates. */
+export const make = (
+  options: SqlStoreOptions = {}
+): Effect.Effect<
+  JobStore.JobStoreShape,
+  JobsSError.JobStoreError | JobsSError.InvalidConfig,
+  SqlClient.SqlClient | Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const selected = yield* dialects.fromContext(options.tablePrefix ?? defaultTablePrefix)
+    yield* dialects.setup(selected)
+    yield* (options.autoMigrate ?? true) ? migrations.migrate(selected) : migrations.checkCurrent(selected)
+    return store.make(selected)
+  })
+
+/** The `JobStore` layer on the `SqlClient` in context. */
+export const layer = (
+  options: SqlStoreOptions = {}
+): Layer.Layer<JobStore.JobStore, JobsSError.JobStoreError | JobsSError.InvalidConfig, SqlClient.SqlClient> =>
+  Layer.scoped(JobStore.JobStore, make(options))

@@ -1,0 +1,99 @@
+/**
+ * What differs between the SQL dialects, behind one interface. Everything else
+ * (the statements of docs/STORE.md, row decoding, batching) is shared in
+ * `store.ts`; each dialect module (`postgres.ts`, `mysql.ts`, `sqlite.ts`)
+ * builds one `Dialect`.
+ *
+ * @internal
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Fragment } from "@effect/sql/Statement"
+import type { JobsSError } from "@jobss/core"
+import type { Effect, Stream } from "effect"
+
+/** The dialects the store supports (`mysql` covers MySQL and MariaDB). */
+export type DialectName = "pg" | "mysql" | "sqlite"
+
+/** A row as the driver returns it. */
+export type Row = Readonly<Record<string, unknown>>
+
+/** The names of the store's database objects, all derived from the validated table prefix. */
+export interface Tables {
+  readonly prefix: string
+  readonly runs: string
+  readonly instances: string
+  /** The Migrator's bookkeeping table. */
+  readonly migrations: string
+  /** PostgreSQL `NOTIFY` channel fired when runs may have become due. */
+  readonly channel: string
+}
+
+/** The table prefix used when none is given. */
+export const defaultTablePrefix = "jobss_"
+
+/** Table names for a (validated) prefix. Identifiers are lower case on every dialect. */
+export const tables = (prefix: string): Tables => {
+  const p = prefix.toLowerCase()
+  return { prefix: p, runs: `${p}runs`, instances: `${p}instances`, migrations: `${p}migrations`, channel: `${p}runs` }
+}
+
+/** An UPDATE that reports the rows it changed. */
+export interface UpdateRequest {
+  /** Which rows qualify. */
+  readonly where: Fragment
+  /** The SET list. It must not read a column it also assigns (MySQL assigns left to right). */
+  readonly set: Fragment
+  /**
+   * Take at most `limit` qualifying rows in this order, skipping rows that another transaction
+   * holds (claims and reaps). Without `pick`, every qualifying row is updated, waiting for locks.
+   */
+  readonly pick?: { readonly orderBy: Fragment; readonly limit: number }
+  /** `"row"`: every column after the update; otherwise `id` and these columns, which `set` must leave unchanged. */
+  readonly returning: "row" | ReadonlyArray<string>
+}
+
+/** The dialect-specific pieces of the store. */
+export interface Dialect {
+  readonly name: DialectName
+  /** The client, without result or query name transforms. */
+  readonly sql: SqlClient.SqlClient
+  readonly tables: Tables
+  /** The database clock in epoch milliseconds, as an integer SQL expression. */
+  readonly now: Fragment
+  /** String concatenation of two SQL expressions. */
+  readonly concat: (left: Fragment, right: Fragment) => Fragment
+  /** The tail of an `INSERT INTO runs` that skips rows whose `unique_key` is already held. */
+  readonly onUniqueKeyConflictIgnore: Fragment
+  /**
+   * Whether `onUniqueKeyConflictIgnore` also swallows a duplicate primary key (MySQL's
+   * `ON DUPLICATE KEY UPDATE` does): the store then checks ids itself before inserting.
+   */
+  readonly ignoresDuplicateIds: boolean
+  /** The tail of an INSERT that turns it into an upsert on `key`, replacing `columns`. */
+  readonly onConflictReplace: (key: string, columns: ReadonlyArray<string>) => Fragment
+  /** Runs an UPDATE and returns the changed rows (one statement where the dialect has RETURNING). */
+  readonly updateReturning: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  /** The number of rows a statement run with `.raw` matched. */
+  readonly affectedRows: (raw: unknown) => number
+  /** Whether an error is worth retrying at once (deadlock, lock wait timeout, busy database). */
+  readonly isTransient: (error: unknown) => boolean
+  /** Per-connection settings applied when the store starts (SQLite pragmas). */
+  readonly setup: Effect.Effect<void, SqlError>
+  /** Runs `migrate` so that concurrent migrators (other processes) wait for each other. */
+  readonly withMigrationLock: <A, E>(
+    migrate: Effect.Effect<A, E, SqlClient.SqlClient>
+  ) => Effect.Effect<A, E | SqlError | JobsSError.JobStoreError, SqlClient.SqlClient>
+  /** Emits when runs may have become due elsewhere; never fails. */
+  readonly wakeups: Stream.Stream<void>
+}
+
+/** The error's driver-level cause, if it has one (`SqlError.cause`). */
+export const causeOf = (error: unknown): unknown =>
+  typeof error === "object" && error !== null && "cause" in error
+    ? (error as { readonly cause: unknown }).cause
+    : undefined
+
+/** A property of an unknown value, if it is an object. */
+export const propertyOf = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined

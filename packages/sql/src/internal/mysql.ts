@@ -1,0 +1,81 @@
+/**
+ * MySQL / MariaDB: no `UPDATE ... RETURNING`, so an update that reports rows
+ * is a transaction that locks the rows (`SELECT ... FOR UPDATE`, with `SKIP
+ * LOCKED` for claims and reaps), updates them by id, and reads them back.
+ * Migrations are serialised with `GET_LOCK`; no wake-ups (polling).
+ *
+ * @internal
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import { JobsSError } from "@jobss/core"
+import { Effect, Stream } from "effect"
+import { type Dialect, type Row, type Tables, causeOf, propertyOf } from "./dialect.js"
+import { createMigrationsTable } from "./migrations.js"
+
+/** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
+const transientErrnos: ReadonlySet<number> = new Set([1205, 1213])
+
+/** Seconds a starting process waits for another one's migrations. */
+const migrationLockSeconds = 120
+
+/** The MySQL/MariaDB dialect. */
+export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
+  name: "mysql",
+  sql,
+  tables: t,
+  // UTC_TIMESTAMP does not depend on the session time zone (UNIX_TIMESTAMP(NOW()) does, around DST changes).
+  now: sql.literal("CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000 AS SIGNED)"),
+  concat: (left, right) => sql`CONCAT(${left}, ${right})`,
+  onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
+  ignoresDuplicateIds: true,
+  onConflictReplace: (_key, columns) =>
+    sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
+  updateReturning: (request) =>
+    sql.withTransaction(
+      Effect.gen(function* () {
+        const columns = request.returning === "row" ? [] : request.returning
+        const locked =
+          yield* sql<Row>`SELECT ${sql.literal(["id", ...columns].join(", "))} FROM ${sql(t.runs)} WHERE ${request.where}${
+            request.pick === undefined
+              ? sql` FOR UPDATE`
+              : sql` ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED`
+          }`
+        if (locked.length === 0) return locked
+        const ids = locked.map((row) => row["id"])
+        yield* sql`UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${sql.in("id", ids)}`
+        return request.returning === "row"
+          ? yield* sql<Row>`SELECT * FROM ${sql(t.runs)} WHERE ${sql.in("id", ids)}`
+          : locked
+      })
+    ),
+  affectedRows: (raw) => Number(propertyOf(raw, "affectedRows") ?? 0),
+  isTransient: (error) => {
+    const errno = propertyOf(causeOf(error), "errno")
+    return typeof errno === "number" && transientErrnos.has(errno)
+  },
+  setup: Effect.void,
+  withMigrationLock: (migrate) =>
+    // GET_LOCK belongs to a connection: hold one for the lock while the Migrator uses the pool.
+    Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* sql.reserve
+        const name = `jobss:migrate:${t.migrations}`
+        const [row] = yield* connection.execute(
+          "SELECT GET_LOCK(?, ?) AS acquired",
+          [name, migrationLockSeconds],
+          undefined
+        )
+        if (Number(row?.["acquired"]) !== 1) {
+          return yield* new JobsSError.JobStoreError({
+            message: `SqlStore migrations: another process held the migration lock for ${migrationLockSeconds} s`
+          })
+        }
+        yield* Effect.addFinalizer(() =>
+          connection.execute("SELECT RELEASE_LOCK(?)", [name], undefined).pipe(Effect.ignore)
+        )
+        yield* createMigrationsTable("mysql", t)
+        return yield* migrate
+      })
+    ),
+  wakeups: Stream.never
+})

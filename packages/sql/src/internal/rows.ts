@@ -1,0 +1,205 @@
+/**
+ * Decoding of driver rows into the store's records, tolerant of driver
+ * differences: `pg` returns BIGINT as strings, `mysql2` returns numbers or
+ * strings, SQLite returns numbers; flags are 0/1 (or booleans); text may come
+ * back as a Buffer. A row that does not decode yields a message naming the
+ * offending columns, never an exception.
+ *
+ * @internal
+ */
+import type { JobStore } from "@jobss/core"
+import { Either } from "effect"
+import type { Row } from "./dialect.js"
+
+type StoredRun = JobStore.StoredRun
+type RunStatus = JobStore.RunStatus
+
+const statuses: ReadonlySet<string> = new Set<RunStatus>(["pending", "running", "succeeded", "failed", "cancelled"])
+
+/** A JavaScript number from a driver value (number, numeric string, bigint), if it is one. */
+export const toNumber = (value: unknown): number | undefined => {
+  switch (typeof value) {
+    case "number":
+      return Number.isFinite(value) ? value : undefined
+    case "bigint":
+      return Number(value)
+    case "string": {
+      const trimmed = value.trim()
+      if (trimmed === "") return undefined
+      const parsed = Number(trimmed)
+      return Number.isFinite(parsed) ? parsed : undefined
+    }
+    default:
+      return undefined
+  }
+}
+
+const toText = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : undefined
+
+const toFlag = (value: unknown): boolean | undefined => {
+  if (typeof value === "boolean") return value
+  const n = toNumber(value)
+  return n === 0 ? false : n === 1 ? true : undefined
+}
+
+const show = (value: unknown): string => {
+  if (value === undefined) return "nothing"
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)
+  return String(value)
+}
+
+/** Reads typed columns from one row, collecting what does not fit. */
+class Reader {
+  readonly problems: Array<string> = []
+  constructor(readonly row: Row) {}
+
+  private field<A>(key: string, expected: string, convert: (value: unknown) => A | undefined, fallback: A): A {
+    const converted = convert(this.row[key])
+    if (converted !== undefined) return converted
+    this.problems.push(`${key}: expected ${expected}, got ${show(this.row[key])}`)
+    return fallback
+  }
+
+  private nullable<A>(key: string, expected: string, convert: (value: unknown) => A | undefined): A | null {
+    const value = this.row[key]
+    return value === null ? null : this.field(key, expected, convert, null)
+  }
+
+  number(key: string): number {
+    return this.field(key, "a number", toNumber, 0)
+  }
+  numberOrNull(key: string): number | null {
+    return this.nullable(key, "a number", toNumber)
+  }
+  text(key: string): string {
+    return this.field(key, "text", toText, "")
+  }
+  textOrNull(key: string): string | null {
+    return this.nullable(key, "text", toText)
+  }
+  flag(key: string): boolean {
+    return this.field(key, "0 or 1", toFlag, false)
+  }
+  status(key: string): RunStatus {
+    return this.field(
+      key,
+      "a run status",
+      (value) => (typeof value === "string" && statuses.has(value) ? (value as RunStatus) : undefined),
+      "failed"
+    )
+  }
+  stringList(key: string): ReadonlyArray<string> {
+    return this.field(key, "a JSON array of strings", parseStringList, [])
+  }
+
+  result<A>(value: A): Either.Either<A, string> {
+    return this.problems.length === 0 ? Either.right(value) : Either.left(this.problems.join("; "))
+  }
+}
+
+const parseStringList = (value: unknown): ReadonlyArray<string> | undefined => {
+  const text = toText(value)
+  if (text === undefined) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  return Array.isArray(parsed) && parsed.every((item) => typeof item === "string") ? parsed : undefined
+}
+
+const readRun = (r: Reader): StoredRun => ({
+  id: r.text("id"),
+  originId: r.text("origin_id"),
+  occurrence: r.number("occurrence"),
+  job: r.text("job"),
+  args: r.text("args"),
+  uniqueName: r.textOrNull("unique_name"),
+  schedule: r.textOrNull("schedule"),
+  status: r.status("status"),
+  runAt: r.number("run_at"),
+  runTotalCount: r.number("run_total_count"),
+  runSuccessCount: r.number("run_success_count"),
+  runSuccessLimit: r.numberOrNull("run_success_limit"),
+  runTimeoutMs: r.number("run_timeout_ms"),
+  retriesErrorCount: r.number("retries_error_count"),
+  retriesErrorLimit: r.number("retries_error_limit"),
+  retriesTimeoutCount: r.number("retries_timeout_count"),
+  retriesTimeoutLimit: r.number("retries_timeout_limit"),
+  createdBy: r.text("created_by"),
+  createdAt: r.number("created_at"),
+  startedAt: r.numberOrNull("started_at"),
+  startedBy: r.textOrNull("started_by"),
+  timeoutAt: r.numberOrNull("timeout_at"),
+  leaseUntil: r.numberOrNull("lease_until"),
+  cancelRequested: r.flag("cancel_requested"),
+  error: r.textOrNull("error"),
+  finishedAt: r.numberOrNull("finished_at")
+})
+
+/** A stored occurrence, or why the row is malformed. */
+export const decodeRun = (row: Row): Either.Either<StoredRun, string> => {
+  const r = new Reader(row)
+  return r.result(readRun(r))
+}
+
+/** A claimed occurrence (its `claim` must be set), or why the row is malformed. */
+export const decodeClaimed = (row: Row): Either.Either<JobStore.ClaimedRun, string> => {
+  const r = new Reader(row)
+  const run = readRun(r)
+  return r.result({ ...run, claim: r.text("claim") })
+}
+
+/** The `{ id, claim, cancelRequested }` of a held run, or why the row is malformed. */
+export const decodeHeld = (row: Row): Either.Either<JobStore.HeldRun, string> => {
+  const r = new Reader(row)
+  return r.result({ id: r.text("id"), claim: r.text("claim"), cancelRequested: r.flag("cancel_requested") })
+}
+
+/** A pending run nobody can claim, or why the row is malformed. */
+export const decodeWaiting = (row: Row): Either.Either<JobStore.WaitingRun, string> => {
+  const r = new Reader(row)
+  return r.result({
+    id: r.text("id"),
+    originId: r.text("origin_id"),
+    job: r.text("job"),
+    schedule: r.textOrNull("schedule"),
+    runAt: r.number("run_at")
+  })
+}
+
+/** An instance row, or why it is malformed. */
+export const decodeInstance = (row: Row): Either.Either<JobStore.StoredInstance, string> => {
+  const r = new Reader(row)
+  return r.result({
+    id: r.text("id"),
+    name: r.text("name"),
+    workers: r.number("workers"),
+    jobs: r.stringList("jobs"),
+    schedules: r.stringList("schedules"),
+    pollIntervalMs: r.number("poll_interval_ms"),
+    pollLimit: r.number("poll_limit"),
+    startedAt: r.number("started_at"),
+    lastSeenAt: r.number("last_seen_at"),
+    shutdownAt: r.numberOrNull("shutdown_at"),
+    runsStarted: r.number("runs_started"),
+    runsSucceeded: r.number("runs_succeeded"),
+    runsRescheduled: r.number("runs_rescheduled"),
+    runsTimedOut: r.number("runs_timed_out"),
+    runsResurrected: r.number("runs_resurrected"),
+    runsErrors: r.number("runs_errors")
+  })
+}
+
+/** The job and schedule lists of an instance row. */
+export const decodeLists = (
+  row: Row
+): Either.Either<{ readonly jobs: ReadonlyArray<string>; readonly schedules: ReadonlyArray<string> }, string> => {
+  const r = new Reader(row)
+  return r.result({ jobs: r.stringList("jobs"), schedules: r.stringList("schedules") })
+}
+
+/** A column as text when it is text (ids of rows that fail to decode). */
+export const textColumn = (row: Row, key: string): string | undefined => toText(row[key])

@@ -1,0 +1,615 @@
+import { randomUUID } from "node:crypto"
+/**
+ * The operations of docs/STORE.md on SQL, shared by every dialect. Only what
+ * truly differs (the clock expression, conflict clauses, how an UPDATE
+ * reports its rows, transient errors, wake-ups) comes from the `Dialect`.
+ *
+ * Every comparison with "now" and every time stamp uses the database clock
+ * (`dialect.now`) inside the statement itself. Every value is a bound
+ * parameter; identifiers come only from the validated table prefix.
+ *
+ * @internal
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Fragment } from "@effect/sql/Statement"
+import { type JobStore, JobsSError } from "@jobss/core"
+import { Effect, Either, Option, Schedule } from "effect"
+import { type Dialect, type Row, causeOf, propertyOf } from "./dialect.js"
+import * as rows from "./rows.js"
+
+type JobStoreShape = JobStore.JobStoreShape
+type NewRun = JobStore.NewRun
+type Settlement = JobStore.Settlement
+type InstanceCounters = JobStore.InstanceCounters
+
+/** Rows per INSERT statement: 500 rows x 20 parameters stays far below every dialect's limit (SQLite: 32766). */
+const insertChunkRows = 500
+/** Bytes of arguments per INSERT statement (MySQL's default max_allowed_packet is 16 MiB; args may be 1 MiB each). */
+const insertChunkBytes = 4 * 1024 * 1024
+/** Values per IN list (ids, claims, unique names). */
+const listChunk = 1000
+/** Settlements per batched UPDATE (3 parameters each). */
+const settleChunk = 300
+/** Rounds of insert for unique names whose holder ended while we looked. */
+const insertRounds = 5
+/** Rounds of cancel while the run moves between states under our feet. */
+const cancelRounds = 5
+
+const retryTransient = Schedule.exponential("10 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
+
+const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
+  const chunks: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
+  return chunks
+}
+
+/** Insert batches bounded by row count and by argument bytes. */
+const insertChunks = (runs: ReadonlyArray<NewRun>): ReadonlyArray<ReadonlyArray<NewRun>> => {
+  const chunks: Array<Array<NewRun>> = []
+  let current: Array<NewRun> = []
+  let bytes = 0
+  for (const run of runs) {
+    const size = run.args.length * 3 + 512
+    if (current.length > 0 && (current.length >= insertChunkRows || bytes + size > insertChunkBytes)) {
+      chunks.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(run)
+    bytes += size
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
+}
+
+/** Milliseconds and counters are integers in every table. */
+const int = (n: number): number => Math.round(n)
+const intOrNull = (n: number | null): number | null => (n === null ? null : Math.round(n))
+
+const messageOf = (error: unknown): string => {
+  const cause = causeOf(error)
+  const detail = propertyOf(cause, "message") ?? propertyOf(error, "message")
+  return typeof detail === "string" && detail !== "" ? detail : String(error)
+}
+
+/** Maps any failure of an operation to a `JobStoreError` naming it. */
+const storeError =
+  (operation: string) =>
+  (error: unknown): JobsSError.JobStoreError =>
+    error instanceof JobsSError.JobStoreError
+      ? error
+      : new JobsSError.JobStoreError({ message: `SqlStore.${operation} failed: ${messageOf(error)}`, cause: error })
+
+/** The `JobStoreShape` over a dialect. */
+export const make = (dialect: Dialect): JobStoreShape => {
+  const { sql, tables: t, now } = dialect
+  const runs = sql(t.runs)
+  const instancesTable = sql(t.instances)
+
+  /** Error mapping, defects included (a failed COMMIT is a defect in @effect/sql), and a span. */
+  const operation =
+    (name: string) =>
+    <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, JobsSError.JobStoreError> =>
+      effect.pipe(
+        Effect.mapError(storeError(name)),
+        Effect.catchAllDefect((defect) => Effect.fail(storeError(name)(defect))),
+        Effect.withSpan(`SqlStore.${name}`)
+      )
+
+  /**
+   * One statement or transaction, retried on deadlocks and busy databases, unless it runs inside
+   * the caller's transaction (which the failure has already doomed or rolled back).
+   */
+  const unit = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+      Option.isSome(transaction)
+        ? effect
+        : Effect.retry(effect, { schedule: retryTransient, while: (error) => dialect.isTransient(error) })
+    )
+
+  const affected = <E>(statement: Effect.Effect<unknown, E>): Effect.Effect<number, E> =>
+    Effect.map(unit(statement), dialect.affectedRows)
+
+  // -------------------------------------------------------------------------------------------
+  // Fragments
+
+  /** A listed job, and no schedule or a listed one (claim, nextDue, reap, waiting). */
+  const claimable = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>): Fragment =>
+    sql`${sql.in("job", jobs)} AND (schedule IS NULL OR ${sql.in("schedule", schedules)})`
+
+  const fence = (id: string, claim: string): Fragment => sql`id = ${id} AND claim = ${claim} AND status = 'running'`
+
+  /** A fresh claim token per row: a random token for the batch followed by the row's id. */
+  const freshClaim = (): Fragment => dialect.concat(sql`${`${randomUUID()}:`}`, sql.literal("id"))
+
+  const releaseHold = sql.literal("claim = NULL, unique_key = NULL, lease_until = NULL")
+
+  const succeededSet = sql`status = 'succeeded', run_success_count = run_success_count + 1, error = NULL, finished_at = ${now}, ${releaseHold}`
+  const failedSet = (error: string | null) =>
+    sql`status = 'failed', error = ${error}, finished_at = ${now}, ${releaseHold}`
+  const cancelledSet = sql`status = 'cancelled', finished_at = ${now}, ${releaseHold}`
+  const releasedSet = sql.literal(
+    "status = 'pending', run_total_count = run_total_count - 1, claim = NULL, lease_until = NULL, timeout_at = NULL"
+  )
+  const retrySet = (s: Extract<Settlement, { _tag: "Retry" }>) =>
+    sql`status = 'pending', run_at = ${int(s.runAt)}, retries_error_count = ${int(s.retriesErrorCount)},
+      retries_timeout_count = ${int(s.retriesTimeoutCount)}, error = ${s.error},
+      claim = NULL, lease_until = NULL, timeout_at = NULL`
+
+  const insertColumns = sql.literal(
+    "(id, origin_id, occurrence, job, args, unique_name, unique_key, schedule, status, run_at, run_total_count, " +
+      "run_success_count, run_success_limit, run_timeout_ms, retries_error_count, retries_error_limit, " +
+      "retries_timeout_count, retries_timeout_limit, created_at, created_by, cancel_requested)"
+  )
+  const insertValues = (r: NewRun): Fragment =>
+    sql`(${r.id}, ${r.originId}, ${int(r.occurrence)}, ${r.job}, ${r.args}, ${r.uniqueName}, ${r.uniqueName},
+      ${r.schedule}, 'pending', ${int(r.runAt)}, ${int(r.runTotalCount)}, ${int(r.runSuccessCount)},
+      ${intOrNull(r.runSuccessLimit)}, ${int(r.runTimeoutMs)}, ${int(r.retriesErrorCount)},
+      ${int(r.retriesErrorLimit)}, ${int(r.retriesTimeoutCount)}, ${int(r.retriesTimeoutLimit)},
+      COALESCE(${intOrNull(r.createdAt)}, ${now}), ${r.createdBy}, 0)`
+
+  // -------------------------------------------------------------------------------------------
+  // Clock
+
+  const storeNow: Effect.Effect<number, JobsSError.JobStoreError> = unit(sql<Row>`SELECT ${now} AS now_ms`).pipe(
+    Effect.flatMap((result) => {
+      const value = rows.toNumber(result[0]?.["now_ms"])
+      return value === undefined
+        ? Effect.fail(new JobsSError.JobStoreError({ message: "SqlStore.now: the database returned no time" }))
+        : Effect.succeed(value)
+    }),
+    operation("now")
+  )
+
+  // -------------------------------------------------------------------------------------------
+  // insert
+
+  const checkNewIds = (batch: ReadonlyArray<NewRun>) =>
+    Effect.gen(function* () {
+      const seen = new Set<string>()
+      const duplicates = new Set<string>()
+      for (const run of batch) {
+        if (seen.has(run.id)) duplicates.add(run.id)
+        seen.add(run.id)
+      }
+      if (dialect.ignoresDuplicateIds) {
+        for (const ids of chunksOf([...seen], listChunk)) {
+          const existing = yield* unit(sql<Row>`SELECT id FROM ${runs} WHERE ${sql.in("id", ids)}`)
+          for (const row of existing) duplicates.add(String(row["id"]))
+        }
+      }
+      if (duplicates.size > 0) {
+        return yield* new JobsSError.JobStoreError({
+          message: `SqlStore.insert failed: duplicate run id ${[...duplicates].join(", ")}`
+        })
+      }
+    })
+
+  /** The active holder (`id`, `origin_id`) of each unique name. */
+  const holders = (names: ReadonlyArray<string>) =>
+    Effect.map(
+      Effect.forEach(chunksOf(names, listChunk), (chunk) =>
+        unit(sql<Row>`SELECT id, origin_id, unique_key FROM ${runs} WHERE ${sql.in("unique_key", chunk)}`)
+      ),
+      (results) => new Map(results.flat().map((row) => [String(row["unique_key"]), row] as const))
+    )
+
+  const existingIds = (ids: ReadonlyArray<string>) =>
+    Effect.map(
+      Effect.forEach(chunksOf(ids, listChunk), (chunk) =>
+        unit(sql<Row>`SELECT id FROM ${runs} WHERE ${sql.in("id", chunk)}`)
+      ),
+      (results) => new Set(results.flat().map((row) => String(row["id"])))
+    )
+
+  /** Inserts, skipping rows whose unique name is held; then learns, per unique run, who holds it. */
+  const insertRound = (batch: ReadonlyArray<NewRun>) =>
+    Effect.gen(function* () {
+      for (const chunk of insertChunks(batch)) {
+        yield* unit(
+          sql`INSERT INTO ${runs} ${insertColumns} VALUES ${sql.csv(chunk.map(insertValues))} ${dialect.onUniqueKeyConflictIgnore}`
+        )
+      }
+      const unique = batch.filter((run) => run.uniqueName !== null)
+      const held = yield* holders([...new Set(unique.map((run) => run.uniqueName!))])
+      const results = new Map<string, JobStore.InsertResult>()
+      const unresolved: Array<NewRun> = []
+      for (const run of unique) {
+        const holder = held.get(run.uniqueName!)
+        if (holder === undefined) unresolved.push(run)
+        else if (holder["id"] === run.id) results.set(run.id, { originId: run.originId, inserted: true })
+        else results.set(run.id, { originId: String(holder["origin_id"]), inserted: false })
+      }
+      // No holder: ours was inserted and has already ended, or the holder that refused it has ended.
+      const inserted = yield* existingIds(unresolved.map((run) => run.id))
+      for (const run of unresolved) {
+        if (inserted.has(run.id)) results.set(run.id, { originId: run.originId, inserted: true })
+      }
+      return { results, retry: unresolved.filter((run) => !inserted.has(run.id)) }
+    })
+
+  const insert = (batch: ReadonlyArray<NewRun>) =>
+    Effect.gen(function* () {
+      if (batch.length === 0) return []
+      yield* checkNewIds(batch)
+      const results = new Map<string, JobStore.InsertResult>()
+      let pending: ReadonlyArray<NewRun> = batch
+      for (let round = 0; round < insertRounds && pending.length > 0; round++) {
+        const outcome = yield* insertRound(pending)
+        for (const [id, result] of outcome.results) results.set(id, result)
+        pending = outcome.retry
+      }
+      if (pending.length > 0) {
+        return yield* new JobsSError.JobStoreError({
+          message: `SqlStore.insert failed: the unique names of ${pending.length} runs kept changing hands`
+        })
+      }
+      return batch.map(
+        (run): JobStore.InsertResult => results.get(run.id) ?? { originId: run.originId, inserted: true }
+      )
+    }).pipe(operation("insert"))
+
+  // -------------------------------------------------------------------------------------------
+  // claim, reap
+
+  /** Fails rows the runtime cannot be given (they would come back forever otherwise). */
+  const failMalformed = (row: Row, problem: string) => {
+    const id = rows.textColumn(row, "id")
+    const claim = rows.textColumn(row, "claim")
+    const message = `malformed row: ${problem}`
+    return Effect.logWarning(`SqlStore: run ${id} ends failed, ${message}`).pipe(
+      Effect.zipRight(
+        id === undefined || claim === undefined
+          ? Effect.void
+          : affected(sql`UPDATE ${runs} SET ${failedSet(message)} WHERE ${fence(id, claim)}`.raw)
+      )
+    )
+  }
+
+  const decodeTaken = (taken: ReadonlyArray<Row>) =>
+    Effect.gen(function* () {
+      const decoded: Array<JobStore.ClaimedRun> = []
+      for (const row of taken) {
+        const run = rows.decodeClaimed(row)
+        if (Either.isRight(run)) decoded.push(run.right)
+        else yield* failMalformed(row, run.left)
+      }
+      return decoded.sort((a, b) => a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    })
+
+  const claim = (request: JobStore.ClaimRequest) =>
+    Effect.gen(function* () {
+      const limit = Math.floor(request.limit)
+      if (request.jobs.length === 0 || limit <= 0) return []
+      const taken = yield* unit(
+        dialect.updateReturning({
+          where: sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`,
+          pick: { orderBy: sql.literal("run_at, id"), limit },
+          set: sql`status = 'running', claim = ${freshClaim()}, started_at = ${now}, started_by = ${request.instanceId},
+            lease_until = ${now} + ${int(request.leaseMs)},
+            timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${now} + run_timeout_ms END,
+            run_total_count = run_total_count + 1`,
+          returning: "row"
+        })
+      )
+      return yield* decodeTaken(taken)
+    }).pipe(operation("claim"))
+
+  const reap = (request: JobStore.ReapRequest) =>
+    Effect.gen(function* () {
+      const limit = Math.floor(request.limit)
+      if (request.jobs.length === 0 || limit <= 0) return []
+      const leaseMs = int(request.leaseMs)
+      const graceMs = int(request.graceMs)
+      const taken = yield* unit(
+        dialect.updateReturning({
+          where: sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}
+            AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
+          pick: { orderBy: sql.literal("run_at, id"), limit },
+          set: sql`claim = ${freshClaim()}, started_by = ${request.instanceId}, lease_until = ${now} + ${leaseMs}`,
+          returning: "row"
+        })
+      )
+      const claimed = yield* decodeTaken(taken)
+      return claimed.map((run): JobStore.ReapedRun => {
+        // The update set lease_until = now + leaseMs on the database clock: that gives its "now".
+        const at = (run.leaseUntil ?? 0) - leaseMs
+        const timedOut = run.timeoutAt !== null && run.timeoutAt + graceMs < at
+        return { ...run, reason: timedOut ? "timeout" : "lease" }
+      })
+    }).pipe(operation("reap"))
+
+  const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>) =>
+    unit(
+      sql<Row>`SELECT ${now} AS now_ms, (SELECT MIN(run_at) FROM ${runs}
+        WHERE status = 'pending' AND ${claimable(jobs, schedules)}) AS next_run_at`
+    ).pipe(
+      Effect.flatMap((result) => {
+        const row = result[0]
+        const at = rows.toNumber(row?.["now_ms"])
+        const next = row?.["next_run_at"]
+        if (at === undefined) {
+          return Effect.fail(
+            new JobsSError.JobStoreError({ message: "SqlStore.nextDue: the database returned no time" })
+          )
+        }
+        return Effect.succeed({
+          now: at,
+          nextRunAt: next === null || next === undefined ? null : (rows.toNumber(next) ?? null)
+        })
+      }),
+      operation("nextDue")
+    )
+
+  // -------------------------------------------------------------------------------------------
+  // settle
+
+  /** One fenced UPDATE; whether the fence held. */
+  const settleSingle = (s: Settlement, set: Fragment) =>
+    Effect.map(affected(sql`UPDATE ${runs} SET ${set} WHERE ${fence(s.id, s.claim)}`.raw), (n) => n > 0)
+
+  /** A fenced UPDATE of many rows sharing one SET list; the ids whose fence held. */
+  const settleBatch = (batch: ReadonlyArray<Settlement>, set: Fragment) =>
+    Effect.map(
+      Effect.forEach(chunksOf(batch, settleChunk), (chunk) =>
+        unit(
+          dialect.updateReturning({
+            where: sql`status = 'running' AND ${sql.in(
+              "id",
+              chunk.map((s) => s.id)
+            )} AND ${sql.or(chunk.map((s) => sql`(id = ${s.id} AND claim = ${s.claim})`))}`,
+            set,
+            returning: []
+          })
+        )
+      ),
+      (results) => new Set(results.flat().map((row) => String(row["id"])))
+    )
+
+  /** `Next`: this occurrence ends and the next one is inserted, in one transaction, when the fence holds. */
+  const settleNext = (s: Extract<Settlement, { _tag: "Next" }>) =>
+    unit(
+      sql.withTransaction(
+        Effect.gen(function* () {
+          // The fenced UPDATE comes first: on SQLite the transaction takes the write lock at once.
+          const set = s.outcome === "succeeded" ? succeededSet : failedSet(s.error)
+          const ended = dialect.affectedRows(yield* sql`UPDATE ${runs} SET ${set} WHERE ${fence(s.id, s.claim)}`.raw)
+          if (ended === 0) return false
+          yield* sql`INSERT INTO ${runs} ${insertColumns} VALUES ${insertValues(s.next)}`
+          return true
+        })
+      )
+    )
+
+  const settle = (settlements: ReadonlyArray<Settlement>) =>
+    Effect.gen(function* () {
+      const results: Array<boolean> = settlements.map(() => false)
+      const batches = new Map<"Succeeded" | "Cancelled" | "Released", Array<number>>()
+      const singles: Array<number> = []
+      const batchedIds = new Set<string>()
+      settlements.forEach((s, index) => {
+        if ((s._tag === "Succeeded" || s._tag === "Cancelled" || s._tag === "Released") && !batchedIds.has(s.id)) {
+          batchedIds.add(s.id)
+          const batch = batches.get(s._tag) ?? []
+          batch.push(index)
+          batches.set(s._tag, batch)
+        } else {
+          singles.push(index)
+        }
+      })
+      // Next first: a failing insert (duplicate id) then fails the call before anything else is written.
+      singles.sort((a, b) => Number(settlements[b]!._tag === "Next") - Number(settlements[a]!._tag === "Next"))
+      for (const index of singles) {
+        const s = settlements[index]!
+        switch (s._tag) {
+          case "Next":
+            results[index] = yield* settleNext(s)
+            break
+          case "Retry":
+            results[index] = yield* settleSingle(s, retrySet(s))
+            break
+          case "Failed":
+            results[index] = yield* settleSingle(s, failedSet(s.error))
+            break
+          case "Succeeded":
+            results[index] = yield* settleSingle(s, succeededSet)
+            break
+          case "Cancelled":
+            results[index] = yield* settleSingle(s, cancelledSet)
+            break
+          case "Released":
+            results[index] = yield* settleSingle(s, releasedSet)
+            break
+        }
+      }
+      const sets = { Succeeded: succeededSet, Cancelled: cancelledSet, Released: releasedSet }
+      for (const [tag, indexes] of batches) {
+        const held = yield* settleBatch(
+          indexes.map((index) => settlements[index]!),
+          sets[tag]
+        )
+        for (const index of indexes) results[index] = held.has(settlements[index]!.id)
+      }
+      return results
+    }).pipe(operation("settle"))
+
+  // -------------------------------------------------------------------------------------------
+  // extend, cancel, get, waiting
+
+  const extend = (instanceId: string, claims: ReadonlyArray<string>, leaseMs: number) =>
+    Effect.gen(function* () {
+      const held: Array<JobStore.HeldRun> = []
+      for (const chunk of chunksOf(claims, listChunk)) {
+        const updated = yield* unit(
+          dialect.updateReturning({
+            where: sql`status = 'running' AND started_by = ${instanceId} AND ${sql.in("claim", chunk)}`,
+            set: sql`lease_until = ${now} + ${int(leaseMs)}`,
+            returning: ["claim", "cancel_requested"]
+          })
+        )
+        for (const row of updated) {
+          const decoded = rows.decodeHeld(row)
+          if (Either.isLeft(decoded)) {
+            return yield* new JobsSError.JobStoreError({ message: `SqlStore.extend failed: ${decoded.left}` })
+          }
+          held.push(decoded.right)
+        }
+      }
+      return held
+    }).pipe(operation("extend"))
+
+  const cancelOnce = (originId: string) =>
+    Effect.gen(function* () {
+      const cancelled = yield* affected(
+        sql`UPDATE ${runs} SET ${cancelledSet} WHERE origin_id = ${originId} AND status = 'pending'`.raw
+      )
+      if (cancelled > 0) return "cancelled" as const
+      const requested = yield* affected(
+        sql`UPDATE ${runs} SET cancel_requested = 1 WHERE origin_id = ${originId} AND status = 'running'`.raw
+      )
+      if (requested > 0) return "requested" as const
+      const [latest] = yield* unit(
+        sql<Row>`SELECT status FROM ${runs} WHERE origin_id = ${originId} ORDER BY occurrence DESC LIMIT 1`
+      )
+      if (latest === undefined) return "notFound" as const
+      // Active again (released, or its next occurrence inserted) between our statements: look again.
+      return latest["status"] === "pending" || latest["status"] === "running" ? undefined : ("finished" as const)
+    })
+
+  const cancel = (originId: string) =>
+    Effect.gen(function* () {
+      for (let round = 0; round < cancelRounds; round++) {
+        const result = yield* cancelOnce(originId)
+        if (result !== undefined) return result
+      }
+      return yield* new JobsSError.JobStoreError({
+        message: `SqlStore.cancel failed: run ${originId} kept changing state`
+      })
+    }).pipe(operation("cancel"))
+
+  const get = (originId: string) =>
+    unit(sql<Row>`SELECT * FROM ${runs} WHERE origin_id = ${originId} ORDER BY occurrence DESC LIMIT 1`).pipe(
+      Effect.flatMap(([row]) => {
+        if (row === undefined) return Effect.succeed(undefined)
+        const run = rows.decodeRun(row)
+        return Either.isRight(run)
+          ? Effect.succeed(run.right)
+          : Effect.fail(
+              new JobsSError.JobStoreError({ message: `SqlStore.get failed: malformed row ${row["id"]}: ${run.left}` })
+            )
+      }),
+      operation("get")
+    )
+
+  const waiting = (liveWithinMs: number) =>
+    Effect.gen(function* () {
+      const live = yield* unit(
+        sql<Row>`SELECT jobs, schedules FROM ${instancesTable}
+          WHERE shutdown_at IS NULL AND last_seen_at >= ${now} - ${int(liveWithinMs)}`
+      )
+      const jobs = new Set<string>()
+      const schedules = new Set<string>()
+      for (const row of live) {
+        const lists = rows.decodeLists(row)
+        if (Either.isRight(lists)) {
+          for (const job of lists.right.jobs) jobs.add(job)
+          for (const schedule of lists.right.schedules) schedules.add(schedule)
+        }
+      }
+      const pending = yield* unit(
+        sql<Row>`SELECT id, origin_id, job, schedule, run_at FROM ${runs}
+          WHERE status = 'pending' AND NOT (${claimable([...jobs], [...schedules])}) ORDER BY run_at, id`
+      )
+      const result: Array<JobStore.WaitingRun> = []
+      for (const row of pending) {
+        const decoded = rows.decodeWaiting(row)
+        if (Either.isRight(decoded)) result.push(decoded.right)
+      }
+      return result
+    }).pipe(operation("waiting"))
+
+  // -------------------------------------------------------------------------------------------
+  // instances
+
+  const registerInstance = (instance: JobStore.InstanceInfo) =>
+    unit(
+      sql`INSERT INTO ${instancesTable} (id, name, workers, jobs, schedules, poll_interval_ms, poll_limit,
+        started_at, last_seen_at, shutdown_at, runs_started, runs_succeeded, runs_rescheduled, runs_timed_out,
+        runs_resurrected, runs_errors)
+      VALUES (${instance.id}, ${instance.name}, ${int(instance.workers)}, ${JSON.stringify(instance.jobs)},
+        ${JSON.stringify(instance.schedules)}, ${int(instance.pollIntervalMs)}, ${int(instance.pollLimit)},
+        ${now}, ${now}, NULL, 0, 0, 0, 0, 0, 0)
+      ${dialect.onConflictReplace("id", instanceReplaced)}`
+    ).pipe(Effect.asVoid, operation("registerInstance"))
+
+  const countersSet = (c: InstanceCounters): Fragment =>
+    sql`runs_started = ${int(c.runsStarted)}, runs_succeeded = ${int(c.runsSucceeded)},
+      runs_rescheduled = ${int(c.runsRescheduled)}, runs_timed_out = ${int(c.runsTimedOut)},
+      runs_resurrected = ${int(c.runsResurrected)}, runs_errors = ${int(c.runsErrors)}, last_seen_at = ${now}`
+
+  const touchInstance = (id: string, counters: InstanceCounters) =>
+    unit(sql`UPDATE ${instancesTable} SET ${countersSet(counters)} WHERE id = ${id}`).pipe(
+      Effect.asVoid,
+      operation("touchInstance")
+    )
+
+  const shutdownInstance = (id: string, counters: InstanceCounters) =>
+    unit(sql`UPDATE ${instancesTable} SET ${countersSet(counters)}, shutdown_at = ${now} WHERE id = ${id}`).pipe(
+      Effect.asVoid,
+      operation("shutdownInstance")
+    )
+
+  const instances = unit(sql<Row>`SELECT * FROM ${instancesTable} ORDER BY started_at, id`).pipe(
+    Effect.flatMap((found) =>
+      Effect.forEach(found, (row) =>
+        Either.match(rows.decodeInstance(row), {
+          onLeft: (problem) =>
+            Effect.fail(
+              new JobsSError.JobStoreError({
+                message: `SqlStore.instances failed: malformed instance ${row["id"]}: ${problem}`
+              })
+            ),
+          onRight: Effect.succeed
+        })
+      )
+    ),
+    operation("instances")
+  )
+
+  return {
+    now: storeNow,
+    insert,
+    claim,
+    nextDue,
+    settle,
+    extend,
+    reap,
+    cancel,
+    get,
+    waiting,
+    registerInstance,
+    touchInstance,
+    shutdownInstance,
+    instances,
+    wakeups: dialect.wakeups
+  }
+}
+
+/** Every instance column but the key, replaced when an instance registers again. */
+const instanceReplaced: ReadonlyArray<string> = [
+  "name",
+  "workers",
+  "jobs",
+  "schedules",
+  "poll_interval_ms",
+  "poll_limit",
+  "started_at",
+  "last_seen_at",
+  "shutdown_at",
+  "runs_started",
+  "runs_succeeded",
+  "runs_rescheduled",
+  "runs_timed_out",
+  "runs_resurrected",
+  "runs_errors"
+]
