@@ -205,19 +205,19 @@ const within =
       )
     )
 
-/** Claims in a loop until a claim comes back empty; returns everything claimed. */
-const claimUntilEmpty = (
-  store: Store,
-  job: string,
-  instanceId: string,
-  limit: number
-): Effect.Effect<Array<ClaimedRun>, unknown> =>
+/**
+ * Repeats `take` until it returns nothing; returns everything taken. Fails once more than
+ * `atMost` items came back (a store handing rows out again would otherwise loop forever).
+ */
+const drain = <A>(take: Effect.Effect<ReadonlyArray<A>, unknown>, atMost: number): Effect.Effect<Array<A>, unknown> =>
   Effect.gen(function* () {
-    const all: Array<ClaimedRun> = []
+    const all: Array<A> = []
     while (true) {
-      const claimed = yield* claimJob(store, job, { instanceId, limit })
-      if (claimed.length === 0) return all
-      all.push(...claimed)
+      const taken = yield* take
+      if (taken.length === 0) return all
+      all.push(...taken)
+      if (all.length > atMost)
+        return yield* Effect.fail(new Error(`took ${all.length} items, expected at most ${atMost}`))
     }
   })
 
@@ -621,7 +621,8 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             for (const batch of chunks(runs, 200)) yield* store.insert(batch)
             const perClaimer = yield* Effect.forEach(
               connections,
-              (connection, i) => claimUntilEmpty(connection, job, `claimer-${i}`, 25),
+              (connection, i) =>
+                drain(claimJob(connection, job, { instanceId: `claimer-${i}`, limit: 25 }), runs.length),
               { concurrency: "unbounded" }
             ).pipe(within(25_000, "claiming 2,000 runs"))
             const all = perClaimer.flat()
@@ -1156,21 +1157,10 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(yield* claimJob(store, job, { leaseMs: 1 })).toHaveLength(60)
             yield* waitPast(30)
             const reapLoop = (reaper: Store, instanceId: string) =>
-              Effect.gen(function* () {
-                const all: Array<JobStore.ReapedRun> = []
-                while (true) {
-                  const reaped = yield* reaper.reap({
-                    instanceId,
-                    jobs: [job],
-                    schedules: [],
-                    limit: 4,
-                    leaseMs: 60_000,
-                    graceMs: 0
-                  })
-                  if (reaped.length === 0) return all
-                  all.push(...reaped)
-                }
-              })
+              drain(
+                reaper.reap({ instanceId, jobs: [job], schedules: [], limit: 4, leaseMs: 60_000, graceMs: 0 }),
+                runs.length
+              )
             const [a, b] = yield* Effect.all([reapLoop(reapers[0], "reaper-a"), reapLoop(reapers[1], "reaper-b")], {
               concurrency: "unbounded"
             }).pipe(within(20_000, "reaping 60 runs"))
