@@ -1,0 +1,253 @@
+/**
+ * Throughput: `size` no-op jobs inserted up front, then one consumer process with 10 workers;
+ * the time from its start until every job is completed in the database. Also the `backends`
+ * case (JobsS on MariaDB and SQLite against their raw SQL ceilings) and the peak RSS of each
+ * consumer process (the `memory` figure is JobsS's in the largest PostgreSQL case).
+ */
+import type { Backend, DrainResult, SystemId } from "../common.js"
+import { median, now, round } from "../common.js"
+import { startConsumer } from "../consumerProcess.js"
+import { type BenchContext, type Row, rowFor, updateMedians, wanted } from "../context.js"
+import { createDatabase, dropDatabase, mysqlExec, pgExec, removeSqlite } from "../db.js"
+import { setupOf } from "../systems.js"
+
+/** One configuration of the throughput case. */
+interface Config {
+  readonly system: SystemId
+  readonly variant: string
+  readonly label: string
+  /** Longest wait for one repetition at a size. */
+  readonly capMs: (size: number) => number
+  /** Whether the configuration runs at this size. */
+  readonly runsAt: (size: number, sizes: ReadonlyArray<number>) => boolean
+  /** Said in the results when a size is not run. */
+  readonly skipNote?: string
+}
+
+const all = () => true
+const smallestOnly = (size: number, sizes: ReadonlyArray<number>) => size === Math.min(...sizes)
+
+/** The PostgreSQL configurations, in the interleaving order. */
+const pgConfigs = (quick: boolean): ReadonlyArray<Config> => {
+  const cap = (full: number) => (quick ? 20_000 : full)
+  return [
+    {
+      system: "jobss",
+      variant: "default",
+      label: "JobsS (workers 10)",
+      capMs: (n) => cap(n > 50_000 ? 120_000 : 60_000),
+      runsAt: all
+    },
+    {
+      system: "graphile",
+      variant: "lq500batch",
+      label: "graphile-worker (localQueue 500, completeJobBatchDelay 0)",
+      capMs: () => cap(60_000),
+      runsAt: all
+    },
+    {
+      system: "pgboss",
+      variant: "batch100",
+      label: "pg-boss (batchSize 100, localConcurrency 10)",
+      capMs: () => cap(60_000),
+      runsAt: all
+    },
+    { system: "raw", variant: "pg", label: "raw SQL ceiling (4 clients)", capMs: () => cap(60_000), runsAt: all },
+    {
+      system: "graphile",
+      variant: "lq500",
+      label: "graphile-worker (localQueue 500)",
+      capMs: () => cap(30_000),
+      runsAt: smallestOnly,
+      skipNote:
+        "graphile-worker with localQueue 500 alone is run at the smallest size only (it completes jobs one by one)"
+    },
+    {
+      system: "graphile",
+      variant: "default",
+      label: "graphile-worker (default)",
+      capMs: () => cap(30_000),
+      runsAt: smallestOnly,
+      skipNote: "default graphile-worker is run at the smallest size only (its rate does not depend on the size)"
+    },
+    {
+      system: "pgboss",
+      variant: "default",
+      label: "pg-boss (default)",
+      capMs: () => (quick ? 3_000 : 5_000),
+      runsAt: smallestOnly,
+      skipNote: "default pg-boss (batchSize 1, one worker, 2 s polling) is run at the smallest size only, capped at 5 s"
+    },
+    {
+      system: "persisted",
+      variant: "default",
+      label: "@effect/sql SqlPersistedQueue (10 takers)",
+      capMs: () => cap(20_000),
+      runsAt: smallestOnly,
+      skipNote: "SqlPersistedQueue is run at the smallest size only, capped at 20 s"
+    }
+  ]
+}
+
+const otherConfigs = (backend: Backend, quick: boolean): ReadonlyArray<Config> => [
+  {
+    system: "jobss",
+    variant: "default",
+    label: `JobsS on ${backend} (workers 10)`,
+    capMs: () => (quick ? 20_000 : 90_000),
+    runsAt: all
+  },
+  {
+    system: "raw",
+    variant: backend,
+    label: `raw SQL ceiling on ${backend} (${backend === "sqlite" ? "1 client" : "4 clients"})`,
+    capMs: () => (quick ? 20_000 : 60_000),
+    runsAt: all
+  }
+]
+
+const templates = new Map<string, string>()
+
+/** A migrated template database for a PostgreSQL system (created once). */
+const pgTemplate = async (context: BenchContext, system: SystemId): Promise<string> => {
+  const existing = templates.get(system)
+  if (existing) return existing
+  const adminUrl = context.pg!.url
+  const name = `bench_tpl_${system}`
+  const url = await createDatabase("postgres", adminUrl, name)
+  await setupOf(system, "postgres").install(url)
+  templates.set(system, name)
+  return name
+}
+
+/** A fresh database with the system's schema; `drop` removes it. */
+const freshDatabase = async (
+  context: BenchContext,
+  backend: Backend,
+  system: SystemId,
+  tag: string
+): Promise<{ readonly url: string; readonly drop: () => Promise<void> }> => {
+  const name = `bench_${tag}_${system}`
+  if (backend === "postgres") {
+    const template = await pgTemplate(context, system)
+    const url = await createDatabase("postgres", context.pg!.url, name, template)
+    return { url, drop: () => dropDatabase("postgres", context.pg!.url, name) }
+  }
+  if (backend === "mariadb") {
+    const url = await createDatabase("mariadb", context.mysql!.url, name)
+    await setupOf(system, "mariadb").install(url)
+    return { url, drop: () => dropDatabase("mariadb", context.mysql!.url, name) }
+  }
+  const file = context.sqliteFile(name)
+  await removeSqlite(file)
+  await setupOf(system, "sqlite").install(file)
+  return { url: file, drop: () => removeSqlite(file) }
+}
+
+/** One repetition: fill, settle the database, drain in a fresh consumer process. */
+const repetition = async (
+  context: BenchContext,
+  backend: Backend,
+  config: Config,
+  size: number
+): Promise<DrainResult & { readonly fillMs: number; readonly fillPerSecond: number }> => {
+  const db = await freshDatabase(context, backend, config.system, "tp")
+  try {
+    // The consumer process loads while the queue fills (it starts working only on "go").
+    const consumerStarting = startConsumer({
+      mode: "drain",
+      system: config.system,
+      backend,
+      url: db.url,
+      variant: config.variant,
+      count: size,
+      workers: 10,
+      capMs: config.capMs(size)
+    })
+    consumerStarting.catch(() => undefined)
+    const fillStarted = now()
+    await setupOf(config.system, backend).fill(db.url, size)
+    const fillMs = now() - fillStarted
+    // Same starting line for everyone: fresh statistics, no checkpoint debt from the fill.
+    if (backend === "postgres") await pgExec(db.url, "VACUUM ANALYZE", "CHECKPOINT")
+    if (backend === "mariadb") await mysqlExec(db.url, "FLUSH TABLES")
+    const consumer = await consumerStarting
+    const result = await consumer.drain()
+    return { ...result, fillMs: round(fillMs, 0), fillPerSecond: round((size / fillMs) * 1000, 0) }
+  } finally {
+    await db.drop()
+  }
+}
+
+const describe = (result: DrainResult) =>
+  `${result.perSecond.toLocaleString("en-US")} jobs/s in ${(result.elapsedMs / 1000).toFixed(2)} s` +
+  `${result.capped ? ` (CAPPED: ${result.remaining} left)` : ""}, RSS ${result.peakRssMiB} MiB` +
+  `${result.duplicates > 0 ? `, ${result.duplicates} DUPLICATES` : ""}`
+
+/** Runs the configurations interleaved: for each repetition, each configuration once. */
+const runInterleaved = async (
+  context: BenchContext,
+  caseName: string,
+  backend: Backend,
+  configs: ReadonlyArray<Config>,
+  sizes: ReadonlyArray<number>
+): Promise<void> => {
+  for (const size of sizes) {
+    const active = configs.filter((config) => wanted(context, config.system))
+    const rows = new Map<Config, Row>()
+    for (const config of active) {
+      const row = rowFor(context, {
+        case: caseName,
+        backend,
+        system: config.system,
+        variant: config.variant,
+        label: config.label,
+        params: { size }
+      })
+      if (!config.runsAt(size, sizes)) {
+        if (config.skipNote && !row.notes.includes(config.skipNote)) row.notes.push(config.skipNote)
+        continue
+      }
+      rows.set(config, row)
+    }
+    for (let rep = 1; rep <= context.reps; rep++) {
+      for (const [config, row] of rows) {
+        if (context.interrupted()) return
+        try {
+          const result = await repetition(context, backend, config, size)
+          row.reps.push({ ...result })
+          if (result.capped) {
+            const note = `capped at ${config.capMs(size) / 1000} s: the rate is over the jobs completed by then`
+            if (!row.notes.includes(note)) row.notes.push(note)
+          }
+          updateMedians(row, median)
+          context.log(`${caseName} ${backend} ${size} #${rep} ${config.label}: ${describe(result)}`)
+        } catch (error) {
+          const message = `${caseName} ${backend} ${size} ${config.label}: ${String(error)}`
+          context.log(`FAILED ${message}`)
+          context.results.errors.push(message)
+          row.notes.push(`a repetition failed: ${String(error).slice(0, 300)}`)
+        }
+        await context.save()
+      }
+    }
+  }
+}
+
+/** `BENCH_SIZES=20000,200000` overrides the sizes of the PostgreSQL throughput case. */
+const sizesFrom = (value: string | undefined): ReadonlyArray<number> | undefined =>
+  value ? value.split(",").map((item) => Number(item)) : undefined
+
+/** PostgreSQL throughput: JobsS against the peers and the raw ceiling. */
+export const throughput = async (context: BenchContext): Promise<void> => {
+  if (!context.pg) return
+  const sizes = sizesFrom(process.env.BENCH_SIZES) ?? (context.quick ? [300, 1_000] : [20_000, 200_000])
+  await runInterleaved(context, "throughput", "postgres", pgConfigs(context.quick), sizes)
+}
+
+/** MariaDB and SQLite throughput: JobsS against each one's raw ceiling. */
+export const backends = async (context: BenchContext): Promise<void> => {
+  const sizes = context.quick ? [300] : [20_000]
+  if (context.mysql) await runInterleaved(context, "backends", "mariadb", otherConfigs("mariadb", context.quick), sizes)
+  await runInterleaved(context, "backends", "sqlite", otherConfigs("sqlite", context.quick), sizes)
+}

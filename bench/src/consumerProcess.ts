@@ -1,0 +1,111 @@
+/**
+ * The parent's side of a consumer process (child.ts), forked with tsx.
+ */
+import { type ChildProcess, fork } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import type { ConsumerSpec, DrainResult, FromChild, ToChild } from "./common.js"
+
+const childPath = fileURLToPath(new URL("./child.ts", import.meta.url))
+
+/** Every consumer process still alive, for cleanup on Ctrl-C. */
+const live = new Set<ChildProcess>()
+
+/** Kills every consumer process still alive. */
+export const killConsumers = (): void => {
+  for (const child of live) child.kill("SIGKILL")
+  live.clear()
+}
+
+/** A started job: payload index, wall-clock start time, due time when the system knows it. */
+export interface Started {
+  readonly i: number
+  readonly at: number
+  readonly due: number | null
+}
+
+/** A consumer process. */
+export interface ConsumerProcess {
+  /** `drain` mode: starts the worker and resolves when all jobs are completed (or the cap). */
+  readonly drain: () => Promise<DrainResult>
+  /** `listen` mode: starts the worker; resolves once it runs. `onStarted` sees every job start. */
+  readonly listen: (onStarted: (started: Started) => void) => Promise<void>
+  /** Stops the worker (listen mode) and resolves its peak RSS in MiB. */
+  readonly stop: () => Promise<number>
+}
+
+/** Forks a consumer for `spec` and waits until it is loaded and connected ("ready"). */
+export const startConsumer = async (spec: ConsumerSpec): Promise<ConsumerProcess> => {
+  const child = fork(childPath, [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
+  live.add(child)
+  let onMessage: (message: FromChild) => void = () => {}
+  let onExit: (why: string) => void = () => {}
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  /** Waits for the process to end on its own (it does after reporting), then kills it. */
+  const ended = async () => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
+    await exited
+    clearTimeout(timer)
+  }
+  child.on("message", (message: FromChild) => onMessage(message))
+  child.on("exit", (code, signal) => {
+    live.delete(child)
+    onExit(`consumer process (${spec.system}/${spec.variant}) exited (code ${code}, signal ${signal})`)
+  })
+  child.on("error", (error) => onExit(`consumer process error: ${String(error)}`))
+
+  /** Sends `message` (if any) and waits for a message of type `type`. */
+  const request = <T extends FromChild["type"]>(
+    message: ToChild | undefined,
+    type: T,
+    onOther?: (message: FromChild) => void
+  ): Promise<Extract<FromChild, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      onMessage = (received) => {
+        if (received.type === type) resolve(received as Extract<FromChild, { type: T }>)
+        else if (received.type === "error") reject(new Error(`${spec.system}/${spec.variant}: ${received.message}`))
+        else onOther?.(received)
+      }
+      onExit = (why) => reject(new Error(why))
+      if (message) child.send(message)
+    })
+
+  try {
+    await request({ type: "spec", spec }, "ready")
+  } catch (error) {
+    child.kill("SIGKILL")
+    throw error
+  }
+  let onStarted: (started: Started) => void = () => {}
+  let stopping: Promise<number> | undefined
+  return {
+    drain: async () => {
+      try {
+        return (await request({ type: "go" }, "done")).result
+      } finally {
+        // It closes its connections and exits after reporting: wait, so its database can be dropped.
+        await ended()
+      }
+    },
+    listen: async (callback) => {
+      onStarted = callback
+      await request({ type: "go" }, "running", (message) => {
+        if (message.type === "started") onStarted(message)
+      })
+      // Keep routing start reports until stopped.
+      onMessage = (message) => {
+        if (message.type === "started") onStarted(message)
+      }
+    },
+    stop: () => {
+      stopping ??= request({ type: "stop" }, "stopped", (message) => {
+        if (message.type === "started") onStarted(message)
+      })
+        .then((message) => message.peakRssMiB)
+        .finally(ended)
+      return stopping
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The machine, versions and settings a run was measured with.
+ */
+import { readFile } from "node:fs/promises"
+import { createRequire } from "node:module"
+import { cpus, freemem, release, totalmem, type } from "node:os"
+import { dirname, join } from "node:path"
+import type { Server } from "./servers.js"
+
+const require = createRequire(import.meta.url)
+
+/** The installed version of a package (as resolved from bench/). */
+const versionOf = async (name: string): Promise<string> => {
+  try {
+    const entry = require.resolve(name)
+    let dir = dirname(entry)
+    for (let i = 0; i < 6; i++) {
+      try {
+        const json = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as {
+          name?: string
+          version?: string
+        }
+        if (json.name === name && json.version) return json.version
+      } catch {
+        // keep climbing
+      }
+      dir = dirname(dir)
+    }
+  } catch {
+    // not resolvable through its main entry: read node_modules directly
+  }
+  for (const base of [join(process.cwd(), "node_modules"), join(process.cwd(), "..", "node_modules")]) {
+    try {
+      const json = JSON.parse(await readFile(join(base, name, "package.json"), "utf8")) as { version?: string }
+      if (json.version) return json.version
+    } catch {
+      // next
+    }
+  }
+  return "?"
+}
+
+/** Everything RESULTS.md states about the setup. */
+export const environment = async (pg: Server, mysql: Server | undefined): Promise<Record<string, unknown>> => {
+  const packages = [
+    "effect",
+    "@effect/sql",
+    "@effect/sql-pg",
+    "@effect/sql-mysql2",
+    "@effect/sql-sqlite-node",
+    "graphile-worker",
+    "pg-boss",
+    "pg",
+    "mysql2",
+    "better-sqlite3"
+  ]
+  const versions: Record<string, string> = {}
+  for (const name of packages) versions[name] = await versionOf(name)
+  const cpu = cpus()
+  return {
+    machine: {
+      cpu: cpu[0]?.model ?? "?",
+      cores: cpu.length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      freeMemoryGiB: Math.round(freemem() / 2 ** 30),
+      os: `${type()} ${release()}`
+    },
+    node: process.version,
+    versions,
+    postgres: { version: pg.version, settings: pg.settings },
+    ...(mysql ? { mariadb: { version: mysql.version, settings: mysql.settings } } : {})
+  }
+}
