@@ -100,3 +100,24 @@ export const peakRssMiB = (): number => round(process.resourceUsage().maxRSS / 1
 
 /** A random lowercase hex suffix for database names. */
 export const randomSuffix = (): string => Math.random().toString(16).slice(2, 10)
+
+/** Busy and total CPU ticks of the whole machine so far (Linux /proc/stat; zeros elsewhere). */
+export const cpuTicks = async (): Promise<{ readonly busy: number; readonly total: number }> => {
+  try {
+    const { readFile } = await import("node:fs/promises")
+    const line = (await readFile("/proc/stat", "utf8")).split("\n")[0] ?? ""
+    const fields = line.trim().split(/\s+/).slice(1).map(Number)
+    const total = fields.reduce((sum, value) => sum + value, 0)
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0) // idle + iowait
+    return { busy: total - idle, total }
+  } catch {
+    return { busy: 0, total: 0 }
+  }
+}
+
+/** The machine's CPU use between two `cpuTicks` readings, in percent of all cores. */
+export const cpuBusyPercent = (
+  before: { readonly busy: number; readonly total: number },
+  after: { readonly busy: number; readonly total: number }
+): number =>
+  after.total > before.total ? round((100 * (after.busy - before.busy)) / (after.total - before.total), 0) : 0

@@ -36,7 +36,12 @@ export interface ConsumerProcess {
 /** Forks a consumer for `spec` and waits until it is loaded and connected ("ready"). */
 export const startConsumer = async (spec: ConsumerSpec): Promise<ConsumerProcess> => {
   const child = fork(childPath, [], {
-    execArgv: ["--import", "tsx"],
+    // BENCH_CPU_PROF=dir writes a V8 CPU profile of each consumer process there.
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
+    ],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   live.add(child)

@@ -38,9 +38,23 @@ const mysqlAdmin = async <A>(
   }
 }
 
+/**
+ * Database names get this run's tag, so runs against shared servers (the smoke test uses the
+ * test servers) never collide; every database created is dropped by `dropCreated`.
+ */
+const runTag = Math.random().toString(16).slice(2, 8)
+const created = new Map<string, { readonly backend: "postgres" | "mariadb"; readonly adminUrl: string }>()
+
 const checkName = (name: string) => {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`)
-  return name
+  return `${name}_${runTag}`
+}
+
+/** Drops every database this process created and has not dropped yet. */
+export const dropCreated = async (): Promise<void> => {
+  for (const [name, { backend, adminUrl }] of [...created]) {
+    await dropDatabase(backend, adminUrl, name.slice(0, -(runTag.length + 1))).catch(() => undefined)
+  }
 }
 
 /** Creates database `name` (PostgreSQL: optionally a copy of `template`), dropping any old one. */
@@ -50,33 +64,35 @@ export const createDatabase = async (
   name: string,
   template?: string
 ): Promise<string> => {
-  checkName(name)
+  const tagged = checkName(name)
+  created.set(tagged, { backend, adminUrl })
   if (backend === "postgres") {
     await pgAdmin(adminUrl, async (client) => {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await client.query(`DROP DATABASE IF EXISTS ${tagged} WITH (FORCE)`)
       await client.query(
         template === undefined
-          ? `CREATE DATABASE ${name}`
-          : `CREATE DATABASE ${name} TEMPLATE ${checkName(template)} STRATEGY FILE_COPY`
+          ? `CREATE DATABASE ${tagged}`
+          : `CREATE DATABASE ${tagged} TEMPLATE ${checkName(template)} STRATEGY FILE_COPY`
       )
     })
   } else {
     await mysqlAdmin(adminUrl, async (connection) => {
-      await connection.query(`DROP DATABASE IF EXISTS ${name}`)
-      await connection.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`)
+      await connection.query(`DROP DATABASE IF EXISTS ${tagged}`)
+      await connection.query(`CREATE DATABASE ${tagged} CHARACTER SET utf8mb4`)
     })
   }
-  return databaseUrl(adminUrl, name)
+  return databaseUrl(adminUrl, tagged)
 }
 
 /** Drops database `name`. */
 export const dropDatabase = async (backend: "postgres" | "mariadb", adminUrl: string, name: string): Promise<void> => {
-  checkName(name)
+  const tagged = checkName(name)
   if (backend === "postgres") {
-    await pgAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    await pgAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${tagged} WITH (FORCE)`))
   } else {
-    await mysqlAdmin(adminUrl, (connection) => connection.query(`DROP DATABASE IF EXISTS ${name}`))
+    await mysqlAdmin(adminUrl, (connection) => connection.query(`DROP DATABASE IF EXISTS ${tagged}`))
   }
+  created.delete(tagged)
 }
 
 /** Runs statements on a PostgreSQL database (ANALYZE, CHECKPOINT, ...). */

@@ -72,6 +72,39 @@ const activeCount = (backend: Backend, url: string) =>
     close: client.close
   }))
 
+/** Calls, rows and time per store operation (`BENCH_STORE_TIMING=1` in a consumer process). */
+export const storeTimings: Record<string, { calls: number; rows: number; ms: number }> = {}
+
+/** Wraps a store so every operation is timed into `storeTimings`. */
+const timedStore = (store: JobStore.JobStoreShape): JobStore.JobStoreShape => {
+  const timed =
+    <Args extends ReadonlyArray<unknown>, A, E>(name: string, f: (...args: Args) => Effect.Effect<A, E>) =>
+    (...args: Args): Effect.Effect<A, E> =>
+      Effect.suspend(() => {
+        const started = performance.now()
+        return Effect.tap(f(...args), (result) =>
+          Effect.sync(() => {
+            const entry = storeTimings[name] ?? { calls: 0, rows: 0, ms: 0 }
+            storeTimings[name] = entry
+            entry.calls += 1
+            entry.ms += performance.now() - started
+            entry.rows += Array.isArray(result) ? result.length : 1
+          })
+        )
+      })
+  return {
+    ...store,
+    now: timed("now", () => store.now)(),
+    insert: timed("insert", store.insert),
+    claim: timed("claim", store.claim),
+    nextDue: timed("nextDue", store.nextDue),
+    settle: timed("settle", store.settle),
+    extend: timed("extend", store.extend),
+    reap: timed("reap", store.reap),
+    touchInstance: timed("touchInstance", store.touchInstance)
+  }
+}
+
 /** A JobsS instance (`workers` workers, default options otherwise) executing `BenchNoop`. */
 export const jobssConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<Consumer> => {
   const active = await activeCount(spec.backend, spec.url)
@@ -86,7 +119,13 @@ export const jobssConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<C
       instance = await buildLayer(
         implementation.pipe(
           Layer.provideMerge(JobsS.layer({ workers: spec.workers })),
-          Layer.provide(storeLayer(spec.backend, spec.url)),
+          Layer.provide(
+            process.env.BENCH_STORE_TIMING === "1"
+              ? Layer.effect(JobStore.JobStore, Effect.map(JobStore.JobStore, timedStore)).pipe(
+                  Layer.provide(storeLayer(spec.backend, spec.url))
+                )
+              : storeLayer(spec.backend, spec.url)
+          ),
           Layer.provide(quiet)
         )
       )
@@ -95,6 +134,7 @@ export const jobssConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<C
     stop: async () => {
       await instance?.close()
       await active.close()
+      if (process.env.BENCH_STORE_TIMING === "1") console.error(`[store timing] ${JSON.stringify(storeTimings)}`)
     }
   }
 }

@@ -22,7 +22,7 @@ import { backends, throughput } from "./cases/throughput.js"
 import type { SystemId } from "./common.js"
 import { killConsumers } from "./consumerProcess.js"
 import type { BenchContext, Results } from "./context.js"
-import { sqliteFolder } from "./db.js"
+import { dropCreated, sqliteFolder } from "./db.js"
 import { environment } from "./environment.js"
 import { writeReport } from "./report.js"
 import { type Server, startMariadb, startPostgres } from "./servers.js"
@@ -67,6 +67,7 @@ const main = async (): Promise<number> => {
   const sqlite = await sqliteFolder()
   const cleanup = async () => {
     killConsumers()
+    await dropCreated() // matters on existing servers; throwaway ones are deleted whole
     await Promise.allSettled(servers.map((server) => server.stop()))
     await sqlite.remove()
   }

@@ -101,10 +101,10 @@ const measure = async (url: string, count: number) => {
 export const scale = async (context: BenchContext): Promise<void> => {
   if (!context.pg || !wanted(context, "jobss")) return
   const adminUrl = context.pg.url
-  const finished = context.quick ? 20_000 : 5_000_000
+  const finished = context.quick ? 10_000 : 5_000_000
   const small = context.quick ? 1_000 : 10_000
-  const large = context.quick ? 20_000 : 1_000_000
-  const perRep = context.quick ? 200 : 3_000
+  const large = context.quick ? 10_000 : 1_000_000
+  const perRep = context.quick ? 100 : 3_000
   const setupStarted = now()
   const nowMs = Date.now()
   const a = "bench_scale_a"

@@ -5,7 +5,7 @@
  * consumer process (the `memory` figure is JobsS's in the largest PostgreSQL case).
  */
 import type { Backend, DrainResult, SystemId } from "../common.js"
-import { median, now, round } from "../common.js"
+import { cpuBusyPercent, cpuTicks, median, now, round } from "../common.js"
 import { startConsumer } from "../consumerProcess.js"
 import { type BenchContext, type Row, rowFor, updateMedians, wanted } from "../context.js"
 import { createDatabase, dropDatabase, mysqlExec, pgExec, removeSqlite } from "../db.js"
@@ -52,7 +52,20 @@ const pgConfigs = (quick: boolean): ReadonlyArray<Config> => {
       capMs: () => cap(60_000),
       runsAt: all
     },
-    { system: "raw", variant: "pg", label: "raw SQL ceiling (4 clients)", capMs: () => cap(60_000), runsAt: all },
+    {
+      system: "raw",
+      variant: "pg",
+      label: "raw SQL ceiling (4 clients, rows kept)",
+      capMs: () => cap(60_000),
+      runsAt: all
+    },
+    {
+      system: "raw",
+      variant: "pg-delete",
+      label: "raw SQL ceiling (4 clients, rows deleted)",
+      capMs: () => cap(60_000),
+      runsAt: all
+    },
     {
       system: "graphile",
       variant: "lq500",
@@ -150,7 +163,9 @@ const repetition = async (
   backend: Backend,
   config: Config,
   size: number
-): Promise<DrainResult & { readonly fillMs: number; readonly fillPerSecond: number }> => {
+): Promise<
+  DrainResult & { readonly fillMs: number; readonly fillPerSecond: number; readonly machineCpuPercent: number }
+> => {
   const db = await freshDatabase(context, backend, config.system, "tp")
   try {
     // The consumer process loads while the queue fills (it starts working only on "go").
@@ -172,16 +187,19 @@ const repetition = async (
     if (backend === "postgres") await pgExec(db.url, "VACUUM ANALYZE", "CHECKPOINT")
     if (backend === "mariadb") await mysqlExec(db.url, "FLUSH TABLES")
     const consumer = await consumerStarting
+    const before = await cpuTicks()
     const result = await consumer.drain()
-    return { ...result, fillMs: round(fillMs, 0), fillPerSecond: round((size / fillMs) * 1000, 0) }
+    const machineCpuPercent = cpuBusyPercent(before, await cpuTicks())
+    return { ...result, fillMs: round(fillMs, 0), fillPerSecond: round((size / fillMs) * 1000, 0), machineCpuPercent }
   } finally {
     await db.drop()
   }
 }
 
-const describe = (result: DrainResult) =>
+const describe = (result: DrainResult & { readonly machineCpuPercent: number }) =>
   `${result.perSecond.toLocaleString("en-US")} jobs/s in ${(result.elapsedMs / 1000).toFixed(2)} s` +
-  `${result.capped ? ` (CAPPED: ${result.remaining} left)` : ""}, RSS ${result.peakRssMiB} MiB` +
+  `${result.capped ? ` (CAPPED: ${result.remaining} left)` : ""}, RSS ${result.peakRssMiB} MiB, ` +
+  `machine CPU ${result.machineCpuPercent}%` +
   `${result.duplicates > 0 ? `, ${result.duplicates} DUPLICATES` : ""}`
 
 /** Runs the configurations interleaved: for each repetition, each configuration once. */
@@ -241,13 +259,13 @@ const sizesFrom = (value: string | undefined): ReadonlyArray<number> | undefined
 /** PostgreSQL throughput: JobsS against the peers and the raw ceiling. */
 export const throughput = async (context: BenchContext): Promise<void> => {
   if (!context.pg) return
-  const sizes = sizesFrom(process.env.BENCH_SIZES) ?? (context.quick ? [300, 1_000] : [20_000, 200_000])
+  const sizes = sizesFrom(process.env.BENCH_SIZES) ?? (context.quick ? [200, 500] : [20_000, 200_000])
   await runInterleaved(context, "throughput", "postgres", pgConfigs(context.quick), sizes)
 }
 
 /** MariaDB and SQLite throughput: JobsS against each one's raw ceiling. */
 export const backends = async (context: BenchContext): Promise<void> => {
-  const sizes = context.quick ? [300] : [20_000]
+  const sizes = context.quick ? [200] : [20_000]
   if (context.mysql) await runInterleaved(context, "backends", "mariadb", otherConfigs("mariadb", context.quick), sizes)
   await runInterleaved(context, "backends", "sqlite", otherConfigs("sqlite", context.quick), sizes)
 }

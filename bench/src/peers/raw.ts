@@ -54,6 +54,8 @@ export const rawConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<Con
     for (const row of rows) onJob((JSON.parse(row.args) as { i: number }).i, null)
   }
   if (spec.backend === "postgres") {
+    // `pg-delete`: completed rows are deleted (as graphile-worker does) instead of kept as history.
+    const deleteOnComplete = spec.variant === "pg-delete"
     const clients = Array.from({ length: rawClients("postgres") }, () => new pg.Client({ connectionString: spec.url }))
     await Promise.all(clients.map((client) => client.connect()))
     const loops: Array<Promise<void>> = []
@@ -70,7 +72,9 @@ export const rawConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<Con
         handle(claimed.rows)
         await client.query({
           name: "complete",
-          text: "UPDATE bench_raw SET status = 'succeeded', finished_at = now() WHERE id = ANY($1::bigint[])",
+          text: deleteOnComplete
+            ? "DELETE FROM bench_raw WHERE id = ANY($1::bigint[])"
+            : "UPDATE bench_raw SET status = 'succeeded', finished_at = now() WHERE id = ANY($1::bigint[])",
           values: [claimed.rows.map((row) => row.id)]
         })
       }
