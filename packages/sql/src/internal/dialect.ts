@@ -97,3 +97,9 @@ export const causeOf = (error: unknown): unknown =>
 /** A property of an unknown value, if it is an object. */
 export const propertyOf = (value: unknown, key: string): unknown =>
   typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined
+
+/** The most specific message of an error: the driver's, else the error's own. */
+export const messageOf = (error: unknown): string => {
+  const detail = propertyOf(causeOf(error), "message") ?? propertyOf(error, "message")
+  return typeof detail === "string" && detail !== "" ? detail : String(error)
+}

@@ -8,7 +8,7 @@ import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { JobsSError } from "@jobss/core"
 import { Context, Effect } from "effect"
-import { type Dialect, tables } from "./dialect.js"
+import { type Dialect, messageOf, tables } from "./dialect.js"
 import * as mysql from "./mysql.js"
 import * as postgres from "./postgres.js"
 import * as sqlite from "./sqlite.js"
@@ -58,6 +58,6 @@ export const fromContext = (
 export const setup = (dialect: Dialect): Effect.Effect<void, JobsSError.JobStoreError> =>
   dialect.setup.pipe(
     Effect.mapError(
-      (cause) => new JobsSError.JobStoreError({ message: `SqlStore setup failed: ${cause.message}`, cause })
+      (cause) => new JobsSError.JobStoreError({ message: `SqlStore setup failed: ${messageOf(cause)}`, cause })
     )
   )

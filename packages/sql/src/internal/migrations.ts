@@ -13,7 +13,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { JobsSError } from "@jobss/core"
 import { Effect } from "effect"
-import type { Dialect, DialectName, Tables } from "./dialect.js"
+import { type Dialect, type DialectName, type Tables, messageOf } from "./dialect.js"
 
 type ColumnType = "id" | "name" | "status" | "claim" | "text" | "bigint" | "int" | "flag"
 
@@ -238,12 +238,7 @@ export const createMigrationsTable = (dialect: DialectName, t: Tables) =>
 const runMigrator = Migrator.make({})
 
 const migrationError = (cause: unknown): JobsSError.JobStoreError =>
-  new JobsSError.JobStoreError({
-    message: `SqlStore migrations failed: ${
-      typeof cause === "object" && cause !== null && "message" in cause ? String(cause.message) : String(cause)
-    }`,
-    cause
-  })
+  new JobsSError.JobStoreError({ message: `SqlStore migrations failed: ${messageOf(cause)}`, cause })
 
 /** Applies the dialect's pending migrations under its migration lock and returns those it applied. */
 export const migrate = (
@@ -264,29 +259,33 @@ export const migrate = (
     )
 
 /**
- * With `autoMigrate: false`: fails when the schema is known to be behind this version. A
- * bookkeeping table this role cannot read is only logged (the tables may still be fine).
+ * With `autoMigrate: false`: fails when the store's tables are missing or known to be behind this
+ * version. A bookkeeping table this role cannot read, next to readable tables, is only logged.
  */
 export const checkCurrent = (dialect: Dialect): Effect.Effect<void, JobsSError.JobStoreError> => {
   const { sql, tables: t } = dialect
   const expected = latestMigrationId(dialect.name, t)
+  const behind = (what: string) =>
+    new JobsSError.JobStoreError({
+      message:
+        `SqlStore: ${what}, and autoMigrate is off: run SqlStoreMigrations.run ` +
+        `(tablePrefix "${t.prefix}") first, or enable autoMigrate`
+    })
+  const tablesReadable = sql`SELECT id FROM ${sql(t.runs)} WHERE 1 = 0`.pipe(
+    Effect.matchEffect({
+      onFailure: (error) => Effect.fail(behind(`table ${t.runs} cannot be read (${messageOf(error)})`)),
+      onSuccess: () =>
+        Effect.logWarning(`SqlStore: cannot read ${t.migrations} to check the schema version (autoMigrate is off)`)
+    })
+  )
   return sql<{ readonly latest: unknown }>`SELECT MAX(migration_id) AS latest FROM ${sql(t.migrations)}`.pipe(
     Effect.matchEffect({
-      onFailure: (error) =>
-        Effect.logWarning(
-          `SqlStore: cannot read ${t.migrations} to check the schema (autoMigrate is off): ${error.message}`
-        ),
+      onFailure: () => tablesReadable,
       onSuccess: (found) => {
         const latest = Number(found[0]?.latest ?? 0)
         return latest >= expected
           ? Effect.void
-          : Effect.fail(
-              new JobsSError.JobStoreError({
-                message:
-                  `SqlStore: the schema is at migration ${latest} but this version needs ${expected}; ` +
-                  "run SqlStoreMigrations.run (or enable autoMigrate)"
-              })
-            )
+          : Effect.fail(behind(`the schema is at migration ${latest} but this version needs ${expected}`))
       }
     })
   )

@@ -14,7 +14,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either, Option, Schedule } from "effect"
-import { type Dialect, type Row, causeOf, propertyOf } from "./dialect.js"
+import { type Dialect, type Row, messageOf } from "./dialect.js"
 import * as rows from "./rows.js"
 
 type JobStoreShape = JobStore.JobStoreShape
@@ -65,12 +65,6 @@ const insertChunks = (runs: ReadonlyArray<NewRun>): ReadonlyArray<ReadonlyArray<
 /** Milliseconds and counters are integers in every table. */
 const int = (n: number): number => Math.round(n)
 const intOrNull = (n: number | null): number | null => (n === null ? null : Math.round(n))
-
-const messageOf = (error: unknown): string => {
-  const cause = causeOf(error)
-  const detail = propertyOf(cause, "message") ?? propertyOf(error, "message")
-  return typeof detail === "string" && detail !== "" ? detail : String(error)
-}
 
 /** Maps any failure of an operation to a `JobStoreError` naming it. */
 const storeError =
