@@ -158,7 +158,11 @@ export const make = (dialect: Dialect): JobStoreShape => {
   // -------------------------------------------------------------------------------------------
   // insert
 
-  const checkNewIds = (batch: ReadonlyArray<NewRun>) =>
+  const duplicateIdError = (ids: Iterable<string>) =>
+    new JobsSError.JobStoreError({ message: `SqlStore.insert failed: duplicate run id ${[...ids].join(", ")}` })
+
+  /** Ids of the batch that exist already (or twice in the batch). */
+  const duplicateIds = (batch: ReadonlyArray<NewRun>, inDatabase: boolean) =>
     Effect.gen(function* () {
       const seen = new Set<string>()
       const duplicates = new Set<string>()
@@ -166,18 +170,30 @@ export const make = (dialect: Dialect): JobStoreShape => {
         if (seen.has(run.id)) duplicates.add(run.id)
         seen.add(run.id)
       }
-      if (dialect.ignoresDuplicateIds) {
-        for (const ids of chunksOf([...seen], listChunk)) {
-          const existing = yield* unit(sql<Row>`SELECT id FROM ${runs} WHERE ${sql.in("id", ids)}`)
-          for (const row of existing) duplicates.add(String(row["id"]))
-        }
-      }
-      if (duplicates.size > 0) {
-        return yield* new JobsSError.JobStoreError({
-          message: `SqlStore.insert failed: duplicate run id ${[...duplicates].join(", ")}`
-        })
-      }
+      if (inDatabase) for (const id of yield* existingIds([...seen])) duplicates.add(id)
+      return duplicates
     })
+
+  /** An INSERT that failed on a duplicate id says which (when the database can still be asked). */
+  const explainInsertFailure = (batch: ReadonlyArray<NewRun>) => (error: unknown) =>
+    duplicateIds(batch, true).pipe(
+      Effect.orElseSucceed(() => new Set<string>()),
+      Effect.flatMap((duplicates) => Effect.fail(duplicates.size > 0 ? duplicateIdError(duplicates) : error))
+    )
+
+  const insertStatements = (batch: ReadonlyArray<NewRun>) => {
+    const chunks = insertChunks(batch)
+    const statements = Effect.forEach(
+      chunks,
+      (chunk) =>
+        sql`INSERT INTO ${runs} ${insertColumns} VALUES ${sql.csv(chunk.map(insertValues))} ${dialect.onUniqueKeyConflictIgnore}`,
+      { discard: true }
+    )
+    // A batch of several statements is written all or nothing.
+    return unit(chunks.length > 1 ? sql.withTransaction(statements) : statements).pipe(
+      Effect.catchAll(explainInsertFailure(batch))
+    )
+  }
 
   /** The active holder (`id`, `origin_id`) of each unique name. */
   const holders = (names: ReadonlyArray<string>) =>
@@ -199,11 +215,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
   /** Inserts, skipping rows whose unique name is held; then learns, per unique run, who holds it. */
   const insertRound = (batch: ReadonlyArray<NewRun>) =>
     Effect.gen(function* () {
-      for (const chunk of insertChunks(batch)) {
-        yield* unit(
-          sql`INSERT INTO ${runs} ${insertColumns} VALUES ${sql.csv(chunk.map(insertValues))} ${dialect.onUniqueKeyConflictIgnore}`
-        )
-      }
+      yield* insertStatements(batch)
       const unique = batch.filter((run) => run.uniqueName !== null)
       const held = yield* holders([...new Set(unique.map((run) => run.uniqueName!))])
       const results = new Map<string, JobStore.InsertResult>()
@@ -225,7 +237,9 @@ export const make = (dialect: Dialect): JobStoreShape => {
   const insert = (batch: ReadonlyArray<NewRun>) =>
     Effect.gen(function* () {
       if (batch.length === 0) return []
-      yield* checkNewIds(batch)
+      // MySQL's ON DUPLICATE KEY would swallow a duplicate id: look for them first there.
+      const duplicates = yield* duplicateIds(batch, dialect.ignoresDuplicateIds)
+      if (duplicates.size > 0) return yield* duplicateIdError(duplicates)
       const results = new Map<string, JobStore.InsertResult>()
       let pending: ReadonlyArray<NewRun> = batch
       for (let round = 0; round < insertRounds && pending.length > 0; round++) {

@@ -1,0 +1,225 @@
+/** SQL-specific behaviour of SqlStore (the shared contract is covered by the store conformance suite). */
+import { SqlClient } from "@effect/sql"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { describe, expect, it } from "@effect/vitest"
+import { JobStore, RunId } from "@jobss/core"
+import { SqlStore, SqlStoreMigrations } from "@jobss/sql"
+import { Context, Deferred, Effect, Layer, String as Str, Stream } from "effect"
+import { freshDatabase, makeDatabase, sqlBackends } from "./databases.js"
+
+const memorySqlite = SqliteClient.layer({ filename: ":memory:" })
+
+const storeLayer = (options?: SqlStore.SqlStoreOptions) => Layer.build(SqlStore.layer(options))
+const buildStore = (options?: SqlStore.SqlStoreOptions) =>
+  Effect.map(storeLayer(options), Context.get(JobStore.JobStore))
+
+const newRun = (job: string, runAt: number, fields: Partial<JobStore.NewRun> = {}): JobStore.NewRun => {
+  const id = RunId.generate(Date.now())
+  return {
+    id,
+    originId: id,
+    occurrence: 0,
+    job,
+    args: "{}",
+    uniqueName: null,
+    schedule: null,
+    runAt,
+    runTotalCount: 0,
+    runSuccessCount: 0,
+    runSuccessLimit: null,
+    runTimeoutMs: 0,
+    retriesErrorCount: 0,
+    retriesErrorLimit: 3,
+    retriesTimeoutCount: 0,
+    retriesTimeoutLimit: 3,
+    createdBy: "test",
+    createdAt: null,
+    ...fields
+  }
+}
+
+const claimAll = (store: JobStore.JobStoreShape, job: string) =>
+  store.claim({ instanceId: "test", jobs: [job], schedules: [], limit: 10_000, leaseMs: 60_000 })
+
+describe("SqlStore options (sqlite in memory)", () => {
+  it.scoped("sqlite: tablePrefix `x; drop table y` is refused with InvalidConfig, nothing is created", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(buildStore({ tablePrefix: "x; drop table y" }))
+      expect(error._tag).toBe("InvalidConfig")
+      expect(error.message).toContain("tablePrefix")
+      expect(error.message).toContain('"x; drop table y"')
+      expect(error.message).toContain("letters, digits and underscores")
+      const sql = yield* SqlClient.SqlClient
+      expect(yield* sql`SELECT name FROM sqlite_master`).toEqual([])
+    }).pipe(Effect.provide(memorySqlite))
+  )
+
+  it.scoped("sqlite: SqlStoreMigrations.run refuses an invalid tablePrefix too", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(SqlStoreMigrations.run({ tablePrefix: "jobs-" }))
+      expect(error._tag).toBe("InvalidConfig")
+      expect(error.message).toContain("tablePrefix")
+    }).pipe(Effect.provide(memorySqlite))
+  )
+
+  it.scoped("sqlite: prefixes are letters, digits and underscores, not starting with a digit, at most 31 long", () =>
+    Effect.gen(function* () {
+      for (const prefix of ["", "1jobs_", "jobs ", "jobs.", 'a"b', "x".repeat(32), "jöbs_"]) {
+        expect((yield* Effect.flip(buildStore({ tablePrefix: prefix })))._tag, prefix).toBe("InvalidConfig")
+      }
+      for (const prefix of ["_", "a", "Jobs_2_", "x".repeat(31)]) {
+        yield* buildStore({ tablePrefix: prefix })
+      }
+    }).pipe(Effect.provide(memorySqlite))
+  )
+
+  it.scoped("sqlite: the client's name transforms do not change the store's tables or rows", () =>
+    Effect.gen(function* () {
+      const store = yield* buildStore()
+      const sql = yield* SqlClient.SqlClient
+      const tables = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+      expect(tables.map((row) => row.name).sort()).toEqual(["jobss_instances", "jobss_migrations", "jobss_runs"])
+      const now = yield* store.now
+      const run = newRun("Transformed", now, { uniqueName: "u" })
+      yield* store.insert([run])
+      const [claimed] = yield* claimAll(store, "Transformed")
+      expect(claimed?.id).toBe(run.id)
+      expect(claimed?.originId).toBe(run.id)
+    }).pipe(
+      Effect.provide(
+        SqliteClient.layer({
+          filename: ":memory:",
+          transformQueryNames: Str.camelToSnake,
+          transformResultNames: Str.snakeToCamel
+        })
+      )
+    )
+  )
+})
+
+describe.each(sqlBackends)("SqlStore on %s", (backend) => {
+  it.scopedLive(`now is the database clock (${backend})`, () =>
+    Effect.gen(function* () {
+      const store = yield* buildStore()
+      const before = Date.now()
+      const now = yield* store.now
+      // same machine: the database clock and Date.now agree closely
+      expect(Math.abs(now - before)).toBeLessThan(5_000)
+      expect(Number.isInteger(now)).toBe(true)
+    }).pipe(Effect.provide(freshDatabase(backend)))
+  )
+
+  it.scopedLive(`a duplicate run id is refused and changes nothing (${backend})`, () =>
+    Effect.gen(function* () {
+      const store = yield* buildStore()
+      const now = yield* store.now
+      const run = newRun("Dup", now + 60_000)
+      yield* store.insert([run])
+      const error = yield* Effect.flip(store.insert([{ ...run, job: "Other", runAt: now }]))
+      expect(error.message).toContain(run.id)
+      expect((yield* store.get(run.id))?.job).toBe("Dup")
+    }).pipe(Effect.provide(freshDatabase(backend)))
+  )
+
+  it.scopedLive(`large inserts are split into statements by row count and by size (${backend})`, () =>
+    Effect.gen(function* () {
+      const store = yield* buildStore()
+      const now = yield* store.now
+      // 1,500 rows x 20 parameters is more than SQLite accepts in one statement
+      const many = Array.from({ length: 1_500 }, () => newRun("Many", now))
+      // 40 x 512 KiB is more than MariaDB's default max_allowed_packet (16 MiB)
+      const big = Array.from({ length: 40 }, () => newRun("Big", now, { args: JSON.stringify("x".repeat(512 * 1024)) }))
+      const results = yield* store.insert([...many, ...big])
+      expect(results.filter((result) => result.inserted)).toHaveLength(1_540)
+      expect(yield* claimAll(store, "Many")).toHaveLength(1_500)
+      const claimedBig = yield* claimAll(store, "Big")
+      expect(claimedBig).toHaveLength(40)
+      expect(claimedBig.every((run) => run.args.length === 512 * 1024 + 2)).toBe(true)
+    }).pipe(Effect.provide(freshDatabase(backend)))
+  )
+
+  it.scopedLive(`claims are fenced per row: every claimed row has its own token (${backend})`, () =>
+    Effect.gen(function* () {
+      const store = yield* buildStore()
+      const now = yield* store.now
+      yield* store.insert(Array.from({ length: 50 }, () => newRun("Tokens", now)))
+      const claimed = yield* claimAll(store, "Tokens")
+      expect(new Set(claimed.map((run) => run.claim)).size).toBe(50)
+      // a token of one row does not settle another
+      const [a, b] = claimed
+      expect(yield* store.settle([{ _tag: "Succeeded", id: a!.id, claim: b!.claim }])).toEqual([false])
+      expect(yield* store.settle([{ _tag: "Succeeded", id: a!.id, claim: a!.claim }])).toEqual([true])
+    }).pipe(Effect.provide(freshDatabase(backend)))
+  )
+})
+
+describe("SqlStore on postgres: LISTEN/NOTIFY", () => {
+  it.scopedLive("postgres: wakeups fire when a run becomes pending again (retry, release), not only on insert", () =>
+    Effect.gen(function* () {
+      const db = yield* makeDatabase("postgres")
+      const store = yield* Effect.map(
+        Layer.build(SqlStore.layer().pipe(Layer.provide(db.layer))),
+        Context.get(JobStore.JobStore)
+      )
+      const other = yield* Effect.map(
+        Layer.build(SqlStore.layer().pipe(Layer.provide(db.layer))),
+        Context.get(JobStore.JobStore)
+      )
+      const now = yield* store.now
+      yield* other.insert([newRun("Wake", now), newRun("Wake", now)])
+      const [first, second] = yield* claimAll(other, "Wake")
+
+      const expectWakeup = (action: Effect.Effect<unknown, unknown>) =>
+        Effect.gen(function* () {
+          const woken = yield* Deferred.make<void>()
+          const subscribed = yield* Effect.forkScoped(
+            store.wakeups.pipe(Stream.take(1), Stream.runDrain, Effect.zipRight(Deferred.succeed(woken, undefined)))
+          )
+          yield* Effect.sleep("300 millis") // LISTEN is in place
+          yield* action
+          yield* Deferred.await(woken).pipe(
+            Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "no wake-up" })
+          )
+          yield* Effect.void.pipe(Effect.zipRight(Effect.succeed(subscribed)))
+        })
+
+      yield* expectWakeup(
+        other.settle([
+          {
+            _tag: "Retry",
+            id: first!.id,
+            claim: first!.claim,
+            runAt: now,
+            retriesErrorCount: 1,
+            retriesTimeoutCount: 0,
+            error: "boom"
+          }
+        ])
+      )
+      yield* expectWakeup(other.settle([{ _tag: "Released", id: second!.id, claim: second!.claim }]))
+    })
+  )
+})
+
+describe("SqlStore on sqlite: malformed rows", () => {
+  it.scopedLive("sqlite: a claimed row that does not decode ends failed with the reason; the others are claimed", () =>
+    Effect.gen(function* () {
+      const store = yield* buildStore()
+      const sql = yield* SqlClient.SqlClient
+      const now = yield* store.now
+      const good = newRun("Mixed", now)
+      const bad = newRun("Mixed", now)
+      yield* store.insert([good, bad])
+      // SQLite's dynamic typing lets a wrong value into an INTEGER column
+      yield* sql`UPDATE jobss_runs SET run_success_limit = 'lots' WHERE id = ${bad.id}`
+      const claimed = yield* claimAll(store, "Mixed")
+      expect(claimed.map((run) => run.id)).toEqual([good.id])
+      const [row] = yield* sql<{
+        status: string
+        error: string
+      }>`SELECT status, error FROM jobss_runs WHERE id = ${bad.id}`
+      expect(row?.status).toBe("failed")
+      expect(row?.error).toContain("run_success_limit")
+    }).pipe(Effect.provide(freshDatabase("sqlite")))
+  )
+})
