@@ -18,7 +18,10 @@ afterAll(releaseScenarioLock)
 
 const offsets = [-120_000, -45_000, 45_000, 120_000]
 
-/** What each child creates: short runs now, runs delayed 0.5-3 s, and runs longer than the lease. */
+/**
+ * What each child creates: short runs now, runs delayed 0.5-3 s, and two runs longer than the lease
+ * (8 workers per child: capacity to spare, so a late start would be starvation, not queueing).
+ */
 const requests = (slot: number): ReadonlyArray<RunRequest> => [
   ...Array.from({ length: 40 * soakScale }, (_, i) => ({ n: slot * 1000 + i, ms: between(20, 100), delayMs: 0 })),
   ...Array.from({ length: 12 * soakScale }, (_, i) => ({
@@ -26,7 +29,7 @@ const requests = (slot: number): ReadonlyArray<RunRequest> => [
     ms: 50,
     delayMs: between(500, 3_000)
   })),
-  ...Array.from({ length: 4 }, (_, i) => ({ n: slot * 1000 + 200 + i, ms: 3_500, delayMs: 0 }))
+  ...Array.from({ length: 2 }, (_, i) => ({ n: slot * 1000 + 200 + i, ms: 3_500, delayMs: 0 }))
 ]
 
 const skew = (backend: Backend) =>
@@ -38,7 +41,7 @@ const skew = (backend: Backend) =>
       url: db.url,
       label: `skew-${backend}`,
       size: offsets.length,
-      instance: { ...shortLeases, workers: 4 },
+      instance: { ...shortLeases, workers: 8 },
       clockOffsets: offsets
     })
     yield* cluster.startAll
@@ -77,6 +80,7 @@ const skew = (backend: Backend) =>
     const lags = states.map((state) => starts.get(state.id)![0]!.db_at - state.runAt.getTime())
     const due = stats(dueErrors.map(Math.abs))
     const lag = stats(lags)
+    const delayedLag = stats(lags.filter((_, i) => delays.get(states[i]!.id)! > 0))
     const bySkew = offsets.map((offset, slot) => ({
       offset,
       created: states.filter((state) => creator.get(state.id) === slot).length,
@@ -91,6 +95,8 @@ const skew = (backend: Backend) =>
       earliestStartMs: Math.min(...lags),
       lagMedianMs: lag.median,
       lagMaxMs: lag.max,
+      delayedLagMedianMs: delayedLag.median,
+      delayedLagMaxMs: delayedLag.max,
       executedPerInstance: bySkew.map((entry) => entry.executed).join("/")
     })
     expect(due.max).toBeLessThan(1_000)

@@ -67,13 +67,16 @@ const outage = (backend: "postgres" | "mariadb") =>
     expect(ids.filter((id) => !starts.has(id))).toEqual([])
     expect(yield* cluster.unexpectedExits).toEqual([])
 
-    // A run executed twice only when an execution overlapped the outage.
+    // A run executed twice only when an execution overlapped the outage. (`local_at`: when the
+    // execution started; its ledger row may only have been written once the database was back.)
     let duplicates = 0
     const unexplained: Array<string> = []
     for (const [id, executions] of starts) {
       duplicates += executions.length - 1
       for (const execution of executions.slice(0, -1)) {
-        if (execution.db_at > upAt) unexplained.push(`${id}: attempt ${execution.attempt} started after the outage`)
+        if (execution.local_at > upAt) {
+          unexplained.push(`${id}: attempt ${execution.attempt} started after the outage, and was repeated`)
+        }
       }
     }
     expect(unexplained).toEqual([])
@@ -88,13 +91,16 @@ const outage = (backend: "postgres" | "mariadb") =>
     const warnings = children
       .flatMap((child) => readFileSync(child.logFile, "utf8").split("\n"))
       .filter((line) => /level=(WARN|ERROR)/.test(line))
-    const resumed = ledger.find((row) => row.kind === "start" && row.db_at > upAt)
+    const resumed = ledger.find((row) => row.kind === "start" && row.local_at > upAt)
     yield* report("outage", backend, {
       runs,
       downMs: stoppedMs + downMs,
       duplicates,
       takeovers: ledger.filter((row) => row.kind === "reap").length,
-      resumedAfterMs: resumed === undefined ? -1 : resumed.db_at - upAt,
+      resumedAfterMs: resumed === undefined ? -1 : resumed.local_at - upAt,
+      completedDuringOutageDiscarded: ledger.filter(
+        (row) => row.kind === "settle" && row.accepted === 0 && row.detail === "Succeeded"
+      ).length,
       finishedAfterUpMs,
       warningsLogged: warnings.length
     })

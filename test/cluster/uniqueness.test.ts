@@ -17,6 +17,8 @@ afterAll(releaseScenarioLock)
 const processes = 20
 const rounds = 50 * soakScale
 const name = "GlobalRace"
+/** Each round's run is created with this delay, so it stays active (pending) through the round. */
+const activeMs = 400
 
 const race = (backend: Backend) =>
   Effect.gen(function* () {
@@ -39,17 +41,20 @@ const race = (backend: Backend) =>
       const at = Date.now() + 150
       const created = yield* Effect.forEach(
         slots,
-        (slot) => cluster.create(slot, [{ n: round, ms: 20, delayMs: 0 }], { unique: name, at }),
+        (slot) => cluster.create(slot, [{ n: round, ms: 50, delayMs: activeMs }], { unique: name, at }),
         { concurrency: "unbounded" }
       )
       const ids = new Set(created.flatMap((result) => result.ids))
-      // one run per round: everyone got the same id, and it is not an earlier round's
+      const calls = created.map((result) => result.calledAt)
+      const spread = Math.max(...calls) - Math.min(...calls)
+      spreads.push(spread)
+      // The run stays pending for `activeMs`: every call of the round happened while it was active,
+      // so everyone got its id (a new one: the previous round's run has ended).
+      expect(spread).toBeLessThan(activeMs)
       expect([...ids]).toHaveLength(1)
       const id = [...ids][0]!
       expect(winners).not.toContain(id)
       winners.push(id)
-      const calls = created.map((result) => result.calledAt)
-      spreads.push(Math.max(...calls) - Math.min(...calls))
       const state = yield* scheduler.awaitRun(RunId.make(id), { timeout: "20 seconds" })
       expect(state.status).toBe("succeeded")
       expect(state.name).toBe(name)

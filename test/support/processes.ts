@@ -164,6 +164,8 @@ export interface ControlEvent {
   readonly slot: number
   readonly generation: number
   readonly pid: number
+  /** The child's JobsS instance id (empty until it is ready). */
+  readonly instanceId: string
   readonly action: "start" | "ready" | "kill" | "freeze" | "thaw" | "term" | "exit"
   /** For `exit`: code or signal, and whether the harness expected it. */
   readonly detail?: string
@@ -267,6 +269,7 @@ export const makeProcessCluster = (spec: ClusterSpec): Effect.Effect<ProcessClus
         Effect.mapError((cause) => new HarnessError({ message: "ledger query failed", cause }))
       )
     yield* withSql(createLedger)
+    const events: Array<ControlEvent> = []
 
     const dir = yield* Effect.acquireRelease(
       Effect.tryPromise({
@@ -276,12 +279,26 @@ export const makeProcessCluster = (spec: ClusterSpec): Effect.Effect<ProcessClus
       (dir, exit) =>
         Exit.isSuccess(exit) && !keepLogs
           ? Effect.promise(() => rm(dir, { recursive: true, force: true }))
-          : Effect.sync(() => console.log(`[cluster ${spec.label}] children's logs kept in ${dir}`))
+          : withSql(readLedger).pipe(
+              Effect.flatMap((rows) =>
+                Effect.sync(() =>
+                  writeFileSync(join(dir, "ledger.jsonl"), rows.map((row) => JSON.stringify(row)).join("\n"))
+                )
+              ),
+              Effect.catchAll(() => Effect.void),
+              Effect.zipRight(
+                Effect.sync(() => {
+                  writeFileSync(join(dir, "events.jsonl"), events.map((event) => JSON.stringify(event)).join("\n"))
+                  console.log(
+                    `[cluster ${spec.label}] children's logs, the ledger and the control events kept in ${dir}`
+                  )
+                })
+              )
+            )
     )
 
     const slots = new Map<number, ChildState>()
     const generations = new Map<number, number>()
-    const events: Array<ControlEvent> = []
     let nextRequest = 1
 
     const log = (state: ChildState, action: ControlEvent["action"], extra?: Partial<ControlEvent>): ControlEvent => {
@@ -290,6 +307,7 @@ export const makeProcessCluster = (spec: ClusterSpec): Effect.Effect<ProcessClus
         slot: state.info.slot,
         generation: state.info.generation,
         pid: state.info.pid,
+        instanceId: state.info.instanceId,
         action,
         ...extra
       }
