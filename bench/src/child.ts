@@ -48,6 +48,7 @@ const listenOnJob: OnJob = (i, due) => {
 
 const drain = async (current: ConsumerSpec, worker: Consumer): Promise<DrainResult> => {
   const started = now()
+  const cpuBefore = process.cpuUsage()
   const executedAll = new Promise<void>((resolve) => {
     allExecuted = resolve
   })
@@ -69,6 +70,7 @@ const drain = async (current: ConsumerSpec, worker: Consumer): Promise<DrainResu
     await sleep(2)
   }
   const elapsedMs = now() - started
+  const cpu = process.cpuUsage(cpuBefore)
   let missing = 0
   for (let i = 0; i < seen.length; i++) if (seen[i] === 0) missing += 1
   const completed = current.count - remaining
@@ -81,7 +83,9 @@ const drain = async (current: ConsumerSpec, worker: Consumer): Promise<DrainResu
     capped,
     perSecond: round((completed / elapsedMs) * 1000, 0),
     peakRssMiB: peakRssMiB(),
-    startupMs: round(startupMs, 1)
+    startupMs: round(startupMs, 1),
+    cpuMsPer1000: completed > 0 ? round((cpu.user + cpu.system) / completed, 1) : 0,
+    ...(current.system === "jobss" ? { store: (await import("./jobss.js")).storeTimingsRounded() } : {})
   }
 }
 

@@ -51,6 +51,10 @@ export interface DrainResult {
   readonly peakRssMiB: number
   /** Time spent starting the worker (included in `elapsedMs`). */
   readonly startupMs: number
+  /** CPU time (user + system) of the consumer process during the run, per 1,000 completed jobs. */
+  readonly cpuMsPer1000: number
+  /** JobsS only: calls, rows and milliseconds per store operation during the run. */
+  readonly store?: Record<string, { readonly calls: number; readonly rows: number; readonly ms: number }>
 }
 
 /** Messages from the parent to a consumer process. */

@@ -40,6 +40,30 @@ const versionOf = async (name: string): Promise<string> => {
   return "?"
 }
 
+/** SQLite as the driver opens it (WAL, the library's default synchronous level). */
+const sqliteSettings = async (): Promise<Record<string, string>> => {
+  const { mkdtemp, rm } = await import("node:fs/promises")
+  const { tmpdir } = await import("node:os")
+  const dir = await mkdtemp(join(tmpdir(), "jobss-bench-env-"))
+  try {
+    const { default: Database } = await import("better-sqlite3")
+    const db = new Database(join(dir, "probe.db"))
+    try {
+      db.pragma("journal_mode = WAL")
+      const synchronous = ["OFF", "NORMAL", "FULL", "EXTRA"][Number(db.pragma("synchronous", { simple: true }))]
+      return {
+        version: String((db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v),
+        journal_mode: String(db.pragma("journal_mode", { simple: true })),
+        synchronous: synchronous ?? "?"
+      }
+    } finally {
+      db.close()
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
 /** Everything RESULTS.md states about the setup. */
 export const environment = async (pg: Server, mysql: Server | undefined): Promise<Record<string, unknown>> => {
   const packages = [
@@ -68,6 +92,7 @@ export const environment = async (pg: Server, mysql: Server | undefined): Promis
     node: process.version,
     versions,
     postgres: { version: pg.version, settings: pg.settings },
-    ...(mysql ? { mariadb: { version: mysql.version, settings: mysql.settings } } : {})
+    ...(mysql ? { mariadb: { version: mysql.version, settings: mysql.settings } } : {}),
+    sqlite: await sqliteSettings()
   }
 }

@@ -80,8 +80,8 @@ const labels: Record<Exclude<SystemId, "raw">, { one: string; many: string }> = 
 /** Enqueue rates on PostgreSQL. */
 export const enqueue = async (context: BenchContext): Promise<void> => {
   if (!context.pg) return
-  const single = context.quick ? 30 : 2_000
-  const total = context.quick ? 300 : 20_000
+  const single = context.quick ? 30 : 1_000
+  const total = context.quick ? 300 : 10_000
   const batch = context.quick ? 100 : 1_000
   const systems = (["jobss", "graphile", "pgboss", "persisted"] as const).filter((system) => wanted(context, system))
   const rows = new Map<string, Row>()
