@@ -50,7 +50,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
         Effect.zipRight(migrate)
       )
     ),
-  wakeups: Option.match(pg, { onNone: () => Stream.never, onSome: (client) => wakeups(client, t) })
+  wakeups: Option.match(pg, { onNone: () => Stream.never, onSome: (client) => wakeups(client, sql, t) })
 })
 
 /** How long the listening connection may stay silent (it pings itself meanwhile) before it is replaced. */
@@ -65,15 +65,19 @@ const reconnect = Schedule.exponential("200 millis").pipe(Schedule.union(Schedul
  * and a wake-up is emitted in case a notification was missed. Errors are retried with backoff;
  * the stream never fails.
  */
-const wakeups = (pg: PgClient.PgClient, t: Tables): Stream.Stream<void> =>
+const wakeups = (pg: PgClient.PgClient, sql: SqlClient.SqlClient, t: Tables): Stream.Stream<void> =>
   Stream.unwrap(
     Effect.map(Ref.make(false), (resumed) => {
       const subscription = Stream.unwrapScoped(
         Effect.gen(function* () {
           const pingChannel = `${t.prefix}ping_${randomBytes(6).toString("hex")}`
-          yield* pg
-            .notify(pingChannel, "ping")
-            .pipe(Effect.ignore, Effect.repeat(Schedule.spaced(pingEvery)), Effect.delay("1 second"), Effect.forkScoped)
+          // (not PgClient.notify: it sends `NOTIFY channel, $1`, which PostgreSQL rejects)
+          yield* sql`SELECT pg_notify(${pingChannel}, 'ping')`.pipe(
+            Effect.ignore,
+            Effect.repeat(Schedule.spaced(pingEvery)),
+            Effect.delay("1 second"),
+            Effect.forkScoped
+          )
           const notifications = Stream.merge(
             pg.listen(t.channel).pipe(Stream.as(true)),
             pg.listen(pingChannel).pipe(Stream.as(false))
