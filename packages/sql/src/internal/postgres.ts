@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto"
-import type * as PgClient from "@effect/sql-pg/PgClient"
 /**
  * PostgreSQL: claims and reaps in one statement (`FOR UPDATE SKIP LOCKED` in a
  * materialized CTE), `RETURNING` everywhere, migrations serialised by a
@@ -7,6 +5,9 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
  *
  * @internal
  */
+
+import { randomBytes } from "node:crypto"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Cause, Effect, Option, Ref, Schedule, Stream } from "effect"

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto"
 /**
  * The operations of docs/STORE.md on SQL, shared by every dialect. Only what
  * truly differs (the clock expression, conflict clauses, how an UPDATE
@@ -10,6 +9,8 @@ import { randomUUID } from "node:crypto"
  *
  * @internal
  */
+
+import { randomUUID } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
