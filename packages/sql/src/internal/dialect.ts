@@ -70,6 +70,11 @@ export interface Dialect {
    * `ON DUPLICATE KEY UPDATE` does): the store then checks ids itself before inserting.
    */
   readonly ignoresDuplicateIds: boolean
+  /**
+   * Whether the driver keeps a server-side prepared statement per distinct SQL text (mysql2's
+   * `execute`): multi-row INSERTs then come in power-of-two sizes, so few distinct texts exist.
+   */
+  readonly preparesStatements: boolean
   /** The tail of an INSERT that turns it into an upsert on `key`, replacing `columns`. */
   readonly onConflictReplace: (key: string, columns: ReadonlyArray<string>) => Fragment
   /** Runs an UPDATE and returns the changed rows (one statement where the dialect has RETURNING). */
@@ -102,4 +107,29 @@ export const propertyOf = (value: unknown, key: string): unknown =>
 export const messageOf = (error: unknown): string => {
   const detail = propertyOf(causeOf(error), "message") ?? propertyOf(error, "message")
   return typeof detail === "string" && detail !== "" ? detail : String(error)
+}
+
+/**
+ * The list padded to the next power of two by repeating its last value (same meaning in `IN`):
+ * statements with lists then have few distinct texts, which keeps prepared statement caches (and
+ * MySQL's server-wide `max_prepared_stmt_count`) small.
+ */
+export const padded = <A>(values: ReadonlyArray<A>): ReadonlyArray<A> => {
+  if (values.length <= 1) return values
+  let size = 1
+  while (size < values.length) size *= 2
+  return size === values.length
+    ? values
+    : [...values, ...Array.from({ length: size - values.length }, () => values.at(-1)!)]
+}
+
+/** `column IN (...)` over a padded list (`1=0` when the list is empty). */
+export const inList = (sql: SqlClient.SqlClient, column: string, values: ReadonlyArray<unknown>): Fragment =>
+  sql.in(column, padded(values))
+
+/** Sizes of statements that insert `n` rows: powers of two, so that few distinct statement texts exist. */
+export const powerOfTwoSizes = (n: number): ReadonlyArray<number> => {
+  const sizes: Array<number> = []
+  for (let bit = 1 << 30; bit >= 1; bit = bit >>> 1) if ((n & bit) !== 0) sizes.push(bit)
+  return sizes
 }

@@ -9,7 +9,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { JobsSError } from "@jobss/core"
 import { Effect, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, propertyOf } from "./dialect.js"
+import { type Dialect, type Row, type Tables, causeOf, inList, propertyOf } from "./dialect.js"
 import { createMigrationsTable } from "./migrations.js"
 
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
@@ -28,6 +28,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
   concat: (left, right) => sql`CONCAT(${left}, ${right})`,
   onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
   ignoresDuplicateIds: true,
+  preparesStatements: true,
   onConflictReplace: (_key, columns) =>
     sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
   updateReturning: (request) =>
@@ -42,9 +43,9 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
           }`
         if (locked.length === 0) return locked
         const ids = locked.map((row) => row["id"])
-        yield* sql`UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${sql.in("id", ids)}`
+        yield* sql`UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${inList(sql, "id", ids)}`
         return request.returning === "row"
-          ? yield* sql<Row>`SELECT * FROM ${sql(t.runs)} WHERE ${sql.in("id", ids)}`
+          ? yield* sql<Row>`SELECT * FROM ${sql(t.runs)} WHERE ${inList(sql, "id", ids)}`
           : locked
       })
     ),

@@ -27,6 +27,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
   concat: (left, right) => sql`(CAST(${left} AS text) || ${right})`,
   onUniqueKeyConflictIgnore: shared.onUniqueKeyConflictIgnore(sql),
   ignoresDuplicateIds: false,
+  preparesStatements: false,
   onConflictReplace: (key, columns) => shared.onConflictReplace(sql, key, columns),
   updateReturning: (request) =>
     request.pick === undefined

@@ -31,6 +31,7 @@ export const make = (
   concat: (left, right) => sql`(${left} || ${right})`,
   onUniqueKeyConflictIgnore: shared.onUniqueKeyConflictIgnore(sql),
   ignoresDuplicateIds: false,
+  preparesStatements: false,
   onConflictReplace: (key, columns) => shared.onConflictReplace(sql, key, columns),
   updateReturning: (request) =>
     shared.updateReturning(sql, t.runs, {

@@ -15,7 +15,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either, Option, Schedule } from "effect"
-import { type Dialect, type Row, messageOf } from "./dialect.js"
+import { type Dialect, type Row, inList, messageOf, padded, powerOfTwoSizes } from "./dialect.js"
 import * as rows from "./rows.js"
 
 type JobStoreShape = JobStore.JobStoreShape
@@ -44,9 +44,22 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<Reado
   return chunks
 }
 
-/** Insert batches bounded by row count and by argument bytes. */
-const insertChunks = (runs: ReadonlyArray<NewRun>): ReadonlyArray<ReadonlyArray<NewRun>> => {
-  const chunks: Array<Array<NewRun>> = []
+/** Insert batches bounded by row count and by argument bytes (and of power-of-two sizes, if asked). */
+const insertChunks = (runs: ReadonlyArray<NewRun>, powersOfTwo: boolean): ReadonlyArray<ReadonlyArray<NewRun>> =>
+  powersOfTwo ? boundedChunks(runs).flatMap(splitPowersOfTwo) : boundedChunks(runs)
+
+const splitPowersOfTwo = <A>(items: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> => {
+  const pieces: Array<ReadonlyArray<A>> = []
+  let start = 0
+  for (const size of powerOfTwoSizes(items.length)) {
+    pieces.push(items.slice(start, start + size))
+    start += size
+  }
+  return pieces
+}
+
+const boundedChunks = (runs: ReadonlyArray<NewRun>): Array<ReadonlyArray<NewRun>> => {
+  const chunks: Array<ReadonlyArray<NewRun>> = []
   let current: Array<NewRun> = []
   let bytes = 0
   for (const run of runs) {
@@ -110,7 +123,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
 
   /** A listed job, and no schedule or a listed one (claim, nextDue, reap, waiting). */
   const claimable = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>): Fragment =>
-    sql`${sql.in("job", jobs)} AND (schedule IS NULL OR ${sql.in("schedule", schedules)})`
+    sql`${inList(sql, "job", jobs)} AND (schedule IS NULL OR ${inList(sql, "schedule", schedules)})`
 
   const fence = (id: string, claim: string): Fragment => sql`id = ${id} AND claim = ${claim} AND status = 'running'`
 
@@ -183,7 +196,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
     )
 
   const insertStatements = (batch: ReadonlyArray<NewRun>) => {
-    const chunks = insertChunks(batch)
+    const chunks = insertChunks(batch, dialect.preparesStatements)
     const statements = Effect.forEach(
       chunks,
       (chunk) =>
@@ -200,7 +213,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
   const holders = (names: ReadonlyArray<string>) =>
     Effect.map(
       Effect.forEach(chunksOf(names, listChunk), (chunk) =>
-        unit(sql<Row>`SELECT id, origin_id, unique_key FROM ${runs} WHERE ${sql.in("unique_key", chunk)}`)
+        unit(sql<Row>`SELECT id, origin_id, unique_key FROM ${runs} WHERE ${inList(sql, "unique_key", chunk)}`)
       ),
       (results) => new Map(results.flat().map((row) => [String(row["unique_key"]), row] as const))
     )
@@ -208,7 +221,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
   const existingIds = (ids: ReadonlyArray<string>) =>
     Effect.map(
       Effect.forEach(chunksOf(ids, listChunk), (chunk) =>
-        unit(sql<Row>`SELECT id FROM ${runs} WHERE ${sql.in("id", chunk)}`)
+        unit(sql<Row>`SELECT id FROM ${runs} WHERE ${inList(sql, "id", chunk)}`)
       ),
       (results) => new Set(results.flat().map((row) => String(row["id"])))
     )
@@ -363,10 +376,11 @@ export const make = (dialect: Dialect): JobStoreShape => {
       Effect.forEach(chunksOf(batch, settleChunk), (chunk) =>
         unit(
           dialect.updateReturning({
-            where: sql`status = 'running' AND ${sql.in(
+            where: sql`status = 'running' AND ${inList(
+              sql,
               "id",
               chunk.map((s) => s.id)
-            )} AND ${sql.or(chunk.map((s) => sql`(id = ${s.id} AND claim = ${s.claim})`))}`,
+            )} AND ${sql.or(padded(chunk).map((s) => sql`(id = ${s.id} AND claim = ${s.claim})`))}`,
             set,
             returning: []
           })
@@ -451,7 +465,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
       for (const chunk of chunksOf(claims, listChunk)) {
         const updated = yield* unit(
           dialect.updateReturning({
-            where: sql`status = 'running' AND started_by = ${instanceId} AND ${sql.in("claim", chunk)}`,
+            where: sql`status = 'running' AND started_by = ${instanceId} AND ${inList(sql, "claim", chunk)}`,
             set: sql`lease_until = ${now} + ${int(leaseMs)}`,
             returning: ["claim", "cancel_requested"]
           })
