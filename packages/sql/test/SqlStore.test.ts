@@ -5,6 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { JobStore, RunId } from "@jobss/core"
 import { SqlStore, SqlStoreMigrations } from "@jobss/sql"
 import { Context, Deferred, Effect, Layer, String as Str, Stream } from "effect"
+import { versionAtLeast } from "../src/internal/dialect.js"
 import { freshDatabase, makeDatabase, sqlBackends } from "./databases.js"
 
 const memorySqlite = SqliteClient.layer({ filename: ":memory:" })
@@ -222,4 +223,20 @@ describe("SqlStore on sqlite: malformed rows", () => {
       expect(row?.error).toContain("run_success_limit")
     }).pipe(Effect.provide(freshDatabase("sqlite")))
   )
+})
+
+describe("server version checks", () => {
+  it("versions are compared part by part, ignoring suffixes (sqlite, postgres, mariadb)", () => {
+    const cases: ReadonlyArray<readonly [string, ReadonlyArray<number>, boolean]> = [
+      ["3.35.0", [3, 35], true],
+      ["3.34.1", [3, 35], false],
+      ["15.8 (Debian 15.8-0+deb12u1)", [12], true],
+      ["11.22", [12], false],
+      ["10.11.6-MariaDB-0+deb12u1", [10, 6], true],
+      ["10.5.23-MariaDB", [10, 6], false],
+      ["8.0.36", [8, 0, 1], true],
+      ["8.0.0", [8, 0, 1], false]
+    ]
+    for (const [version, minimum, expected] of cases) expect(versionAtLeast(version, minimum), version).toBe(expected)
+  })
 })

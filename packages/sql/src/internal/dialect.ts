@@ -9,8 +9,8 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
-import type { JobsSError } from "@jobss/core"
-import type { Effect, Stream } from "effect"
+import { JobsSError } from "@jobss/core"
+import { Effect, type Stream } from "effect"
 
 /** The dialects the store supports (`mysql` covers MySQL and MariaDB). */
 export type DialectName = "pg" | "mysql" | "sqlite"
@@ -83,8 +83,8 @@ export interface Dialect {
   readonly affectedRows: (raw: unknown) => number
   /** Whether an error is worth retrying at once (deadlock, lock wait timeout, busy database). */
   readonly isTransient: (error: unknown) => boolean
-  /** Per-connection settings applied when the store starts (SQLite pragmas). */
-  readonly setup: Effect.Effect<void, SqlError>
+  /** Checks the server version and applies per-connection settings (SQLite pragmas) when the store starts. */
+  readonly setup: Effect.Effect<void, SqlError | JobsSError.JobStoreError>
   /** Runs `migrate` so that concurrent migrators (other processes) wait for each other. */
   readonly withMigrationLock: <A, E>(
     migrate: Effect.Effect<A, E, SqlClient.SqlClient>
@@ -133,3 +133,28 @@ export const powerOfTwoSizes = (n: number): ReadonlyArray<number> => {
   for (let bit = 1 << 30; bit >= 1; bit = bit >>> 1) if ((n & bit) !== 0) sizes.push(bit)
   return sizes
 }
+
+/** Whether a dotted version (`"10.11.6-MariaDB"`, `"3.45.1"`) is at least `minimum`. */
+export const versionAtLeast = (version: string, minimum: ReadonlyArray<number>): boolean => {
+  const parts = (version.match(/\d+(\.\d+)*/)?.[0] ?? "0").split(".").map(Number)
+  for (let i = 0; i < minimum.length; i++) {
+    const part = parts[i] ?? 0
+    if (part !== minimum[i]) return part > minimum[i]!
+  }
+  return true
+}
+
+/** Fails unless the database's version is at least `minimum`. */
+export const requireVersion = (
+  database: string,
+  version: string,
+  minimum: ReadonlyArray<number>,
+  why: string
+): Effect.Effect<void, JobsSError.JobStoreError> =>
+  versionAtLeast(version, minimum)
+    ? Effect.void
+    : Effect.fail(
+        new JobsSError.JobStoreError({
+          message: `SqlStore needs ${database} ${minimum.join(".")} or newer (${why}); this server is ${version}`
+        })
+      )

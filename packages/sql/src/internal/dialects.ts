@@ -1,10 +1,11 @@
-import type * as PgClient from "@effect/sql-pg/PgClient"
-import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 /**
  * Picks the dialect of the `SqlClient` in context and builds it.
  *
  * @internal
  */
+
+import type * as PgClient from "@effect/sql-pg/PgClient"
+import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { JobsSError } from "@jobss/core"
 import { Context, Effect } from "effect"
@@ -54,10 +55,12 @@ export const fromContext = (
     })
   })
 
-/** Applies the dialect's per-connection settings. */
+/** Checks the server version and applies the dialect's per-connection settings. */
 export const setup = (dialect: Dialect): Effect.Effect<void, JobsSError.JobStoreError> =>
   dialect.setup.pipe(
-    Effect.mapError(
-      (cause) => new JobsSError.JobStoreError({ message: `SqlStore setup failed: ${messageOf(cause)}`, cause })
+    Effect.mapError((cause) =>
+      cause instanceof JobsSError.JobStoreError
+        ? cause
+        : new JobsSError.JobStoreError({ message: `SqlStore setup failed: ${messageOf(cause)}`, cause })
     )
   )

@@ -9,7 +9,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { JobsSError } from "@jobss/core"
 import { Effect, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, inList, propertyOf } from "./dialect.js"
+import { type Dialect, type Row, type Tables, causeOf, inList, propertyOf, requireVersion } from "./dialect.js"
 import { createMigrationsTable } from "./migrations.js"
 
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
@@ -54,7 +54,12 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
     const errno = propertyOf(causeOf(error), "errno")
     return typeof errno === "number" && transientErrnos.has(errno)
   },
-  setup: Effect.void,
+  setup: Effect.flatMap(sql<Row>`SELECT VERSION() AS version`, ([row]) => {
+    const version = String(row?.["version"])
+    return version.includes("MariaDB")
+      ? requireVersion("MariaDB", version, [10, 6], "SKIP LOCKED")
+      : requireVersion("MySQL", version, [8, 0, 1], "SKIP LOCKED")
+  }),
   withMigrationLock: (migrate) =>
     // GET_LOCK belongs to a connection: hold one for the lock while the Migrator uses the pool.
     Effect.scoped(

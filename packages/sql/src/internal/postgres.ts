@@ -11,7 +11,7 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Cause, Effect, Option, Ref, Schedule, Stream } from "effect"
-import { type Dialect, type Tables, causeOf, propertyOf } from "./dialect.js"
+import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion } from "./dialect.js"
 import { createMigrationsTable } from "./migrations.js"
 import * as shared from "./shared.js"
 
@@ -44,7 +44,9 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
     const code = propertyOf(causeOf(error), "code")
     return typeof code === "string" && transientCodes.has(code)
   },
-  setup: Effect.void,
+  setup: Effect.flatMap(sql<Row>`SELECT current_setting('server_version') AS version`, ([row]) =>
+    requireVersion("PostgreSQL", String(row?.["version"]), [12], "AS MATERIALIZED, SKIP LOCKED")
+  ),
   withMigrationLock: (migrate) =>
     sql.withTransaction(
       sql`SELECT pg_advisory_xact_lock(hashtext(${`jobss:migrate:${t.migrations}`}))`.pipe(

@@ -1,4 +1,3 @@
-import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 /**
  * SQLite: every claim, reap and fenced write is a single autocommit
  * `UPDATE ... RETURNING` (a deferred read-then-write transaction would fail
@@ -9,9 +8,11 @@ import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
  *
  * @internal
  */
+
+import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, propertyOf } from "./dialect.js"
+import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion } from "./dialect.js"
 import { createMigrationsTable } from "./migrations.js"
 import * as shared from "./shared.js"
 
@@ -63,6 +64,8 @@ export const make = (
 /** `busy_timeout` on the connection; WAL for a file database unless the client was told not to. */
 const setup = (sql: SqlClient.SqlClient, client: Option.Option<SqliteClient.SqliteClient>) =>
   Effect.gen(function* () {
+    const [row] = yield* sql<Row>`SELECT sqlite_version() AS version`
+    yield* requireVersion("SQLite", String(row?.["version"]), [3, 35], "UPDATE ... RETURNING")
     yield* sql.unsafe(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
     const walDisabled = Option.exists(client, (c) => c.config.disableWAL === true)
     const files = yield* sql<Row>`PRAGMA database_list`
