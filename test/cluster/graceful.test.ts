@@ -52,7 +52,7 @@ const graceful = (backend: Backend) =>
     // 0.3 to 3 s each: some finish within the shutdown timeout, some are handed back.
     const ids = yield* scheduler.createRuns(
       Work,
-      Array.from({ length: 48 }, (_, n) => ({ n, ms: 300 + ((n * 397) % 2_700) })),
+      Array.from({ length: 72 }, (_, n) => ({ n, ms: 300 + ((n * 397) % 2_700) })),
       unlimitedRetries
     )
 

@@ -91,12 +91,18 @@ const outage = (backend: "postgres" | "mariadb") =>
     const warnings = children
       .flatMap((child) => readFileSync(child.logFile, "utf8").split("\n"))
       .filter((line) => /level=(WARN|ERROR)/.test(line))
+    const reaps = ledger.filter((row) => row.kind === "reap")
     const resumed = ledger.find((row) => row.kind === "start" && row.local_at > upAt)
     yield* report("outage", backend, {
       runs,
       downMs: stoppedMs + downMs,
       duplicates,
-      takeovers: ledger.filter((row) => row.kind === "reap").length,
+      takeovers: reaps.length,
+      // taken over by the very instance still executing them (its heartbeat had not renewed the lease yet)
+      selfTakeovers: reaps.filter(
+        (reap) =>
+          (starts.get(reap.origin_id) ?? []).filter((row) => row.seq < reap.seq).at(-1)?.instance === reap.instance
+      ).length,
       resumedAfterMs: resumed === undefined ? -1 : resumed.local_at - upAt,
       completedDuringOutageDiscarded: ledger.filter(
         (row) => row.kind === "settle" && row.accepted === 0 && row.detail === "Succeeded"

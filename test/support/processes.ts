@@ -63,14 +63,14 @@ const keepLogs = process.env.JOBSS_CLUSTER_KEEP === "1"
 // Last-resort cleanup: whatever happens to the test, children and servers die with this process.
 
 const livePids = new Set<number>()
-const liveGroups = new Set<number>()
+const liveServers = new Set<number>()
 let exitHookInstalled = false
 const installExitHook = (): void => {
   if (exitHookInstalled) return
   exitHookInstalled = true
   process.on("exit", () => {
     for (const pid of livePids) signalPid(pid, "SIGKILL")
-    for (const pid of liveGroups) signalPid(-pid, "SIGKILL")
+    for (const pid of liveServers) signalPid(pid, "SIGKILL")
     for (const file of bundles) rmSync(file, { force: true })
   })
 }
@@ -790,9 +790,10 @@ export const startServer = (backend: "postgres" | "mariadb"): Effect.Effect<Owne
         try: () => {
           const out = openSync(logFile, "a")
           try {
+            // Not detached: in the test runner's process group, so `npm test` stopping the group
+            // stops this server too, whatever happened to this process.
             return spawn(command, args, {
               cwd: root,
-              detached: true,
               stdio: ["ignore", out, out],
               ...asOwner,
               env: { ...process.env, ...(owner === undefined ? {} : { HOME: root }) }
@@ -804,9 +805,9 @@ export const startServer = (backend: "postgres" | "mariadb"): Effect.Effect<Owne
         catch: (cause) => new HarnessError({ message: `cannot start ${backend}`, cause })
       })
       const pid = child.pid ?? -1
-      liveGroups.add(pid)
+      liveServers.add(pid)
       child.on("exit", (code, signal) => {
-        liveGroups.delete(pid)
+        liveServers.delete(pid)
         Deferred.unsafeDone(exited, Exit.succeed({ code, signal }))
       })
       child.on("error", () => Deferred.unsafeDone(exited, Exit.succeed({ code: -1, signal: null })))
@@ -820,10 +821,11 @@ export const startServer = (backend: "postgres" | "mariadb"): Effect.Effect<Owne
       const pid = server.process.pid ?? -1
       signalPid(pid, stopSignal)
       const stopped = yield* Deferred.await(server.exited).pipe(Effect.timeout("30 seconds"), Effect.option)
-      // leftovers (e.g. PostgreSQL backends) or a server that ignored the signal
-      signalPid(-pid, "SIGKILL")
-      if (stopped._tag === "None")
+      if (stopped._tag === "None") {
+        // a server that ignored the signal (PostgreSQL backends exit when their postmaster dies)
+        signalPid(pid, "SIGKILL")
         yield* Deferred.await(server.exited).pipe(Effect.timeout("10 seconds"), Effect.ignore)
+      }
     })
 
     yield* Effect.addFinalizer(() => stop.pipe(Effect.ignore))
