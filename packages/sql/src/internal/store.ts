@@ -76,6 +76,9 @@ const boundedChunks = (runs: ReadonlyArray<NewRun>): Array<ReadonlyArray<NewRun>
   return chunks
 }
 
+/** The row id inside a claim token made by `freshClaim` (a UUID has no colon). */
+const claimedId = (claim: string): string => claim.slice(claim.indexOf(":") + 1)
+
 /** Milliseconds and counters are integers in every table. */
 const int = (n: number): number => Math.round(n)
 const intOrNull = (n: number | null): number | null => (n === null ? null : Math.round(n))
@@ -127,7 +130,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
 
   const fence = (id: string, claim: string): Fragment => sql`id = ${id} AND claim = ${claim} AND status = 'running'`
 
-  /** A fresh claim token per row: a random token for the batch followed by the row's id. */
+  /** A fresh claim token per row: a random token for the batch, a colon, the row's id (see `claimedId`). */
   const freshClaim = (): Fragment => dialect.concat(sql`${`${randomUUID()}:`}`, sql.literal("id"))
 
   const releaseHold = sql.literal("claim = NULL, unique_key = NULL, lease_until = NULL")
@@ -465,7 +468,9 @@ export const make = (dialect: Dialect): JobStoreShape => {
       for (const chunk of chunksOf(claims, listChunk)) {
         const updated = yield* unit(
           dialect.updateReturning({
-            where: sql`status = 'running' AND started_by = ${instanceId} AND ${inList(sql, "claim", chunk)}`,
+            // by primary key first: MySQL's locking read then locks these rows only
+            where: sql`${inList(sql, "id", chunk.map(claimedId))} AND ${inList(sql, "claim", chunk)}
+              AND status = 'running' AND started_by = ${instanceId}`,
             set: sql`lease_until = ${now} + ${int(leaseMs)}`,
             returning: ["claim", "cancel_requested"]
           })
