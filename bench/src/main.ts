@@ -16,6 +16,7 @@
  *   BENCH_NO_MARIADB=1     skip MariaDB
  */
 import { mkdir, writeFile } from "node:fs/promises"
+import { loadavg } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { backends, throughput } from "./cases/throughput.js"
@@ -117,7 +118,8 @@ const main = async (): Promise<number> => {
     for (const name of selected) {
       if (interrupted) break
       const caseStarted = Date.now()
-      log(`case ${name}`)
+      const loadBefore = loadavg()[0] ?? 0
+      log(`case ${name} (machine load average ${loadBefore.toFixed(1)})`)
       try {
         await cases[name](context)
       } catch (error) {
@@ -126,6 +128,10 @@ const main = async (): Promise<number> => {
         results.errors.push(message)
       }
       results.extra[`${name}DurationS`] = Math.round((Date.now() - caseStarted) / 1000)
+      // Other work on the machine skews every figure: the 1-minute load average says how much there was.
+      const load = (results.extra["loadAverage"] ?? {}) as Record<string, { start: number; end: number }>
+      load[name] = { start: Number(loadBefore.toFixed(1)), end: Number((loadavg()[0] ?? 0).toFixed(1)) }
+      results.extra["loadAverage"] = load
       await save()
     }
     results.finishedAt = new Date().toISOString()

@@ -282,6 +282,34 @@ const method = [
   ""
 ]
 
+const notes = (results: Results): Array<string> => {
+  const load = results.extra["loadAverage"] as Record<string, { start: number; end: number }> | undefined
+  const lines = [
+    "## Notes",
+    "",
+    "- graphile-worker 0.18.0 and pg-boss 12 declare `engines.node >= 22` (pg-boss 12: >= 22.12); both install with an",
+    "  engine warning and run on Node 20 here (every job of every repetition completed), so the newest majors are used.",
+    "- graphile-worker's fastest setup is `localQueue.size` 500 plus `completeJobBatchDelay: 0` (completions of jobs",
+    "  finishing together in one statement); `localQueue` 500 alone (the issue's named configuration) completes jobs",
+    "  one by one and is shown too. pg-boss's `batchSize` 100 + `localConcurrency` 10 also sets `burstWhenBatchFull`:",
+    "  without it each of its workers sleeps `pollingIntervalSeconds` (2 s) between full batches, about 500 jobs/s.",
+    "  Default pg-boss (`batchSize` 1, one worker, a fetch every 2 s) does about one job every 2 s.",
+    "- SqlPersistedQueue has no batch insert: its queue is filled with one `INSERT ... SELECT` in its table layout.",
+    "- The raw SQL ceilings use plain drivers (`pg`, `mysql2`, `better-sqlite3`) on a minimal table with a partial",
+    "  index on pending rows: claim 100 (`FOR UPDATE SKIP LOCKED` on the servers), run them, complete the 100 in one",
+    "  statement. SQLite has one writer, so its ceiling uses one connection in the consumer process."
+  ]
+  if (load) {
+    lines.push(
+      `- Machine load average (1 minute) at the start / end of each case: ${Object.entries(load)
+        .map(([name, value]) => `${name} ${value.start} / ${value.end}`)
+        .join(", ")}. On 2 cores, anything above about 2 before a case means other work shared the machine.`
+    )
+  }
+  lines.push("")
+  return lines
+}
+
 /** The Markdown report of a run. */
 export const writeReport = (results: Results): string => {
   const lines: Array<string> = [
@@ -411,7 +439,7 @@ export const writeReport = (results: Results): string => {
     )
   }
 
-  lines.push(...environmentSection(results), ...method)
+  lines.push(...environmentSection(results), ...method, ...notes(results))
   if (results.errors.length > 0) {
     lines.push("## Errors", "", ...results.errors.map((error) => `- ${error.split("\n")[0]}`), "")
   }
