@@ -21,6 +21,7 @@ import {
   between,
   groupByRun,
   parentScheduler,
+  parentStore,
   report,
   shortLeases,
   stats,
@@ -142,6 +143,13 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
       rerunMaxMs: rerun.max
     })
     expect(kills.length).toBeGreaterThan(0)
+    // The registry shows the killed instances as gone: never shut down, not seen since the kill.
+    const store = yield* parentStore(backend, url)
+    const now = yield* store.now
+    const instances = yield* store.instances
+    const killedRows = kills.map((kill) => instances.find((instance) => instance.id === kill.instanceId))
+    expect(killedRows.filter((row) => row === undefined || row.shutdownAt !== null)).toEqual([])
+    expect(killedRows.filter((row) => row!.lastSeenAt > now - shortLeases.heartbeatIntervalMs * 2)).toEqual([])
     expect(yield* cluster.unexpectedExits).toEqual([])
   })
 
@@ -161,11 +169,11 @@ describe("cluster: crash (SIGKILL and restart)", () => {
   }
 
   it.scopedLive(
-    `crash on sqlite: 4 processes x 4 workers on one WAL file, ${2_000 * soakScale} runs, then integrity_check is ok`,
+    `crash on sqlite: 4 processes x 4 workers on one WAL file, ${3_000 * soakScale} runs, then integrity_check is ok`,
     () =>
       Effect.gen(function* () {
         const db = yield* makeDatabase("sqlite")
-        yield* Effect.scoped(crash("sqlite", db.url, { processes: 4, workers: 4, runs: 2_000 * soakScale, timeoutMs }))
+        yield* Effect.scoped(crash("sqlite", db.url, { processes: 4, workers: 4, runs: 3_000 * soakScale, timeoutMs }))
         // every child is dead now: check the file
         const result = yield* Effect.scoped(
           Effect.flatMap(Layer.build(parentClientLayer("sqlite", db.url)), (context) =>

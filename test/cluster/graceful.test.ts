@@ -16,7 +16,16 @@ import {
 } from "../support/processes.js"
 import type { LedgerRow } from "./protocol.js"
 import { Work } from "./protocol.js"
-import { awaitAll, groupByRun, parentScheduler, report, shortLeases, stats, unlimitedRetries } from "./scenario.js"
+import {
+  awaitAll,
+  groupByRun,
+  parentScheduler,
+  parentStore,
+  report,
+  shortLeases,
+  stats,
+  unlimitedRetries
+} from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -122,6 +131,14 @@ const graceful = (backend: Backend) =>
       }
     }
     const rerun = stats(rerunAfter)
+
+    // The instance rows of the stopped children record their shutdown and final counters.
+    const instances = yield* (yield* parentStore(backend, db.url)).instances
+    for (const stop of stops) {
+      const row = instances.find((instance) => instance.id === stop.child.instanceId)
+      expect(row?.shutdownAt).toBeTypeOf("number")
+      expect(row?.runsStarted).toBeGreaterThanOrEqual(stop.running.length)
+    }
     yield* report("graceful", backend, {
       stops: stops.length,
       inFlight: stops.reduce((sum, stop) => sum + stop.running.length, 0),

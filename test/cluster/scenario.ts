@@ -4,7 +4,7 @@
  * scenario prints.
  */
 import { appendFileSync } from "node:fs"
-import { JobsS, type JobsSConfig, type RunId, RunState, Scheduler } from "@jobss/core"
+import { JobStore, JobsS, type JobsSConfig, type RunId, RunState, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { HarnessError, parentClientLayer } from "../support/processes.js"
@@ -44,6 +44,16 @@ export const parentScheduler = (
     Effect.mapError((cause) => new HarnessError({ message: "cannot start the parent's JobsS client", cause }))
   )
 
+/** The store itself (for the instance registry), on a connection of its own. */
+export const parentStore = (
+  backend: WorkerBackend,
+  url: string
+): Effect.Effect<JobStore.JobStoreShape, HarnessError, Scope.Scope> =>
+  Layer.build(SqlStore.layer().pipe(Layer.provide(parentClientLayer(backend, url)))).pipe(
+    Effect.map(Context.get(JobStore.JobStore)),
+    Effect.mapError((cause) => new HarnessError({ message: "cannot open the store", cause }))
+  )
+
 /**
  * Waits until every run is final (checking 100 at a time, oldest first) and returns the final
  * states in the order of `ids`. Past `timeoutMs` it fails, describing the runs still active.
@@ -81,9 +91,8 @@ export const awaitAll = (
           })
         )
       }
-      if (states._tag === "Left" || final.size === 0 || batch.every((id) => !final.has(id))) {
-        yield* Effect.sleep("250 millis")
-      }
+      // nothing new in this batch (or the database is away): wait a little
+      if (states._tag === "Left" || batch.every((id) => !final.has(id))) yield* Effect.sleep("250 millis")
     }
     return ids.map((id) => final.get(id)!)
   })
