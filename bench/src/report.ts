@@ -64,10 +64,12 @@ const storeStory = (row: Row): string | undefined => {
   const claimMs = (m["store.claim.ms"] ?? 0) / claims
   const settleMs = (m["store.settle.ms"] ?? 0) / settles
   const pollerBusy = (100 * (m["store.claim.ms"] ?? 0)) / elapsed
+  const settlerBusy = (100 * (m["store.settle.ms"] ?? 0)) / elapsed
   return (
     `${fmt(claims)} claims of ${claimRows.toFixed(1)} runs each (${claimMs.toFixed(2)} ms per claim round trip; ` +
     `the poller spent ${pollerBusy.toFixed(0)}% of the run waiting on claims), ${fmt(settles)} settle batches of ` +
-    `${settleRows.toFixed(1)} runs (${settleMs.toFixed(2)} ms each); JobsS process CPU ` +
+    `${settleRows.toFixed(1)} runs (${settleMs.toFixed(2)} ms each; settling ${settlerBusy.toFixed(0)}% of the run); ` +
+    "JobsS process CPU " +
     `${fmt(m["cpuMsPer1000"], 0)} ms per 1,000 runs; machine CPU ${fmt(m["machineCpuPercent"])}%`
   )
 }

@@ -34,7 +34,11 @@ const pgbossRemaining = `SELECT count(*) AS n FROM pgboss.job WHERE name = '${qu
 
 /** pg-boss work options per variant. `batch100` also fetches again at once while batches come back full. */
 export const pgbossWorkOptions = (variant: string, workers: number) =>
-  variant === "batch100" ? { batchSize: 100, localConcurrency: workers, burstWhenBatchFull: true } : {}
+  variant === "batch100"
+    ? { batchSize: 100, localConcurrency: workers, burstWhenBatchFull: true }
+    : variant === "batch100-noburst"
+      ? { batchSize: 100, localConcurrency: workers }
+      : {}
 
 /** A pg-boss worker. */
 export const pgbossConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<Consumer> => {
