@@ -20,7 +20,20 @@
  * ```
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { closeSync as closeFd, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import {
+  closeSync as closeFd,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { chmod, chown, mkdtemp, readFile, rm } from "node:fs/promises"
 import { connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -71,7 +84,6 @@ const installExitHook = (): void => {
   process.on("exit", () => {
     for (const pid of livePids) signalPid(pid, "SIGKILL")
     for (const pid of liveServers) signalPid(pid, "SIGKILL")
-    for (const file of bundles) rmSync(file, { force: true })
   })
 }
 
@@ -101,8 +113,9 @@ let workerArgs: Promise<ReadonlyArray<string>> | undefined
  * The node arguments that run `test/cluster/worker.ts`. Under `node --import tsx` a child needs
  * about 2 s of CPU to start (the loader hooks every module of effect), too much for 20 children
  * on 2 cores; so the worker is bundled once per test process with esbuild (tsx's own dependency)
- * into `node_modules/.cache/jobss-cluster/`, which starts in about 0.3 s. `JOBSS_CLUSTER_TSX=1`,
- * or esbuild missing, uses `--import tsx` instead.
+ * into `node_modules/.cache/jobss-cluster/worker-<content hash>.mjs` (next to `node_modules`, so
+ * `better-sqlite3` resolves), which starts in about 0.3 s. Bundles older than a day are removed.
+ * `JOBSS_CLUSTER_TSX=1`, or esbuild missing, uses `--import tsx` instead.
  */
 const workerCommand = (): Promise<ReadonlyArray<string>> => {
   workerArgs ??= (async (): Promise<ReadonlyArray<string>> => {
@@ -110,22 +123,40 @@ const workerCommand = (): Promise<ReadonlyArray<string>> => {
     if (process.env.JOBSS_CLUSTER_TSX === "1") return viaTsx
     try {
       const esbuild = await import("esbuild")
-      mkdirSync(bundleDir, { recursive: true })
-      const outfile = join(bundleDir, `worker-${process.pid}.mjs`)
-      await esbuild.build({
+      const result = await esbuild.build({
         entryPoints: [workerPath],
         bundle: true,
         platform: "node",
         format: "esm",
         target: "node20",
-        outfile,
+        write: false,
+        outfile: join(bundleDir, "worker.mjs"),
         external: ["better-sqlite3", "pg-native"],
         banner: {
           js: "import { createRequire as __jobssRequire } from 'node:module'; const require = __jobssRequire(import.meta.url);"
         },
         logLevel: "error"
       })
-      bundles.add(outfile)
+      const contents = result.outputFiles[0]!.contents
+      mkdirSync(bundleDir, { recursive: true })
+      const dayAgo = Date.now() - 24 * 3600_000
+      for (const name of readdirSync(bundleDir)) {
+        try {
+          const file = join(bundleDir, name)
+          if (statSync(file).mtimeMs < dayAgo) rmSync(file, { force: true })
+        } catch {
+          // removed meanwhile by another test process
+        }
+      }
+      const outfile = join(bundleDir, `worker-${createHash("sha256").update(contents).digest("hex").slice(0, 16)}.mjs`)
+      if (!existsSync(outfile)) {
+        // written aside, then renamed: another test process may be starting children from it
+        const partial = `${outfile}.${process.pid}.tmp`
+        writeFileSync(partial, contents)
+        renameSync(partial, outfile)
+      } else {
+        utimesSync(outfile, new Date(), new Date())
+      }
       return [outfile]
     } catch (error) {
       console.log(`[cluster] cannot bundle the worker (${error}); children start with --import tsx`)
@@ -134,8 +165,6 @@ const workerCommand = (): Promise<ReadonlyArray<string>> => {
   })()
   return workerArgs
 }
-
-const bundles = new Set<string>()
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
