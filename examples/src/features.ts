@@ -5,7 +5,7 @@ import type { SqlClient } from "@effect/sql"
  */
 import { Job, JobSchedule, JobsS, RunInfo, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Effect, Layer, Schema } from "effect"
+import { Duration, Effect, Layer, Schema } from "effect"
 
 // A job is a definition: a name and a Schema for its arguments (shared by every process).
 export const Announce = Job.make({
@@ -19,7 +19,7 @@ export const Announce = Job.make({
 export const Flaky = Job.make({ name: "Flaky", args: Schema.Struct({ failures: Schema.Number }) })
 
 // A job that takes too long: its attempts are interrupted after `runTimeout`.
-export const Sleepy = Job.make({ name: "Sleepy", args: Schema.Struct({ sleep: Schema.String }) })
+export const Sleepy = Job.make({ name: "Sleepy", args: Schema.Struct({ seconds: Schema.Number }) })
 
 // Schedules say when the next occurrence is due.
 export const EverySecond = JobSchedule.spaced({ name: "EverySecond", every: "1 second" })
@@ -42,8 +42,10 @@ export const FlakyLive = Flaky.toLayer(({ failures }) =>
   })
 )
 
-export const SleepyLive = Sleepy.toLayer(({ sleep }) =>
-  Effect.sleep(sleep).pipe(Effect.onInterrupt(() => Effect.log("Sleepy was interrupted by its timeout")))
+export const SleepyLive = Sleepy.toLayer(({ seconds }) =>
+  Effect.sleep(Duration.seconds(seconds)).pipe(
+    Effect.onInterrupt(() => Effect.log("Sleepy was interrupted by its timeout"))
+  )
 )
 
 /** The instance: JobsS on the SqlStore of the SqlClient it is given, with every implementation registered. */
@@ -64,7 +66,7 @@ export const program = Effect.gen(function* () {
   const flaky = yield* Scheduler.createRun(Flaky, { failures: 2 }, { retriesErrorLimit: 5 })
   const sleepy = yield* Scheduler.createRun(
     Sleepy,
-    { sleep: "1 minute" },
+    { seconds: 60 },
     { runTimeout: "200 millis", retriesTimeoutLimit: 1 }
   )
   const states = yield* Effect.forEach([a, b, c, e1, flaky, sleepy], (id) => Scheduler.awaitRun(id))

@@ -1,9 +1,9 @@
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
 /** createRun inside the application's own SQL transaction, and batch creation. On every SQL backend. */
 import { Job, JobsS, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { SqlClient } from "@effect/sql"
-import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Logger, LogLevel, Ref, Schema } from "effect"
+import { Context, Effect, Layer, LogLevel, Logger, Ref, Schema } from "effect"
 import { makeDatabase, sqlBackends } from "../support/databases.js"
 import { makeLedger } from "../support/ledger.js"
 
@@ -67,9 +67,15 @@ describe.each(sqlBackends)("transactional and batch creation on %s", (backend) =
         Array.from({ length: 500 }, (_, order) => ({ order }))
       )
       expect(new Set(ids).size).toBe(500)
-      const unique = yield* scheduler.createRuns(Ship, [{ order: 1 }, { order: 2 }], { unique: "one-shipment", delay: "1 hour" })
+      const unique = yield* scheduler.createRuns(Ship, [{ order: 1 }, { order: 2 }], {
+        unique: "one-shipment",
+        delay: "1 hour"
+      })
       expect(unique[0]).toBe(unique[1])
-      yield* Effect.forEach(ids, (id) => scheduler.awaitRun(id, { timeout: "30 seconds" }), { discard: true, concurrency: 20 })
+      yield* Effect.forEach(ids, (id) => scheduler.awaitRun(id, { timeout: "30 seconds" }), {
+        discard: true,
+        concurrency: 20
+      })
       expect(ledger.entries).toHaveLength(500)
       expect(new Set(ledger.entries.map((entry) => (entry.args as { order: number }).order)).size).toBe(500)
     })

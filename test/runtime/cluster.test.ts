@@ -181,8 +181,9 @@ describe.each(runtimeBackends)("runtime cluster on %s", (backend) => {
       expect(ledger.entries).toHaveLength(2)
       yield* a.stop
       expect(finalized).toEqual([2])
-      expect((yield* a.scheduler.getRunState(short)).status).toBe("succeeded")
-      const handedBack = yield* a.scheduler.getRunState(long)
+      const client = yield* cluster.client
+      expect((yield* client.getRunState(short)).status).toBe("succeeded")
+      const handedBack = yield* client.getRunState(long)
       expect(handedBack).toMatchObject({
         status: "pending",
         retriesErrorCount: 0,

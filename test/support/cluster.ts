@@ -5,7 +5,7 @@
  */
 import { JobStore, JobsS, type JobsSConfig, JobsSError, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Exit, Layer, LogLevel, Logger, Scope } from "effect"
+import { Context, Effect, ExecutionStrategy, Exit, Layer, LogLevel, Logger, Scope } from "effect"
 import { type Backend, makeDatabase } from "./databases.js"
 
 /** Instances log at this level and above (`JOBSS_TEST_LOG=Info npm test` shows more; default `Error`). */
@@ -108,7 +108,7 @@ export const makeCluster = (backend: RuntimeBackend): Effect.Effect<TestCluster,
 
     const start: TestCluster["start"] = (options, implementations) =>
       Effect.gen(function* () {
-        const scope = yield* Scope.fork(yield* Effect.scope, Exit.void)
+        const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
         const { freezer, store } = freezable(yield* Scope.extend(buildStore, scope), yield* Effect.makeLatch(true))
         const context = yield* Layer.buildWithScope(
           implementations.pipe(
