@@ -902,7 +902,6 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const stale = yield* claimOnly(store, run, { instanceId: "stale", leaseMs: 1 })
             yield* waitPast(30)
             const reaped = yield* store.reap({
-              instanceId: "reaper",
               jobs: [job],
               schedules: [],
               limit: 10,
@@ -1008,7 +1007,6 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(yield* store.cancel(r2.id)).toBe("requested")
             yield* waitPast(30)
             const reaped = yield* store.reap({
-              instanceId: uid("reaper"),
               jobs: [job],
               schedules: [],
               limit: 10,
@@ -1059,10 +1057,8 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const old = yield* claimOnly(store, expired, { instanceId: "dead", leaseMs: 1, limit: 1 })
             yield* claimOnly(store, alive, { instanceId: "alive", leaseMs: 60_000, limit: 1 })
             yield* waitPast(30)
-            const reaper = uid("reaper")
             const before = yield* store.now
             const reaped = yield* store.reap({
-              instanceId: reaper,
               jobs: [job],
               schedules: [],
               limit: 10,
@@ -1076,11 +1072,12 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(taken.claim).not.toBe(old.claim)
             expect(taken.leaseUntil).toBeGreaterThanOrEqual(before + 45_000)
             expect(taken.leaseUntil).toBeLessThanOrEqual(after + 45_000)
-            const expected = { ...fieldsOf(old), startedBy: reaper, leaseUntil: taken.leaseUntil }
+            // the attempt is still the one its dead instance started: only the claim and lease change
+            const expected = { ...fieldsOf(old), leaseUntil: taken.leaseUntil }
             expect(fieldsOf(taken)).toEqual(expected)
             expect(fieldsOf(yield* getRun(store, expired.id))).toEqual(expected)
             expect(
-              yield* store.reap({ instanceId: reaper, jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })
+              yield* store.reap({ jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })
             ).toEqual([])
             // the new claim is the one that settles
             expect(yield* settleOne(store, { _tag: "Succeeded", id: expired.id, claim: taken.claim })).toBe(true)
@@ -1101,7 +1098,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const claimed = yield* claimJob(store, job, { instanceId: "slow", leaseMs: 60_000 })
             expect(claimed).toHaveLength(2)
             yield* waitPast(30)
-            const request = { instanceId: "reaper", jobs: [job], schedules: [], limit: 10, leaseMs: 60_000 }
+            const request = { jobs: [job], schedules: [], limit: 10, leaseMs: 60_000 }
             expect(yield* store.reap({ ...request, graceMs: 60_000 })).toEqual([])
             const reaped = yield* store.reap({ ...request, graceMs: 0 })
             expect(reaped.map((run) => [run.id, run.reason])).toEqual([[timedOut.id, "timeout"]])
@@ -1109,7 +1106,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(reaped[0]!.timeoutAt).toBe(before.timeoutAt)
             expect(reaped[0]!.startedAt).toBe(before.startedAt)
             expect(reaped[0]!.runTotalCount).toBe(before.runTotalCount)
-            expect(reaped[0]!.startedBy).toBe("reaper")
+            expect(reaped[0]!.startedBy).toBe("slow")
           }),
         timeout
       )
@@ -1131,7 +1128,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             yield* claimJob(store, otherJob, { leaseMs: 1 })
             yield* waitPast(30)
             const reap = (schedules: ReadonlyArray<string>, limit: number) =>
-              store.reap({ instanceId: "reaper", jobs: [job], schedules, limit, leaseMs: 60_000, graceMs: 0 })
+              store.reap({ jobs: [job], schedules, limit, leaseMs: 60_000, graceMs: 0 })
             const first = yield* reap([], 2)
             expect(first).toHaveLength(2)
             const second = yield* reap([], 2)
@@ -1156,20 +1153,19 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             yield* store.insert(runs)
             expect(yield* claimJob(store, job, { leaseMs: 1 })).toHaveLength(60)
             yield* waitPast(30)
-            const reapLoop = (reaper: Store, instanceId: string) =>
+            const reapLoop = (reaper: Store) =>
               drain(
-                reaper.reap({ instanceId, jobs: [job], schedules: [], limit: 4, leaseMs: 60_000, graceMs: 0 }),
+                reaper.reap({ jobs: [job], schedules: [], limit: 4, leaseMs: 60_000, graceMs: 0 }),
                 runs.length
               )
-            const [a, b] = yield* Effect.all([reapLoop(reapers[0], "reaper-a"), reapLoop(reapers[1], "reaper-b")], {
+            const [a, b] = yield* Effect.all([reapLoop(reapers[0]), reapLoop(reapers[1])], {
               concurrency: "unbounded"
             }).pipe(within(20_000, "reaping 60 runs"))
             const all = [...a, ...b]
             expect(all).toHaveLength(60)
             expect(sortedIds(all)).toEqual(sortedIds(runs))
             expect(new Set(all.map((run) => run.claim)).size).toBe(60)
-            for (const run of a) expect(run.startedBy).toBe("reaper-a")
-            for (const run of b) expect(run.startedBy).toBe("reaper-b")
+            for (const run of all) expect(run.startedBy).toBe("claimer")
           }),
         timeout
       )

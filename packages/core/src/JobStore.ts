@@ -96,7 +96,6 @@ export interface ClaimRequest {
 
 /** What a timeout reaper asks for. */
 export interface ReapRequest {
-  readonly instanceId: string
   readonly jobs: ReadonlyArray<string>
   readonly schedules: ReadonlyArray<string>
   readonly limit: number
@@ -214,7 +213,7 @@ export interface JobStoreShape {
     claims: ReadonlyArray<string>,
     leaseMs: number
   ) => Effect.Effect<ReadonlyArray<HeldRun>, JobStoreError>
-  /** Takes over running runs whose lease or timeout expired, with fresh claims for `instanceId`. */
+  /** Takes over running runs whose lease or timeout expired, with fresh claims (`startedBy` stays the attempt's instance). */
   readonly reap: (request: ReapRequest) => Effect.Effect<ReadonlyArray<ReapedRun>, JobStoreError>
   /** Cancels a pending run, or asks the instance running it to stop. */
   readonly cancel: (originId: string) => Effect.Effect<CancelResult, JobStoreError>

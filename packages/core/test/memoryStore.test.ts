@@ -49,7 +49,7 @@ describe("memory store", () => {
       expect(claimed).toMatchObject({ startedAt: 1_001_000, leaseUntil: 1_003_000, timeoutAt: 1_006_000 })
 
       const reap = (graceMs: number) =>
-        store.reap({ instanceId: "r", jobs: ["J"], schedules: [], limit: 10, leaseMs: 10_000, graceMs })
+        store.reap({ jobs: ["J"], schedules: [], limit: 10, leaseMs: 10_000, graceMs })
       yield* TestClock.adjust(2_000) // lease_until == now: not yet expired
       expect(yield* reap(0)).toEqual([])
       yield* TestClock.adjust(1)
@@ -68,7 +68,6 @@ describe("memory store", () => {
       yield* claimAll(store, "J", 10)
       yield* TestClock.adjust(100)
       const reaped = yield* store.reap({
-        instanceId: "r",
         jobs: ["J"],
         schedules: [],
         limit: 10,

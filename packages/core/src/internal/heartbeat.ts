@@ -12,6 +12,9 @@ import type { StoreClock } from "./storeClock.js"
 
 /** The heartbeat loop and its single beat. */
 export interface Heartbeat {
+  /** Extends the leases of the local runs and stops those lost or cancelled. */
+  readonly extendLeases: Effect.Effect<void, JobStoreError>
+  /** One beat: extends the leases, then records `last seen`, the counters and the store's clock. */
   readonly runOnce: Effect.Effect<void, JobStoreError>
   /** The loop, every `heartbeatInterval`; never fails. */
   readonly run: Effect.Effect<never>
@@ -32,7 +35,7 @@ export interface HeartbeatOptions {
 export const make = (options: HeartbeatOptions): Heartbeat => {
   const { counters, executor, store } = options
 
-  const runOnce: Effect.Effect<void, JobStoreError> = Effect.gen(function* () {
+  const extendLeases: Effect.Effect<void, JobStoreError> = Effect.gen(function* () {
     const local = yield* executor.held
     if (local.length > 0) {
       const held = yield* store.extend(
@@ -52,6 +55,10 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
         { discard: true }
       )
     }
+  })
+
+  const runOnce: Effect.Effect<void, JobStoreError> = Effect.gen(function* () {
+    yield* extendLeases
     yield* store.touchInstance(options.instanceId, yield* counters.snapshot)
     yield* options.clock.sync
   })
@@ -64,5 +71,5 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
     Effect.annotateLogs({ fiber: "heartbeat" })
   )
 
-  return { runOnce, run }
+  return { extendLeases, runOnce, run }
 }

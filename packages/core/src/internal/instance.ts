@@ -68,17 +68,6 @@ export const make = (
       pollLimit: config.pollLimit,
       leaseMs: config.leaseMs
     })
-    const reaper = Reaper.make({
-      store,
-      executor,
-      registry,
-      counters,
-      instanceId,
-      timeoutCheckMs: config.timeoutCheckMs,
-      leaseMs: config.leaseMs,
-      graceMs: Math.min(config.heartbeatIntervalMs, 1_000),
-      batch: 100
-    })
     const heartbeat = Heartbeat.make({
       store,
       executor,
@@ -88,7 +77,17 @@ export const make = (
       intervalMs: config.heartbeatIntervalMs,
       leaseMs: config.leaseMs
     })
-
+    const reaper = Reaper.make({
+      store,
+      executor,
+      registry,
+      counters,
+      extendLeases: heartbeat.extendLeases,
+      timeoutCheckMs: config.timeoutCheckMs,
+      leaseMs: config.leaseMs,
+      graceMs: Math.min(config.heartbeatIntervalMs, 1_000),
+      batch: 100
+    })
     const annotate = Effect.annotateLogs({ instance: config.instanceName })
     const heartbeatFiber = yield* Effect.forkScoped(annotate(heartbeat.run))
     const pollerFiber = yield* Effect.forkScoped(annotate(poller.run))

@@ -327,7 +327,6 @@ const reap = (state: State, request: ReapRequest, now: number): ReadonlyArray<Re
       const reason = reapReason(row, request.graceMs, now)!
       const token = randomUUID()
       row.claim = token
-      row.startedBy = request.instanceId
       row.leaseUntil = now + request.leaseMs
       return { ...toClaimed(row, token), reason }
     })

@@ -25,7 +25,11 @@ export interface ReaperOptions {
   readonly executor: Executor
   readonly registry: Registry
   readonly counters: Counters
-  readonly instanceId: string
+  /**
+   * Extends this instance's own leases before each sweep, so that after a pause (a lost
+   * connection, a frozen process) it never reaps the runs it is still running.
+   */
+  readonly extendLeases: Effect.Effect<void, JobStoreError>
   readonly timeoutCheckMs: number
   readonly leaseMs: number
   /** A run is reaped for its timeout only this long after it, leaving its own instance time to act first. */
@@ -40,8 +44,8 @@ export const make = (options: ReaperOptions): Reaper => {
   const runOnce: Effect.Effect<number, JobStoreError> = Effect.gen(function* () {
     const jobs = registry.jobs()
     if (jobs.length === 0) return 0
+    yield* options.extendLeases
     const reaped = yield* store.reap({
-      instanceId: options.instanceId,
       jobs,
       schedules: registry.schedules,
       limit: options.batch,

@@ -331,7 +331,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
           where: sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}
             AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
           pick: { orderBy: sql.literal("run_at, id"), limit },
-          set: sql`claim = ${freshClaim()}, started_by = ${request.instanceId}, lease_until = ${now} + ${leaseMs}`,
+          set: sql`claim = ${freshClaim()}, lease_until = ${now} + ${leaseMs}`,
           returning: "row"
         })
       )
