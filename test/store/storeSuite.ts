@@ -1076,9 +1076,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const expected = { ...fieldsOf(old), leaseUntil: taken.leaseUntil }
             expect(fieldsOf(taken)).toEqual(expected)
             expect(fieldsOf(yield* getRun(store, expired.id))).toEqual(expected)
-            expect(
-              yield* store.reap({ jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })
-            ).toEqual([])
+            expect(yield* store.reap({ jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })).toEqual([])
             // the new claim is the one that settles
             expect(yield* settleOne(store, { _tag: "Succeeded", id: expired.id, claim: taken.claim })).toBe(true)
           }),
@@ -1154,10 +1152,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(yield* claimJob(store, job, { leaseMs: 1 })).toHaveLength(60)
             yield* waitPast(30)
             const reapLoop = (reaper: Store) =>
-              drain(
-                reaper.reap({ jobs: [job], schedules: [], limit: 4, leaseMs: 60_000, graceMs: 0 }),
-                runs.length
-              )
+              drain(reaper.reap({ jobs: [job], schedules: [], limit: 4, leaseMs: 60_000, graceMs: 0 }), runs.length)
             const [a, b] = yield* Effect.all([reapLoop(reapers[0]), reapLoop(reapers[1])], {
               concurrency: "unbounded"
             }).pipe(within(20_000, "reaping 60 runs"))
