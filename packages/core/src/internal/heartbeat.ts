@@ -36,6 +36,8 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
   const { counters, executor, store } = options
 
   const extendLeases: Effect.Effect<void, JobStoreError> = Effect.gen(function* () {
+    // a claimed run waits for a worker one heartbeat at most: the claim-ahead guess was wrong, hand it back
+    yield* executor.releaseStale(options.intervalMs)
     const local = yield* executor.held
     if (local.length > 0) {
       const held = yield* store.extend(

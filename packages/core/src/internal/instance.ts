@@ -12,6 +12,7 @@ import type { InvalidConfig, JobStoreError } from "../JobsSError.js"
 import * as RunId from "../RunId.js"
 import { Scheduler } from "../Scheduler.js"
 import { makeScheduler } from "./client.js"
+import * as ClaimAhead from "./claimAhead.js"
 import * as Counters from "./counters.js"
 import * as Executor from "./executor.js"
 import * as Heartbeat from "./heartbeat.js"
@@ -47,16 +48,19 @@ export const make = (
     yield* Effect.suspend(() => registerInstance)
 
     const demand = Poller.makeDemand(signal, () => stopping)
-    const executor = yield* Executor.make({
-      store,
-      registry,
-      counters,
-      instanceId,
-      clock,
-      workers: config.workers,
-      settleRetryMs: config.leaseMs,
-      onFree: demand.onFree
-    })
+    const annotate = Effect.annotateLogs({ instance: config.instanceName })
+    const executor = yield* annotate(
+      Executor.make({
+        store,
+        registry,
+        counters,
+        clock,
+        workers: config.workers,
+        ahead: ClaimAhead.make(config.claimAheadMs, config.pollLimit),
+        settleRetryMs: config.leaseMs,
+        onDemand: demand.onDemand
+      })
+    )
     const poller = Poller.make({
       store,
       executor,
@@ -88,7 +92,6 @@ export const make = (
       graceMs: Math.min(config.heartbeatIntervalMs, 1_000),
       batch: 100
     })
-    const annotate = Effect.annotateLogs({ instance: config.instanceName })
     const heartbeatFiber = yield* Effect.forkScoped(annotate(heartbeat.run))
     const pollerFiber = yield* Effect.forkScoped(annotate(poller.run))
     const reaperFiber = yield* Effect.forkScoped(annotate(reaper.run))

@@ -1,8 +1,9 @@
 /**
- * The poller: claims due runs, at most the free worker permits, and starts
- * them. It sleeps until the earliest known due time (so delayed runs start when
- * due, not at the next poll), at most `pollInterval`, and wakes early on a local
- * `createRun`, a freed worker after a full claim, or the store's wake-up stream.
+ * The poller: claims due runs, as many as the executor wants (free workers plus
+ * its claim-ahead buffer), and hands them over. It sleeps until the earliest
+ * known due time (so delayed runs start when due, not at the next poll), at most
+ * `pollInterval`, and wakes early on a local `createRun`, the executor's demand
+ * after a full claim, or the store's wake-up stream.
  */
 import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
@@ -19,21 +20,25 @@ export interface Poller {
   readonly run: Effect.Effect<never>
 }
 
-/** Whether the last claim filled every free worker, so due runs may be waiting for one. */
+/** Whether the poller waits for room in the executor, so that the next demand must wake it. */
 export interface Demand {
-  readonly saturated: (value: boolean) => void
-  /** Called when a worker frees up: wakes the poller if due runs may be waiting. */
-  readonly onFree: Effect.Effect<void>
+  readonly waiting: (value: boolean) => void
+  /** Called when the executor wants more runs: wakes the poller if it waits for room. */
+  readonly onDemand: Effect.Effect<void>
 }
 
-/** Demand tracking that wakes `signal` when a worker frees up after a full claim, until `stopped`. */
+/** Demand tracking that wakes `signal` (once per wait) when the executor wants runs, until `stopped`. */
 export const makeDemand = (signal: WakeSignal, stopped: () => boolean): Demand => {
-  let saturated = false
+  let waiting = false
   return {
-    saturated: (value) => {
-      saturated = value
+    waiting: (value) => {
+      waiting = value
     },
-    onFree: Effect.suspend(() => (saturated && !stopped() ? signal.wake : Effect.void))
+    onDemand: Effect.suspend(() => {
+      if (!waiting || stopped()) return Effect.void
+      waiting = false
+      return signal.wake
+    })
   }
 }
 
@@ -57,12 +62,12 @@ export const make = (options: PollerOptions): Poller => {
   const runOnce: Effect.Effect<number, JobStoreError> = Effect.gen(function* () {
     const jobs = registry.jobs()
     if (jobs.length === 0) return options.pollIntervalMs
-    const free = yield* executor.free
-    if (free <= 0) {
-      demand.saturated(true)
-      return options.pollIntervalMs
-    }
-    const limit = Math.min(free, options.pollLimit)
+    // waiting first: a demand arriving while we look must wake the sleep that may follow
+    demand.waiting(true)
+    const wanted = yield* executor.wanted
+    if (wanted <= 0) return options.pollIntervalMs
+    demand.waiting(false)
+    const limit = Math.min(wanted, options.pollLimit)
     const runs = yield* store.claim({
       instanceId: options.instanceId,
       jobs,
@@ -70,12 +75,9 @@ export const make = (options: PollerOptions): Poller => {
       limit,
       leaseMs: options.leaseMs
     })
-    yield* Effect.forEach(runs, executor.start, { discard: true })
-    if (runs.length === limit) {
-      demand.saturated(true)
-      return 0
-    }
-    demand.saturated(false)
+    yield* executor.offer(runs)
+    // a full claim: more may be due, claim again as soon as the executor wants more
+    if (runs.length === limit) return 0
     const { nextRunAt, now } = yield* store.nextDue(jobs, registry.schedules)
     return nextRunAt === null ? options.pollIntervalMs : Math.max(0, Math.min(nextRunAt - now, options.pollIntervalMs))
   })

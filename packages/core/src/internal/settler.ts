@@ -1,42 +1,113 @@
 /**
- * Batches settlements: outcomes finishing at about the same time are written
- * in one `store.settle` round trip instead of one each.
+ * Batches settlements: outcomes recorded while a write is in flight are written
+ * together in the next `store.settle` round trip. Submitting does not wait, so a
+ * worker is free again as soon as its attempt ends; each settlement's callback
+ * runs (in the writer fiber) once its write is done.
  */
-import { Chunk, Deferred, Effect, Queue } from "effect"
+import { Deferred, Duration, Effect, Queue, Schedule } from "effect"
 import type { Scope } from "effect"
 import type { JobStoreShape, Settlement } from "../JobStore.js"
-import type { JobStoreError } from "../JobsSError.js"
+
+/** What became of a settlement: its fence held, it failed (the claim was lost), or it could not be written. */
+export type Written = "held" | "lost" | "unwritten"
 
 /** Writes settlements through a shared batch. */
 export interface Settler {
-  /** Queues one settlement; succeeds with whether its fence held. */
-  readonly settle: (settlement: Settlement) => Effect.Effect<boolean, JobStoreError>
+  /** Queues a settlement without waiting; `done` runs once it is written (or given up). */
+  readonly submit: (settlement: Settlement, done: (written: Written) => Effect.Effect<void>) => void
+  /** Writes one settlement through the batch and waits for it. */
+  readonly settle: (settlement: Settlement) => Effect.Effect<Written>
+  /** Waits until every settlement submitted so far is written or given up. */
+  readonly flush: Effect.Effect<void>
+}
+
+/** What a settler needs. */
+export interface SettlerOptions {
+  readonly store: JobStoreShape
+  /** The most settlements in one `store.settle` call. */
+  readonly maxBatch: number
+  /** How long a batch is retried through store errors before its leases are left to expire. */
+  readonly retryMs: number
 }
 
 interface Pending {
   readonly settlement: Settlement
-  readonly done: Deferred.Deferred<boolean, JobStoreError>
+  readonly done: (written: Written) => Effect.Effect<void>
 }
 
-/** A settler whose writer fiber lives in the current scope; a batch holds at most `maxBatch` settlements. */
-export const make = (store: JobStoreShape, maxBatch: number): Effect.Effect<Settler, never, Scope.Scope> =>
+/** A settler whose writer fiber lives in the current scope. */
+export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const queue = yield* Queue.unbounded<Pending>()
-    const writeBatch = Effect.gen(function* () {
-      const batch = Chunk.toReadonlyArray(yield* Queue.takeBetween(queue, 1, maxBatch))
-      yield* store.settle(batch.map((item) => item.settlement)).pipe(
-        Effect.matchEffect({
-          onFailure: (error) => Effect.forEach(batch, (item) => Deferred.fail(item.done, error), { discard: true }),
-          onSuccess: (held) =>
-            Effect.forEach(batch, (item, index) => Deferred.succeed(item.done, held[index] ?? false), { discard: true })
-        })
-      )
-    })
-    yield* Effect.forkScoped(Effect.forever(writeBatch))
-    return {
-      settle: (settlement) =>
-        Effect.flatMap(Deferred.make<boolean, JobStoreError>(), (done) =>
-          Effect.zipRight(Queue.offer(queue, { settlement, done }), Deferred.await(done))
+    const { maxBatch, store } = options
+    let queue: Array<Pending> = []
+    let writing = false
+    let waiting = false
+    let flushed: Array<Deferred.Deferred<void>> = []
+    const wake = yield* Queue.sliding<void>(1)
+
+    const retry = Schedule.exponential("50 millis", 2).pipe(
+      Schedule.either(Schedule.spaced("2 seconds")),
+      Schedule.upTo(Duration.millis(options.retryMs))
+    )
+
+    const write = (batch: ReadonlyArray<Pending>) =>
+      store.settle(batch.map((item) => item.settlement)).pipe(
+        Effect.tapError((error) => Effect.logWarning("Settling runs failed; retrying", error)),
+        Effect.retry(retry),
+        Effect.map((held) => batch.map((_, index): Written => (held[index] === true ? "held" : "lost"))),
+        Effect.catchAll((error) =>
+          Effect.as(
+            Effect.logError(
+              `Could not record the outcome of ${batch.length} runs; their leases will expire and another instance will take them over`,
+              error
+            ),
+            batch.map((): Written => "unwritten")
+          )
+        ),
+        Effect.flatMap((written) =>
+          Effect.forEach(batch, (item, index) => item.done(written[index]!), { discard: true })
         )
+      )
+
+    const loop = Effect.gen(function* () {
+      for (;;) {
+        if (queue.length === 0) {
+          writing = false
+          for (const done of flushed) Deferred.unsafeDone(done, Effect.void)
+          flushed = []
+          waiting = true
+          yield* Queue.take(wake)
+          waiting = false
+          continue
+        }
+        writing = true
+        const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch)
+        queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch)
+        yield* write(batch)
+      }
+    })
+    yield* Effect.forkScoped(loop.pipe(Effect.annotateLogs({ fiber: "settler" })))
+
+    const submit: Settler["submit"] = (settlement, done) => {
+      queue.push({ settlement, done })
+      if (waiting) wake.unsafeOffer(undefined)
+    }
+
+    return {
+      submit,
+      settle: (settlement) =>
+        Effect.flatMap(Deferred.make<Written>(), (written) =>
+          Effect.zipRight(
+            Effect.sync(() => submit(settlement, (result) => Deferred.succeed(written, result))),
+            Deferred.await(written)
+          )
+        ),
+      flush: Effect.suspend(() => {
+        if (queue.length === 0 && !writing) return Effect.void
+        return Effect.flatMap(Deferred.make<void>(), (done) => {
+          flushed.push(done)
+          return Deferred.await(done)
+        })
+      })
     }
   })

@@ -1,0 +1,61 @@
+/**
+ * Attempt timeouts with one fiber for the whole instance: it sleeps (on
+ * Effect's `Clock`, so `TestClock` drives it) until the earliest deadline and
+ * calls `onExpired` for each key past its deadline, instead of a timer fiber
+ * per attempt.
+ */
+import { Clock, Effect, Queue } from "effect"
+import type { Scope } from "effect"
+
+/** Deadlines of keys, each expiring at most once. */
+export interface Deadlines<K> {
+  /** Watches `key`: `onExpired(key)` runs once `Clock` passes `at` (epoch ms), unless removed first. */
+  readonly add: (key: K, at: number) => void
+  /** Stops watching `key`. */
+  readonly remove: (key: K) => void
+}
+
+/** Deadlines whose watcher fiber lives in the current scope. */
+export const make = <K>(onExpired: (key: K) => Effect.Effect<void>): Effect.Effect<Deadlines<K>, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const deadlines = new Map<K, number>()
+    const wake = yield* Queue.sliding<void>(1)
+    /** The deadline the watcher sleeps until (Infinity: until woken). */
+    let sleepingUntil = Number.POSITIVE_INFINITY
+
+    const earliest = (): number => {
+      let min = Number.POSITIVE_INFINITY
+      for (const at of deadlines.values()) if (at < min) min = at
+      return min
+    }
+
+    const loop = Effect.gen(function* () {
+      for (;;) {
+        const now = yield* Clock.currentTimeMillis
+        const expired: Array<K> = []
+        for (const [key, at] of deadlines) if (at <= now) expired.push(key)
+        for (const key of expired) {
+          deadlines.delete(key)
+          yield* onExpired(key)
+        }
+        sleepingUntil = earliest()
+        yield* Number.isFinite(sleepingUntil)
+          ? Effect.raceFirst(Queue.take(wake), Effect.sleep(sleepingUntil - now))
+          : Queue.take(wake)
+      }
+    })
+    yield* Effect.forkScoped(loop)
+
+    return {
+      add: (key, at) => {
+        deadlines.set(key, at)
+        if (at < sleepingUntil) {
+          sleepingUntil = at
+          wake.unsafeOffer(undefined)
+        }
+      },
+      remove: (key) => {
+        deadlines.delete(key)
+      }
+    }
+  })
