@@ -71,10 +71,13 @@ const race = (backend: Backend) =>
     expect(
       overlaps.map((run) => ({ id: run.id, createdAt: run.createdAt.getTime(), finishedAt: run.finishedAt?.getTime() }))
     ).toEqual([])
-    // Each run executed exactly once; nothing else ran.
-    const starts = groupByRun(yield* cluster.ledger, "start")
+    // Each run executed once, or again only after a takeover (20 processes on a small machine can
+    // starve one past its lease: at-least-once, not a uniqueness failure); nothing else ran.
+    const ledger = yield* cluster.ledger
+    const starts = groupByRun(ledger, "start")
+    const takenOver = new Set(ledger.filter((row) => row.kind === "reap").map((row) => row.origin_id))
     expect([...starts.keys()].sort()).toEqual(runs.map((run) => run.id).sort())
-    expect([...starts.values()].filter((executions) => executions.length !== 1)).toEqual([])
+    expect([...starts].filter(([id, executions]) => executions.length !== 1 && !takenOver.has(id))).toEqual([])
     const spread = stats(spreads)
     yield* report("uniqueness", backend, {
       processes,
@@ -83,6 +86,7 @@ const race = (backend: Backend) =>
       runsCreated: runs.length,
       executions: [...starts.values()].reduce((sum, executions) => sum + executions.length, 0),
       overlapping: overlaps.length,
+      takenOver: takenOver.size,
       callSpreadMedianMs: spread.median,
       callSpreadMaxMs: spread.max,
       roundsWithTwoRuns: contested
