@@ -9,12 +9,17 @@
 import {
   Cause,
   Clock,
+  Context,
   Deferred,
   Duration,
   Effect,
   Either,
   Exit,
   Fiber,
+  FiberId,
+  FiberRef,
+  FiberRefs,
+  HashMap,
   Option,
   ParseResult,
   Random,
@@ -23,7 +28,7 @@ import {
 } from "effect"
 import type { Scope } from "effect"
 import * as JobSchedule from "../JobSchedule.js"
-import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
+import type { ClaimedRun, InstanceCounters, JobStoreShape } from "../JobStore.js"
 import * as RetryBackoff from "../RetryBackoff.js"
 import * as RunId from "../RunId.js"
 import { RunInfo, type RunInfoShape } from "../RunInfo.js"
@@ -113,20 +118,34 @@ const runInfo = (run: ClaimedRun, args: unknown): RunInfoShape => ({
   createdBy: run.createdBy
 })
 
-/** Decodes the stored JSON with the job's Schema; a failure is a readable message. */
-const decodeArgs = (registration: Registration, text: string): Effect.Effect<unknown, string> => {
-  let json: unknown
+const parseJson = (text: string): Either.Either<unknown, string> => {
   try {
-    json = JSON.parse(text)
+    return Either.right(JSON.parse(text))
   } catch (error) {
-    return Effect.fail(`Stored arguments are not valid JSON: ${String(error)}`)
+    return Either.left(`Stored arguments are not valid JSON: ${String(error)}`)
   }
-  return Schema.decodeUnknown(registration.job.args)(json).pipe(
-    Effect.mapError(
-      (error) => `Stored arguments do not match the job's Schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
-    )
-  )
 }
+
+const schemaMismatch = (error: ParseResult.ParseError): string =>
+  `Stored arguments do not match the job's Schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+
+/** Decodes the stored JSON with the job's Schema (a failure is a readable message); `undefined` when the Schema is asynchronous. */
+const decodeArgs = (registration: Registration, text: string): Either.Either<unknown, string> | undefined => {
+  const json = parseJson(text)
+  if (Either.isLeft(json)) return json
+  const decoded = Schema.decodeUnknownEither(registration.job.args)(json.right)
+  if (Either.isRight(decoded)) return Either.right(decoded.right)
+  return decoded.left.issue._tag === "Forbidden" ? undefined : Either.left(schemaMismatch(decoded.left))
+}
+
+/** `decodeArgs` for a Schema with asynchronous transformations. */
+const decodeArgsAsync = (registration: Registration, text: string): Effect.Effect<unknown, string> =>
+  Effect.flatMap(parseJson(text), (json) =>
+    Effect.mapError(Schema.decodeUnknown(registration.job.args)(json), schemaMismatch)
+  )
+
+/** Effect's built-in tracer: it exports nowhere, so runs get no span while it is the tracer (a span costs more than a no-op job). */
+const builtInTracer = Effect.runSync(Effect.tracer)
 
 /** The span of one attempt (no stack trace: capturing one per run costs more than the rest of the span). */
 const runSpan = (run: ClaimedRun) =>
@@ -173,9 +192,25 @@ interface Entry {
 export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { ahead, counters, registry, store, workers } = options
-    // attempts are forked from plain callbacks too: with the instance's context, not the caller's fiber's
-    const fork = Runtime.runFork(yield* Effect.runtime<never>())
+    // attempts are forked with the instance's context, not the caller's fiber's; not started in place,
+    // or a run ending would start the next inside its own stack, and so on through the whole buffer
+    const runtime = yield* Effect.runtime<never>()
+    const fork = <R>(on: Runtime.Runtime<R>, effect: Effect.Effect<void, never, R>) =>
+      Runtime.runFork(on)(effect, { immediate: false })
+    const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
+    /** The runtime of one attempt: `RunInfo` in its context, the run's log annotations in its fiber refs (cheaper than providing them in the fiber). */
+    const runFor = (run: ClaimedRun, context: Context.Context<RunInfo>): Runtime.Runtime<RunInfo> =>
+      Runtime.make({
+        context,
+        runtimeFlags: runtime.runtimeFlags,
+        fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, {
+          fiberId: FiberId.none,
+          fiberRef: FiberRef.currentLogAnnotations,
+          value: HashMap.set(HashMap.set(annotations, "runId", run.originId), "job", run.job)
+        })
+      })
     const metricsOf = yield* RunMetrics.make
+    const traced = (yield* Effect.tracer) !== builtInTracer
     const settler = yield* Settler.make({ store, maxBatch: settleBatch, retryMs: options.settleRetryMs })
     /** Every claim held here, by claim token (a run id may come back under a new claim before we forget the old). */
     const entries = new Map<string, Entry>()
@@ -200,66 +235,81 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       tally: outcomes.Tally,
       written: Settler.Written
     ): Effect.Effect<void> =>
-      Effect.gen(function* () {
+      Effect.suspend(() => {
         entries.delete(entry.run.claim)
-        if (written === "unwritten") return
+        if (written === "unwritten") return Effect.void
         if (written === "lost") {
-          return yield* Effect.logWarning(
+          return Effect.logWarning(
             "The claim on a run was lost before its outcome was recorded; the outcome was discarded"
           ).pipe(Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job, outcome: outcome._tag }))
         }
         const metrics = metricsOf(entry.run.job)
-        if (tally === "succeeded") yield* counters.add("runsSucceeded")
+        const tallied: Array<keyof InstanceCounters> = []
+        if (tally === "succeeded") tallied.push("runsSucceeded")
         if (tally === "rescheduled") {
-          yield* counters.add("runsRescheduled")
-          if (outcome._tag === "Success") yield* counters.add("runsSucceeded")
+          tallied.push("runsRescheduled")
+          if (outcome._tag === "Success") tallied.push("runsSucceeded")
         }
         if (tally === "retried") metrics.retried()
         switch (outcome._tag) {
           case "Error":
           case "Invalid":
-            yield* counters.add("runsErrors")
+            tallied.push("runsErrors")
             metrics.failed()
             break
           case "Timeout":
-            yield* counters.add("runsTimedOut")
+            tallied.push("runsTimedOut")
             metrics.timedOut()
             break
           case "Success":
             metrics.succeeded()
             break
         }
+        return Effect.forEach(tallied, (counter) => counters.add(counter), { discard: true })
       })
 
     /** Decides the settlement of an attempt and hands it to the settler. */
-    const submit = (entry: Entry, outcome: outcomes.Outcome, waiter?: Deferred.Deferred<boolean>) =>
-      Effect.gen(function* () {
-        const { run } = entry
-        entry.state = "settling"
-        const now = yield* options.clock.now
-        const random = yield* Random.next
-        const decision = outcomes.decide(run, outcome, {
-          now,
-          random,
-          schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
-          backoff: registry.get(run.job)?.job.retryBackoff ?? RetryBackoff.immediate
-        })
-        settler.submit(decision.settlement, (written) =>
-          recorded(entry, outcome, decision.tally, written).pipe(
-            Effect.zipRight(waiter === undefined ? Effect.void : Deferred.succeed(waiter, written === "held"))
+    const submit = (
+      entry: Entry,
+      outcome: outcomes.Outcome,
+      waiter?: Deferred.Deferred<boolean>
+    ): Effect.Effect<void> =>
+      Effect.flatMap(Effect.zip(options.clock.now, Random.next), ([now, random]) =>
+        Effect.sync(() => {
+          const { run } = entry
+          entry.state = "settling"
+          const decision = outcomes.decide(run, outcome, {
+            now,
+            random,
+            schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
+            backoff: registry.get(run.job)?.job.retryBackoff ?? RetryBackoff.immediate
+          })
+          settler.submit(decision.settlement, (written) =>
+            waiter === undefined
+              ? recorded(entry, outcome, decision.tally, written)
+              : Effect.zipRight(
+                  recorded(entry, outcome, decision.tally, written),
+                  Deferred.succeed(waiter, written === "held")
+                )
           )
-        )
-      })
+        })
+      )
 
-    /** Starts buffered runs on free workers. */
-    const dispatch = (): void => {
-      while (running < workers && buffer.length > 0 && !stopping) {
-        const entry = buffer.shift()!
-        entry.state = "running"
-        running += 1
-        entry.fiber = fork(attempt(entry))
-      }
-    }
+    /** Starts buffered runs on free workers (the clocks are read once for all of them). */
+    const dispatch: Effect.Effect<void> = Effect.suspend(() =>
+      running < workers && buffer.length > 0 && !stopping
+        ? Effect.flatMap(Effect.zip(options.clock.now, Clock.currentTimeMillis), ([now, local]) =>
+            Effect.sync(() => {
+              while (running < workers && buffer.length > 0 && !stopping) {
+                const entry = buffer.shift()!
+                entry.state = "running"
+                running += 1
+                launch(entry, now, local)
+              }
+            })
+          )
+        : Effect.void
+    )
 
     /** A worker is free again: start the next run, ask for more when the buffer runs low. */
     const finished = (entry: Entry): Effect.Effect<void> =>
@@ -267,64 +317,114 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         running -= 1
         ahead.completed()
         entry.fiber = undefined
-        dispatch()
         if (running === 0 && idle !== undefined) Deferred.unsafeDone(idle, Effect.void)
-        return buffer.length <= lowWater && !stopping ? options.onDemand : Effect.void
+        return buffer.length <= lowWater && !stopping ? Effect.zipRight(dispatch, options.onDemand) : dispatch
       })
 
-    /** One attempt in its own fiber: decode, run with `RunInfo` until done or interrupted, then submit the outcome. */
-    const attempt = (entry: Entry): Effect.Effect<void> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function* () {
-          const { run } = entry
-          const outcome = yield* execute(entry, restore)
-          if (outcome === undefined) {
-            entries.delete(run.claim)
-            yield* Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)")
-          } else {
-            if (outcome._tag === "Error") yield* Effect.logWarning("Run failed", outcome.error)
-            yield* submit(entry, outcome)
-          }
-          yield* finished(entry)
-        }).pipe(Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job }))
+    /** An attempt that ends before it starts (unknown job, skipped occurrence, timeout passed, bad arguments). */
+    const endEarly = (entry: Entry, outcome: outcomes.Outcome): void => {
+      entry.fiber = fork(
+        runtime,
+        Effect.zipRight(submit(entry, outcome), finished(entry)).pipe(
+          Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
+        )
       )
+    }
 
-    const execute = (
-      entry: Entry,
-      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-    ): Effect.Effect<outcomes.Outcome | undefined> =>
-      Effect.gen(function* () {
-        const { run } = entry
-        const registration = registry.get(run.job)
-        if (registration === undefined) return { _tag: "Released" } as const
-        const now = yield* options.clock.now
-        const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
-        if (schedule?.missed === "skip" && JobSchedule.isMissed(schedule, run.runAt, now)) {
-          return {
-            _tag: "Skipped",
-            error: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
-          } as const
+    /** Why a run ends before it starts: a skipped occurrence, or its timeout passed while it waited. */
+    const blocked = (run: ClaimedRun, now: number): outcomes.Outcome | undefined => {
+      const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
+      if (schedule?.missed === "skip" && JobSchedule.isMissed(schedule, run.runAt, now)) {
+        return {
+          _tag: "Skipped",
+          error: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
         }
-        // the timeout counts from the claim (the store's timeout_at), so a buffered wait never outlives it
-        const timeoutMs = run.timeoutAt === null ? undefined : Math.min(run.runTimeoutMs, run.timeoutAt - now)
-        if (timeoutMs !== undefined && timeoutMs <= 0) return { _tag: "Released" } as const
-        const args = yield* Effect.either(decodeArgs(registration, run.args))
-        if (Either.isLeft(args)) return { _tag: "Invalid", error: args.left } as const
-        const metrics = metricsOf(run.job)
-        yield* counters.add("runsStarted")
-        metrics.started()
-        metrics.lag(Math.max(0, now - run.runAt))
-        const startedAt = yield* Clock.currentTimeMillis
-        if (timeoutMs !== undefined) deadlines.add(entry, startedAt + timeoutMs)
-        const exit = yield* Effect.exit(
-          restore(registration.run(args.right).pipe(Effect.provideService(RunInfo, runInfo(run, args.right)))).pipe(
-            runSpan(run)
+      }
+      return run.timeoutAt !== null && run.timeoutAt <= now ? { _tag: "Released" } : undefined
+    }
+
+    /** Takes a run from the buffer to its own fiber, unless it ends before it starts. */
+    const launch = (entry: Entry, now: number, local: number): void => {
+      const { run } = entry
+      const registration = registry.get(run.job)
+      const early = registration === undefined ? ({ _tag: "Released" } as const) : blocked(run, now)
+      if (early !== undefined || registration === undefined) {
+        endEarly(entry, early ?? { _tag: "Released" })
+        return
+      }
+      // the timeout counts from the claim (the store's timeout_at), so a buffered wait never outlives it
+      const timeoutMs = run.timeoutAt === null ? undefined : Math.min(run.runTimeoutMs, run.timeoutAt - now)
+      const decoded = decodeArgs(registration, run.args)
+      if (decoded === undefined) {
+        // an asynchronous Schema: decode in a fiber of its own, then start
+        entry.fiber = fork(
+          runtime,
+          Effect.uninterruptible(
+            Effect.flatMap(Effect.either(decodeArgsAsync(registration, run.args)), (args) =>
+              Effect.flatMap(Effect.zip(options.clock.now, Clock.currentTimeMillis), ([later, at]) =>
+                Effect.sync(() => start(entry, registration, args, later, at, timeoutMs))
+              )
+            )
           )
         )
-        deadlines.remove(entry)
-        metrics.duration((yield* Clock.currentTimeMillis) - startedAt)
-        return toOutcome(run, exit, entry.reason)
-      })
+        return
+      }
+      start(entry, registration, decoded, now, local, timeoutMs)
+    }
+
+    /** Forks the attempt with `RunInfo` and the run's log annotations in its initial context. */
+    const start = (
+      entry: Entry,
+      registration: Registration,
+      decoded: Either.Either<unknown, string>,
+      now: number,
+      local: number,
+      timeoutMs: number | undefined
+    ): void => {
+      const { run } = entry
+      if (Either.isLeft(decoded)) {
+        endEarly(entry, { _tag: "Invalid", error: decoded.left })
+        return
+      }
+      const args = decoded.right
+      const metrics = metricsOf(run.job)
+      metrics.started()
+      metrics.lag(Math.max(0, now - run.runAt))
+      if (timeoutMs !== undefined) deadlines.add(entry, local + timeoutMs)
+      const context = Context.add(runtime.context, RunInfo, runInfo(run, args))
+      entry.fiber = fork(runFor(run, context), attempt(entry, registration.run(args), local))
+      // stopped while its arguments were decoded asynchronously
+      if (entry.reason !== undefined) entry.fiber.unsafeInterruptAsFork(FiberId.none)
+    }
+
+    /** The attempt's fiber: the job until it ends or is interrupted, then its outcome to the settler. */
+    const attempt = (entry: Entry, job: Effect.Effect<void, unknown, RunInfo>, startedAt: number) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          Effect.zipRight(
+            counters.add("runsStarted"),
+            Effect.exit(restore(traced ? runSpan(entry.run)(job) : job) as Effect.Effect<void, unknown>)
+          ),
+          (exit) =>
+            Effect.flatMap(Clock.currentTimeMillis, (ended) => {
+              const { run } = entry
+              deadlines.remove(entry)
+              metricsOf(run.job).duration(ended - startedAt)
+              const outcome = toOutcome(run, exit, entry.reason)
+              if (outcome === undefined) {
+                entries.delete(run.claim)
+                return Effect.zipRight(
+                  Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)"),
+                  finished(entry)
+                )
+              }
+              const settled = Effect.zipRight(submit(entry, outcome), finished(entry))
+              return outcome._tag === "Error"
+                ? Effect.zipRight(Effect.logWarning("Run failed", outcome.error), settled)
+                : settled
+            })
+        )
+      )
 
     /** Stops a held run: a running one is interrupted, a buffered one is settled (or dropped) at once. */
     const stopEntry = (entry: Entry, reason: StopReason): Effect.Effect<void> => {
@@ -375,9 +475,8 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
               entries.set(run.claim, entry)
               buffer.push(entry)
             }
-            dispatch()
           })
-        ),
+        ).pipe(Effect.zipRight(dispatch)),
       held: Effect.sync(() => [...entries.values()].map(({ run }) => ({ id: run.id, claim: run.claim }))),
       stop,
       stopOrigin: (originId, reason) =>

@@ -30,6 +30,9 @@ export interface SettlerOptions {
   readonly retryMs: number
 }
 
+/** Scheduler turns the writer lets other fibers run before it writes a batch that is not full. */
+const yieldTurns = 16
+
 interface Pending {
   readonly settlement: Settlement
   readonly done: (written: Written) => Effect.Effect<void>
@@ -78,6 +81,9 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
           waiting = true
           yield* Queue.take(wake)
           waiting = false
+          // let the fibers that are ready run a few turns first: with a synchronous driver (SQLite) nothing
+          // else runs while a batch is written, so this is what makes its batches more than a few runs each
+          for (let turn = 0; turn < yieldTurns && queue.length < maxBatch; turn++) yield* Effect.yieldNow()
           continue
         }
         writing = true

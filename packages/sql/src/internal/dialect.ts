@@ -158,3 +158,26 @@ export const requireVersion = (
           message: `SqlStore needs ${database} ${minimum.join(".")} or newer (${why}); this server is ${version}`
         })
       )
+
+/**
+ * The rows of settlements, each by `id` and the `claim` it must still hold. PostgreSQL binds two
+ * arrays: one statement text for any batch size, planned in microseconds (an OR of hundreds of
+ * pairs took longer to plan than to run). A SqlStore claim token ends with `:<id>`, so a row whose
+ * claim is in the list is the row that claim was paired with; pairs that break this never match.
+ * Elsewhere: the id IN list (the index) and an OR of the pairs, padded to few statement texts.
+ */
+export const heldPairs = (
+  sql: SqlClient.SqlClient,
+  dialect: DialectName,
+  pairs: ReadonlyArray<{ readonly id: string; readonly claim: string }>
+): Fragment => {
+  if (dialect === "pg") {
+    const sound = pairs.filter(({ claim, id }) => claim.endsWith(`:${id}`))
+    return sql`id = ANY(${sound.map(({ id }) => id)}::varchar[]) AND claim = ANY(${sound.map(({ claim }) => claim)}::varchar[])`
+  }
+  return sql`${inList(
+    sql,
+    "id",
+    pairs.map(({ id }) => id)
+  )} AND ${sql.or(padded(pairs).map(({ claim, id }) => sql`(id = ${id} AND claim = ${claim})`))}`
+}

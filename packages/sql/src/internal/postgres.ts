@@ -36,7 +36,8 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
           with: sql`WITH picked AS MATERIALIZED (SELECT id FROM ${sql(t.runs)} WHERE ${request.where}
             ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED) `,
           set: request.set,
-          where: sql`id IN (SELECT id FROM picked)`,
+          // ANY(ARRAY(...)): the picked rows by primary key (IN (SELECT ...) may hash-join a scan of the table)
+          where: sql`id = ANY(ARRAY(SELECT id FROM picked))`,
           returning: request.returning
         }),
   affectedRows: (raw) => Number(propertyOf(raw, "rowCount") ?? 0),

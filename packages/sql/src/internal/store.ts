@@ -15,7 +15,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either, Option, Schedule } from "effect"
-import { type Dialect, type Row, inList, messageOf, padded, powerOfTwoSizes } from "./dialect.js"
+import { type Dialect, type Row, heldPairs, inList, messageOf, powerOfTwoSizes } from "./dialect.js"
 import * as rows from "./rows.js"
 
 type JobStoreShape = JobStore.JobStoreShape
@@ -379,11 +379,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
       Effect.forEach(chunksOf(batch, settleChunk), (chunk) =>
         unit(
           dialect.updateReturning({
-            where: sql`status = 'running' AND ${inList(
-              sql,
-              "id",
-              chunk.map((s) => s.id)
-            )} AND ${sql.or(padded(chunk).map((s) => sql`(id = ${s.id} AND claim = ${s.claim})`))}`,
+            where: sql`status = 'running' AND ${heldPairs(sql, dialect.name, chunk)}`,
             set,
             returning: []
           })
