@@ -65,12 +65,18 @@ const storeStory = (row: Row): string | undefined => {
   const settleMs = (m["store.settle.ms"] ?? 0) / settles
   const pollerBusy = (100 * (m["store.claim.ms"] ?? 0)) / elapsed
   const settlerBusy = (100 * (m["store.settle.ms"] ?? 0)) / elapsed
+  // CPU ms per 1,000 runs x runs per second / 1,000 = CPU ms per second: the share of one core in use
+  const coreShare =
+    m["cpuMsPer1000"] === undefined || m["perSecond"] === undefined
+      ? undefined
+      : (m["cpuMsPer1000"] * m["perSecond"]) / 10_000
   return (
     `${fmt(claims)} claims of ${claimRows.toFixed(1)} runs each (${claimMs.toFixed(2)} ms per claim round trip; ` +
     `the poller spent ${pollerBusy.toFixed(0)}% of the run waiting on claims), ${fmt(settles)} settle batches of ` +
     `${settleRows.toFixed(1)} runs (${settleMs.toFixed(2)} ms each; settling ${settlerBusy.toFixed(0)}% of the run); ` +
     "JobsS process CPU " +
-    `${fmt(m["cpuMsPer1000"], 0)} ms per 1,000 runs; machine CPU ${fmt(m["machineCpuPercent"])}%`
+    `${fmt(m["cpuMsPer1000"], 0)} ms per 1,000 runs${coreShare === undefined ? "" : ` (${coreShare.toFixed(0)}% of one core, where Node runs all JavaScript)`}; ` +
+    `machine CPU ${fmt(m["machineCpuPercent"])}%`
   )
 }
 
@@ -163,7 +169,14 @@ const targetsOf = (results: Results): ReadonlyArray<Target> => {
   const jl = latency.find((row) => row.system === "jobss")
   const gl = latency.find((row) => row.system === "graphile")
   if (ran(jl)) {
-    const limit = `the create call alone takes ${fmt(jl.median["createP50Ms"], 2)} ms (p50) before the worker is woken`
+    // difference of medians: an estimate of the time from the create call's return to the job's start
+    const afterCreate = (row: Row) => (row.median["p50Ms"] ?? 0) - (row.median["createP50Ms"] ?? 0)
+    const limit =
+      `the create call takes ${fmt(jl.median["createP50Ms"], 2)} ms (p50), then about ${fmt(afterCreate(jl), 2)} ms ` +
+      "pass until the job starts (a LISTEN wake-up, one claim statement and its commit)" +
+      (ran(gl)
+        ? `; graphile-worker: ${fmt(gl.median["createP50Ms"], 2)} ms, then about ${fmt(afterCreate(gl), 2)} ms`
+        : "")
     if (ran(gl)) {
       targets.push({
         target: "Latency p50 no worse than graphile-worker's",

@@ -114,10 +114,14 @@ const graceful = (backend: Backend) =>
           (other) => other.kind === "end" && other.pid === stop.child.pid && other.origin_id === row.origin_id
         )
         if (ended) {
-          // finished during the drain: completed there, executed once
+          // finished during the drain: completed there, executed there once (after, maybe, being handed
+          // back by the child stopped before, as the same attempt)
           finishedInDrain++
           expect(state.startedBy).toBe(stop.child.instanceId)
-          expect(starts.get(row.origin_id)).toHaveLength(1)
+          const executions = starts.get(row.origin_id)!
+          expect(executions.filter((other) => other.pid === stop.child.pid)).toHaveLength(1)
+          expect(executions.map((other) => other.attempt)).toEqual(executions.map(() => 1))
+          expect(executions.slice(0, -1).filter((other) => !stoppedPids.has(other.pid))).toEqual([])
         } else {
           // handed back: run again elsewhere, as the same attempt
           handedBack++

@@ -62,6 +62,8 @@ export interface Executor {
   readonly stop: (id: string, reason: StopReason, claim?: string) => Effect.Effect<void>
   /** Stops the occurrence of a run held here, by its `RunId`. */
   readonly stopOrigin: (originId: string, reason: StopReason) => Effect.Effect<void>
+  /** Records that the store extended these claims until `until` (store clock ms). */
+  readonly renewed: (claims: ReadonlyArray<string>, until: number) => Effect.Effect<void>
   /** Hands back buffered runs that waited longer than `ms` (the claim-ahead guess was wrong). */
   readonly releaseStale: (ms: number) => Effect.Effect<void>
   /** Settles an attempt decided outside a worker (the reaper) and waits; retries store errors. */
@@ -184,6 +186,8 @@ interface Entry {
   state: "buffered" | "running" | "settling"
   /** When it entered the buffer (`Clock` ms). */
   readonly bufferedAt: number
+  /** Until when the store holds the claim for us, as far as we know (store clock ms). */
+  leaseUntil: number
   reason: StopReason | undefined
   fiber: Fiber.RuntimeFiber<void> | undefined
 }
@@ -302,6 +306,12 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
             Effect.sync(() => {
               while (running < workers && buffer.length > 0 && !stopping) {
                 const entry = buffer.shift()!
+                if (entry.leaseUntil <= now) {
+                  // the claim expired while it waited (a frozen process, a lost database): never start it,
+                  // another instance may have taken it over
+                  entries.delete(entry.run.claim)
+                  continue
+                }
                 entry.state = "running"
                 running += 1
                 launch(entry, now, local)
@@ -471,7 +481,14 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.sync(() => {
             for (const run of runs) {
-              const entry: Entry = { run, state: "buffered", bufferedAt: now, reason: undefined, fiber: undefined }
+              const entry: Entry = {
+                run,
+                state: "buffered",
+                bufferedAt: now,
+                leaseUntil: run.leaseUntil ?? Number.POSITIVE_INFINITY,
+                reason: undefined,
+                fiber: undefined
+              }
               entries.set(run.claim, entry)
               buffer.push(entry)
             }
@@ -485,6 +502,13 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
           (entry) => stopEntry(entry, reason),
           { discard: true }
         ),
+      renewed: (claims, until) =>
+        Effect.sync(() => {
+          for (const claim of claims) {
+            const entry = entries.get(claim)
+            if (entry !== undefined) entry.leaseUntil = until
+          }
+        }),
       releaseStale: (ms) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.forEach(
@@ -495,7 +519,14 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         ),
       settle: (run, outcome) =>
         Effect.flatMap(Deferred.make<boolean>(), (waiter) => {
-          const entry: Entry = { run, state: "settling", bufferedAt: 0, reason: undefined, fiber: undefined }
+          const entry: Entry = {
+            run,
+            state: "settling",
+            bufferedAt: 0,
+            leaseUntil: Number.POSITIVE_INFINITY,
+            reason: undefined,
+            fiber: undefined
+          }
           return Effect.zipRight(submit(entry, outcome, waiter), Deferred.await(waiter))
         }),
       drain: (timeoutMs) =>

@@ -40,12 +40,15 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
     yield* executor.releaseStale(options.intervalMs)
     const local = yield* executor.held
     if (local.length > 0) {
+      // the store extends from its own now, which comes after this one: a safe lower bound
+      const extendedAt = yield* options.clock.now
       const held = yield* store.extend(
         options.instanceId,
         local.map((run) => run.claim),
         options.leaseMs
       )
       const stillHeld = new Set(held.map((run) => run.claim))
+      yield* executor.renewed([...stillHeld], extendedAt + options.leaseMs)
       yield* Effect.forEach(
         local.filter((run) => !stillHeld.has(run.claim)),
         (run) => executor.stop(run.id, "lost", run.claim),
