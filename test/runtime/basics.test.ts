@@ -177,7 +177,8 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
         retriesTimeoutCount: 0,
         retriesTimeoutLimit: 3,
         createdBy: "test",
-        createdAt: null
+        createdAt: null,
+        traceContext: null
       })
       const wrongShape = RunId.generate(Date.now())
       const notJson = RunId.generate(Date.now())

@@ -82,6 +82,7 @@ const newRun = (fields: Partial<NewRun> & Pick<NewRun, "job" | "runAt">): NewRun
     retriesTimeoutLimit: 3,
     createdBy: "conformance",
     createdAt: null,
+    traceContext: null,
     ...fields
   }
 }
@@ -167,7 +168,8 @@ const storedKeys = [
   "leaseUntil",
   "cancelRequested",
   "error",
-  "finishedAt"
+  "finishedAt",
+  "traceContext"
 ] as const satisfies ReadonlyArray<keyof StoredRun>
 
 /** Exactly the `StoredRun` fields (a store may return more). */
@@ -270,7 +272,8 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
               retriesTimeoutCount: 2,
               retriesTimeoutLimit: 5,
               createdBy: uid("creator"),
-              createdAt: t - 99_999
+              createdAt: t - 99_999,
+              traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
             })
             expect(yield* store.insert([run])).toEqual([{ originId: run.id, inserted: true }])
             const stored = yield* getRun(store, run.id)
@@ -1225,6 +1228,244 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(yield* store.cancel(run.id)).toBe("finished")
             expect((yield* getRun(store, run.id)).status).toBe("succeeded")
             expect(yield* store.cancel(RunId.generate(Date.now()))).toBe("notFound")
+          }),
+        timeout
+      )
+    })
+
+    describe("history", () => {
+      test(
+        "settle records one attempt per held fence: outcome, attempt, instance, times, error; stale settlements record nothing",
+        () =>
+          Effect.gen(function* () {
+            const { store } = yield* backend.make
+            const t = yield* store.now
+            const run = newRun({ job: uid("Job"), runAt: t - 10 })
+            yield* insertOne(store, run)
+            const retryOf = (
+              claimed: ClaimedRun,
+              fields: { readonly attempt?: JobStore.AttemptOutcome; readonly error?: string } = {}
+            ): Settlement => ({
+              _tag: "Retry",
+              id: run.id,
+              claim: claimed.claim,
+              runAt: t - 10,
+              retriesErrorCount: 1,
+              retriesTimeoutCount: 0,
+              error: "first attempt failed",
+              ...fields
+            })
+            const first = yield* claimOnly(store, run, { instanceId: "instance-a" })
+            expect(yield* settleOne(store, retryOf(first))).toBe(true)
+            expect(yield* settleOne(store, retryOf(first))).toBe(false) // the fence no longer holds
+            const second = yield* claimOnly(store, run, { instanceId: "instance-b" })
+            expect(yield* settleOne(store, retryOf(second, { attempt: "timedOut", error: "too slow" }))).toBe(true)
+            const third = yield* claimOnly(store, run, { instanceId: "instance-c" })
+            expect(yield* settleOne(store, { _tag: "Released", id: run.id, claim: third.claim })).toBe(true)
+            const fourth = yield* claimOnly(store, run, { instanceId: "instance-d" })
+            const before = yield* store.now
+            expect(yield* settleOne(store, { _tag: "Succeeded", id: run.id, claim: fourth.claim })).toBe(true)
+            const after = yield* store.now
+            const history = yield* store.history(run.id)
+            expect(history.map((a) => [a.attempt, a.startedBy, a.outcome, a.error])).toEqual([
+              [1, "instance-a", "retried", "first attempt failed"],
+              [2, "instance-b", "timedOut", "too slow"],
+              [3, "instance-c", "released", null],
+              [3, "instance-d", "succeeded", null]
+            ])
+            for (const [attempt, claimed] of [first, second, third, fourth].entries()) {
+              expect(history[attempt]).toMatchObject({
+                originId: run.id,
+                id: run.id,
+                occurrence: 0,
+                job: run.job,
+                startedAt: claimed.startedAt
+              })
+              expect(history[attempt]!.finishedAt).toBeGreaterThanOrEqual(claimed.startedAt!)
+            }
+            const last = history[3]!
+            expect(last.finishedAt).toBe((yield* getRun(store, run.id)).finishedAt)
+            expect(last.finishedAt).toBeGreaterThanOrEqual(before)
+            expect(last.finishedAt).toBeLessThanOrEqual(after)
+            expect(yield* store.history(RunId.generate(Date.now()))).toEqual([])
+          }),
+        timeout
+      )
+
+      test(
+        "a batch records only the settlements whose fence held; Next, Failed and Cancelled record their occurrence's attempt",
+        () =>
+          Effect.gen(function* () {
+            const { store } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const schedule = uid("Schedule")
+            const runs = Array.from({ length: 4 }, (_, i) => newRun({ job, runAt: t - 100 + i }))
+            const scheduled = newRun({ job, runAt: t - 50, schedule })
+            yield* store.insert([...runs, scheduled])
+            const claimed = yield* claimJob(store, job, { schedules: [schedule] })
+            expect(claimed).toHaveLength(5)
+            const byId = new Map(claimed.map((run) => [run.id, run]))
+            const [a, b, c, d] = runs.map((run) => byId.get(run.id)!)
+            const next = nextOf(scheduled, { runAt: t - 10 })
+            const held = yield* store.settle([
+              { _tag: "Succeeded", id: a!.id, claim: a!.claim },
+              { _tag: "Succeeded", id: b!.id, claim: "stale" },
+              { _tag: "Failed", id: c!.id, claim: c!.claim, error: "broken", attempt: "lost" },
+              { _tag: "Cancelled", id: d!.id, claim: d!.claim },
+              {
+                _tag: "Next",
+                id: scheduled.id,
+                claim: byId.get(scheduled.id)!.claim,
+                outcome: "cancelled",
+                error: "skipped",
+                next
+              }
+            ])
+            expect(held).toEqual([true, false, true, true, true])
+            const outcomes = (id: string) =>
+              Effect.map(store.history(id), (attempts) => attempts.map((x) => [x.id, x.outcome, x.error]))
+            expect(yield* outcomes(a!.id)).toEqual([[a!.id, "succeeded", null]])
+            expect(yield* outcomes(b!.id)).toEqual([])
+            expect(yield* outcomes(c!.id)).toEqual([[c!.id, "lost", "broken"]])
+            expect(yield* outcomes(d!.id)).toEqual([[d!.id, "cancelled", null]])
+            expect(yield* outcomes(scheduled.id)).toEqual([[scheduled.id, "cancelled", "skipped"]])
+            // the skipped occurrence ended (its reason recorded); the next one is pending
+            expect(yield* getRun(store, scheduled.id)).toMatchObject({ occurrence: 1, status: "pending" })
+            const nextClaimed = yield* claimOnly(store, next, { schedules: [schedule] })
+            expect(yield* settleOne(store, { _tag: "Succeeded", id: next.id, claim: nextClaimed.claim })).toBe(true)
+            const chain = yield* store.history(scheduled.id)
+            expect(chain.map((x) => [x.id, x.occurrence, x.outcome])).toEqual([
+              [scheduled.id, 0, "cancelled"],
+              [next.id, 1, "succeeded"]
+            ])
+          }),
+        timeout
+      )
+    })
+
+    describe("prune", () => {
+      /** Runs `prune` until it deletes nothing; the counts of each call. */
+      const pruneAll = (store: Store, request: JobStore.PruneRequest) =>
+        Effect.gen(function* () {
+          const counts: Array<number> = []
+          while (counts.length < 100) {
+            const count = yield* store.prune(request)
+            counts.push(count)
+            if (count === 0) return counts
+          }
+          return counts
+        })
+
+      test(
+        "deletes finished runs past their status's retention with their history, never active runs, at most limit per call",
+        () =>
+          Effect.gen(function* () {
+            const { store, waitPast } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const schedule = uid("Schedule")
+            const finish = (run: NewRun, settlement: (claimed: ClaimedRun) => Settlement) =>
+              Effect.gen(function* () {
+                yield* insertOne(store, run)
+                const claimed = yield* claimOnly(store, run, { schedules: [schedule] })
+                expect(yield* settleOne(store, settlement(claimed))).toBe(true)
+              })
+            const succeed = (run: NewRun) =>
+              finish(run, (claimed) => ({ _tag: "Succeeded", id: run.id, claim: claimed.claim }))
+            const oldSucceeded = Array.from({ length: 3 }, () => newRun({ job, runAt: t - 10 }))
+            for (const run of oldSucceeded) yield* succeed(run)
+            const oldFailed = newRun({ job, runAt: t - 10 })
+            yield* finish(oldFailed, (claimed) => ({
+              _tag: "Failed",
+              id: oldFailed.id,
+              claim: claimed.claim,
+              error: "x"
+            }))
+            const oldCancelled = newRun({ job, runAt: t + 60_000 })
+            yield* insertOne(store, oldCancelled)
+            expect(yield* store.cancel(oldCancelled.id)).toBe("cancelled")
+            // a scheduled run: its first occurrence ends, the next one stays pending
+            const first = newRun({ job, runAt: t - 10, schedule })
+            const next = nextOf(first, { runAt: t + 60_000 })
+            yield* finish(first, (claimed) => ({
+              _tag: "Next",
+              id: first.id,
+              claim: claimed.claim,
+              outcome: "succeeded",
+              error: null,
+              next
+            }))
+            const pending = newRun({ job, runAt: t + 60_000 })
+            const running = newRun({ job, runAt: t - 10, runTimeoutMs: 1 })
+            yield* insertOne(store, pending)
+            yield* insertOne(store, running)
+            const held = yield* claimOnly(store, running)
+            yield* waitPast(1_000)
+            const recent = newRun({ job, runAt: t - 10 })
+            yield* succeed(recent)
+
+            const request: JobStore.PruneRequest = {
+              keepMs: { succeeded: 500, failed: null, cancelled: 500 },
+              limit: 2
+            }
+            const counts = yield* pruneAll(store, request)
+            expect(counts[0]).toBe(2) // the limit (a shared database may hold more)
+            expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5)
+            for (const run of [...oldSucceeded, oldCancelled]) {
+              expect(yield* store.get(run.id), `run ${run.id} is pruned`).toBeUndefined()
+              expect(yield* store.history(run.id)).toEqual([])
+            }
+            expect((yield* getRun(store, oldFailed.id)).status).toBe("failed")
+            expect(yield* store.history(oldFailed.id)).toHaveLength(1)
+            expect((yield* getRun(store, recent.id)).status).toBe("succeeded")
+            expect(yield* store.history(recent.id)).toHaveLength(1)
+            expect((yield* getRun(store, pending.id)).status).toBe("pending")
+            expect(yield* getRun(store, running.id)).toMatchObject({ status: "running", startedAt: held.startedAt })
+            // the ended occurrence went, the active one stays and still answers for the run
+            expect(yield* getRun(store, first.id)).toMatchObject({ id: next.id, occurrence: 1, status: "pending" })
+            expect(yield* store.history(first.id)).toEqual([])
+
+            // keeping nothing forever: the rest goes, active runs stay
+            yield* pruneAll(store, { keepMs: { succeeded: 0, failed: 0, cancelled: 0 }, limit: 1_000 })
+            expect(yield* store.get(oldFailed.id)).toBeUndefined()
+            expect((yield* getRun(store, pending.id)).status).toBe("pending")
+            expect((yield* getRun(store, running.id)).status).toBe("running")
+            expect(yield* store.prune({ ...request, limit: 0 })).toBe(0)
+          }),
+        timeout
+      )
+    })
+
+    describe("pendingCounts", () => {
+      test(
+        "counts pending runs per job (due or not), not running or finished ones",
+        () =>
+          Effect.gen(function* () {
+            const { store } = yield* backend.make
+            const t = yield* store.now
+            const [a, b, c] = [uid("A"), uid("B"), uid("C")]
+            const cancelled = newRun({ job: b, runAt: t + 60_000 })
+            const finished = newRun({ job: c, runAt: t - 10 })
+            yield* store.insert([
+              newRun({ job: a, runAt: t - 20 }),
+              newRun({ job: a, runAt: t - 10 }),
+              newRun({ job: a, runAt: t + 60_000 }),
+              newRun({ job: b, runAt: t + 60_000 }),
+              cancelled,
+              finished
+            ])
+            expect(yield* claimJob(store, a, { limit: 1 })).toHaveLength(1)
+            expect(yield* store.cancel(cancelled.id)).toBe("cancelled")
+            const { claim } = yield* claimOnly(store, finished)
+            expect(yield* settleOne(store, { _tag: "Succeeded", id: finished.id, claim })).toBe(true)
+            const ours = (yield* store.pendingCounts)
+              .filter((count) => [a, b, c].includes(count.job))
+              .sort((x, y) => (x.job < y.job ? -1 : 1))
+            expect(ours).toEqual([
+              { job: a, count: 2 },
+              { job: b, count: 1 }
+            ])
           }),
         timeout
       )

@@ -53,6 +53,8 @@ export interface NewRun {
   readonly createdBy: string
   /** Creation time of the first occurrence; `null` lets the store stamp its own clock. */
   readonly createdAt: number | null
+  /** The W3C `traceparent` of the span that created the run (kept by later occurrences), or `null`. */
+  readonly traceContext: string | null
 }
 
 /** A stored occurrence, as the store returns it. */
@@ -112,38 +114,112 @@ export interface ReapedRun extends ClaimedRun {
   readonly reason: ReapReason
 }
 
-/** A fenced write that ends or hands back a claimed attempt. */
+/**
+ * How one attempt ended, as its run history records it: `succeeded`; `failed` (an error, with no
+ * retry left, or input that does not decode); `retried` (an error, retried); `timedOut` (interrupted
+ * by its timeout, retried or not); `cancelled`; `released` (handed back at shutdown, no attempt used
+ * up); `lost` (its instance stopped heart-beating and another one took the run over).
+ */
+export type AttemptOutcome = "succeeded" | "failed" | "retried" | "timedOut" | "cancelled" | "released" | "lost"
+
+/**
+ * Fields every settlement has: the fenced row and claim, and how the attempt ended for its history
+ * (`attempt`, by default `succeeded`, `failed`, `cancelled`, `retried`, `released`, or the `Next`
+ * settlement's `outcome`).
+ */
+interface Fenced {
+  readonly id: string
+  readonly claim: string
+  readonly attempt?: AttemptOutcome
+}
+
+/** A fenced write that ends or hands back a claimed attempt; the store records the attempt when the fence holds. */
 export type Settlement =
   /** The attempt succeeded and the run is over. */
-  | { readonly _tag: "Succeeded"; readonly id: string; readonly claim: string }
+  | (Fenced & { readonly _tag: "Succeeded" })
   /** The run is over, failed. */
-  | { readonly _tag: "Failed"; readonly id: string; readonly claim: string; readonly error: string }
+  | (Fenced & { readonly _tag: "Failed"; readonly error: string })
   /** The run was cancelled while running. */
-  | { readonly _tag: "Cancelled"; readonly id: string; readonly claim: string }
+  | (Fenced & { readonly _tag: "Cancelled" })
   /** The attempt failed or timed out; try again at `runAt` with the given counters. */
-  | {
+  | (Fenced & {
       readonly _tag: "Retry"
-      readonly id: string
-      readonly claim: string
       readonly runAt: number
       readonly retriesErrorCount: number
       readonly retriesTimeoutCount: number
       readonly error: string
-    }
+    })
   /** Hand the run back (instance shutting down): pending again, no attempt used up. */
-  | { readonly _tag: "Released"; readonly id: string; readonly claim: string }
+  | (Fenced & { readonly _tag: "Released" })
   /**
    * This occurrence ended (`succeeded`, `failed`, or `cancelled` when a missed occurrence is skipped);
    * `next` is inserted and takes over the unique name.
    */
-  | {
+  | (Fenced & {
       readonly _tag: "Next"
-      readonly id: string
-      readonly claim: string
       readonly outcome: "succeeded" | "failed" | "cancelled"
       readonly error: string | null
       readonly next: NewRun
-    }
+    })
+
+/** The history label of a settlement: its `attempt`, or the one its tag implies. */
+export const attemptOutcome = (settlement: Settlement): AttemptOutcome => {
+  if (settlement.attempt !== undefined) return settlement.attempt
+  switch (settlement._tag) {
+    case "Succeeded":
+      return "succeeded"
+    case "Failed":
+      return "failed"
+    case "Cancelled":
+      return "cancelled"
+    case "Retry":
+      return "retried"
+    case "Released":
+      return "released"
+    case "Next":
+      return settlement.outcome
+  }
+}
+
+/** The error a settlement records with its attempt (failures, retries, ended occurrences), or `null`. */
+export const attemptError = (settlement: Settlement): string | null =>
+  settlement._tag === "Failed" || settlement._tag === "Retry" || settlement._tag === "Next" ? settlement.error : null
+
+/** One recorded attempt of a run (a row of the run history). */
+export interface StoredAttempt {
+  /** The `RunId`. */
+  readonly originId: string
+  /** The occurrence the attempt ran. */
+  readonly id: string
+  readonly occurrence: number
+  readonly job: string
+  /** The run's `runTotalCount` during the attempt (a released attempt's number is used again). */
+  readonly attempt: number
+  /** The instance that started the attempt. */
+  readonly startedBy: string
+  readonly startedAt: number
+  readonly finishedAt: number
+  readonly outcome: AttemptOutcome
+  readonly error: string | null
+}
+
+/** What `prune` deletes: finished runs (with their history) that ended longer ago than their outcome's retention. */
+export interface PruneRequest {
+  /** Milliseconds to keep finished runs per final status; `null` keeps them forever. */
+  readonly keepMs: {
+    readonly succeeded: number | null
+    readonly failed: number | null
+    readonly cancelled: number | null
+  }
+  /** The most runs deleted by this call. */
+  readonly limit: number
+}
+
+/** How many pending runs a job has. */
+export interface PendingCount {
+  readonly job: string
+  readonly count: number
+}
 
 /** One run the heartbeat found still held by its instance. */
 export interface HeldRun {
@@ -219,6 +295,12 @@ export interface JobStoreShape {
   readonly cancel: (originId: string) => Effect.Effect<CancelResult, JobStoreError>
   /** The latest occurrence of a run. */
   readonly get: (originId: string) => Effect.Effect<StoredRun | undefined, JobStoreError>
+  /** The recorded attempts of a run, all occurrences, in the order they ended. */
+  readonly history: (originId: string) => Effect.Effect<ReadonlyArray<StoredAttempt>, JobStoreError>
+  /** Deletes up to `limit` finished runs past their retention, with their history; returns how many runs it deleted. */
+  readonly prune: (request: PruneRequest) => Effect.Effect<number, JobStoreError>
+  /** The number of pending runs of each job that has any. */
+  readonly pendingCounts: Effect.Effect<ReadonlyArray<PendingCount>, JobStoreError>
   /** Pending runs whose job or schedule no instance seen within `liveWithinMs` implements. */
   readonly waiting: (liveWithinMs: number) => Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError>
   /** Registers (or re-registers) an instance. */

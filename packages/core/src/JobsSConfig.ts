@@ -46,6 +46,27 @@ export interface InstanceOptions extends ClientOptions {
   readonly shutdownTimeout?: Duration.DurationInput
   /** The schedules this instance knows: it claims scheduled runs only for these. */
   readonly schedules?: ReadonlyArray<JobSchedule.JobSchedule>
+  /**
+   * How long finished runs and their history are kept, per final status (defaults: succeeded
+   * 1 day, failed and cancelled 14 days); `"forever"` or `Duration.infinity` keeps them.
+   */
+  readonly retention?: RetentionOptions
+  /** How often the instance deletes finished runs past their retention (default 1 minute). */
+  readonly retentionCheck?: Duration.DurationInput
+}
+
+/** How long to keep finished runs, per final status. */
+export interface RetentionOptions {
+  readonly succeeded?: Duration.DurationInput | "forever"
+  readonly failed?: Duration.DurationInput | "forever"
+  readonly cancelled?: Duration.DurationInput | "forever"
+}
+
+/** Retention in milliseconds per final status; `null` keeps forever. */
+export interface RetentionConfig {
+  readonly succeeded: number | null
+  readonly failed: number | null
+  readonly cancelled: number | null
 }
 
 /** Client options with defaults applied, durations in milliseconds. */
@@ -68,6 +89,8 @@ export interface InstanceConfig extends ClientConfig {
   readonly leaseMs: number
   readonly shutdownTimeoutMs: number
   readonly schedules: ReadonlyArray<JobSchedule.JobSchedule>
+  readonly retention: RetentionConfig
+  readonly retentionCheckMs: number
 }
 
 /** The defaults, as in the original JobsD where it had one. */
@@ -83,7 +106,9 @@ export const defaults = {
   heartbeatInterval: "5 seconds",
   leaseDuration: "30 seconds",
   shutdownTimeout: "30 seconds",
-  maxArgsBytes: 1024 * 1024
+  maxArgsBytes: 1024 * 1024,
+  retention: { succeeded: "1 day", failed: "14 days", cancelled: "14 days" },
+  retentionCheck: "1 minute"
 } as const
 
 type Check<A> = Either.Either<A, InvalidConfig>
@@ -131,6 +156,28 @@ const uniqueSchedules = (
   return Either.right(schedules)
 }
 
+const retentionKeys: ReadonlyArray<keyof RetentionOptions> = ["succeeded", "failed", "cancelled"]
+
+/** One status's retention: at least 1 ms, or `null` for "forever" and `Duration.infinity`. */
+const keep = (status: keyof RetentionOptions, input: Duration.DurationInput | "forever"): Check<number | null> => {
+  if (input === "forever") return Either.right(null)
+  const decoded = Duration.decodeUnknown(input)
+  if (decoded._tag === "Some" && !Duration.isFinite(decoded.value)) return Either.right(null)
+  return millis(`retention.${status}`, input, 1)
+}
+
+const resolveRetention = (options: RetentionOptions = {}): Check<RetentionConfig> => {
+  const unknown = Object.keys(options).filter((key) => !retentionKeys.includes(key as keyof RetentionOptions))
+  if (unknown.length > 0) {
+    return fail(`retention has unknown keys ${unknown.join(", ")} (expected ${retentionKeys.join(", ")})`)
+  }
+  return Either.all({
+    succeeded: keep("succeeded", options.succeeded ?? defaults.retention.succeeded),
+    failed: keep("failed", options.failed ?? defaults.retention.failed),
+    cancelled: keep("cancelled", options.cancelled ?? defaults.retention.cancelled)
+  })
+}
+
 /** Applies defaults to instance options and validates them. */
 export const resolveInstance = (options: InstanceOptions = {}): Check<InstanceConfig> =>
   Either.all({
@@ -143,7 +190,9 @@ export const resolveInstance = (options: InstanceOptions = {}): Check<InstanceCo
     heartbeatIntervalMs: millis("heartbeatInterval", options.heartbeatInterval ?? defaults.heartbeatInterval, 1),
     leaseMs: millis("leaseDuration", options.leaseDuration ?? defaults.leaseDuration, 1),
     shutdownTimeoutMs: millis("shutdownTimeout", options.shutdownTimeout ?? defaults.shutdownTimeout, 0),
-    schedules: uniqueSchedules(options.schedules ?? [])
+    schedules: uniqueSchedules(options.schedules ?? []),
+    retention: resolveRetention(options.retention),
+    retentionCheckMs: millis("retentionCheck", options.retentionCheck ?? defaults.retentionCheck, 1)
   }).pipe(
     Either.flatMap(({ client, ...instance }) =>
       instance.heartbeatIntervalMs >= instance.leaseMs

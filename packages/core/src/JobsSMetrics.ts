@@ -52,3 +52,9 @@ export const runLag = Metric.histogram(
   MetricBoundaries.exponential({ start: 1, factor: 2, count: 24 }),
   "Delay between the due time and the start of attempts, in milliseconds"
 )
+
+/**
+ * Pending runs per job, sampled by every instance about once per `heartbeatInterval`. It counts the
+ * whole cluster's runs, so every instance reports the same value: aggregate with max, not sum.
+ */
+export const runsPending = Metric.gauge("jobss_runs_pending", { description: "Pending runs (sampled)" })

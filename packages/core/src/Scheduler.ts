@@ -10,6 +10,7 @@ import type * as Job from "./Job.js"
 import type { JobSchedule } from "./JobSchedule.js"
 import type { CancelResult, WaitingRun } from "./JobStore.js"
 import type { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, JobStoreError, RunNotFound } from "./JobsSError.js"
+import type { RunAttempt } from "./RunHistory.js"
 import type { RunId } from "./RunId.js"
 import type { RunState } from "./RunState.js"
 
@@ -60,6 +61,8 @@ export interface SchedulerShape {
   ) => Effect.Effect<ReadonlyArray<RunId>, CreateRunError>
   /** The latest state of the run `id` started. */
   readonly getRunState: (id: RunId) => Effect.Effect<RunState, RunNotFound | JobStoreError>
+  /** The recorded attempts of the run, all retries and occurrences, in the order they ended (empty before the first ends). */
+  readonly getRunHistory: (id: RunId) => Effect.Effect<ReadonlyArray<RunAttempt>, RunNotFound | JobStoreError>
   /** Waits until the run (all its retries and occurrences) has ended, and returns its final state. */
   readonly awaitRun: (
     id: RunId,
@@ -93,6 +96,12 @@ export const createRuns = <A, I>(
 /** The latest state of a run. */
 export const getRunState = (id: RunId): Effect.Effect<RunState, RunNotFound | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (scheduler) => scheduler.getRunState(id))
+
+/** The attempts of a run in the order they ended: outcome, instance, start, end, duration and error of each. */
+export const getRunHistory = (
+  id: RunId
+): Effect.Effect<ReadonlyArray<RunAttempt>, RunNotFound | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.getRunHistory(id))
 
 /** Waits until a run has ended and returns its final state. */
 export const awaitRun = (

@@ -34,6 +34,9 @@ export { RunInfo } from "./RunInfo.js"
 /** The state of a run. */
 export * as RunState from "./RunState.js"
 
+/** The attempts of a run. */
+export * as RunHistory from "./RunHistory.js"
+
 /** The client API. */
 export * as Scheduler from "./Scheduler.js"
 

@@ -25,6 +25,7 @@ const newRun = (fields: Partial<JobStore.NewRun> & Pick<JobStore.NewRun, "job" |
     retriesTimeoutLimit: 3,
     createdBy: "test",
     createdAt: null,
+    traceContext: null,
     ...fields
   }
 }

@@ -1,7 +1,7 @@
 /** The pure settlement decision: retries, limits, occurrences, backoff. */
 import { describe, expect, it } from "@effect/vitest"
 import type { ClaimedRun } from "../src/JobStore.js"
-import { JobSchedule, RetryBackoff } from "../src/index.js"
+import { JobSchedule, JobStore, RetryBackoff } from "../src/index.js"
 import { decide } from "../src/internal/outcome.js"
 
 const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
@@ -32,6 +32,7 @@ const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
   error: null,
   finishedAt: null,
   claim: "c",
+  traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
   ...overrides
 })
 
@@ -69,6 +70,27 @@ describe("outcome decisions", () => {
     expect(decide(run({ retriesTimeoutCount: 1 }), { _tag: "Timeout", error: "t" }, context).settlement._tag).toBe(
       "Failed"
     )
+  })
+
+  it("labels each attempt for the run history: timeouts and takeovers, retried or not", () => {
+    const label = (overrides: Partial<ClaimedRun>, outcome: Parameters<typeof decide>[1]) =>
+      JobStore.attemptOutcome(decide(run(overrides), outcome, context).settlement)
+    expect(label({}, { _tag: "Success" })).toBe("succeeded")
+    expect(label({}, { _tag: "Error", error: "e" })).toBe("retried")
+    expect(label({ retriesErrorCount: 2 }, { _tag: "Error", error: "e" })).toBe("failed")
+    expect(label({}, { _tag: "Timeout", error: "t" })).toBe("timedOut")
+    expect(label({ retriesTimeoutCount: 1 }, { _tag: "Timeout", error: "t" })).toBe("timedOut")
+    expect(label({}, { _tag: "Timeout", error: "t", lost: true })).toBe("lost")
+    expect(label({ schedule: "S", retriesTimeoutCount: 1 }, { _tag: "Timeout", error: "t", lost: true })).toBe("lost")
+    expect(label({}, { _tag: "Cancelled" })).toBe("cancelled")
+    expect(label({}, { _tag: "Released" })).toBe("released")
+    expect(label({}, { _tag: "Invalid", error: "bad" })).toBe("failed")
+    expect(label({ schedule: "S" }, { _tag: "Skipped", error: "missed" })).toBe("cancelled")
+  })
+
+  it("carries the trace context to the next occurrence", () => {
+    const decision = decide(run({ schedule: "S" }), { _tag: "Success" }, context)
+    expect(decision.settlement).toMatchObject({ next: { traceContext: run().traceContext } })
   })
 
   it("moves a scheduled run to its next occurrence with counters reset, until the limit", () => {

@@ -35,6 +35,7 @@ const newRun = (job: string, runAt: number, fields: Partial<JobStore.NewRun> = {
     retriesTimeoutLimit: 3,
     createdBy: "test",
     createdAt: null,
+    traceContext: null,
     ...fields
   }
 }
@@ -79,7 +80,12 @@ describe("SqlStore options (sqlite in memory)", () => {
       const store = yield* buildStore()
       const sql = yield* SqlClient.SqlClient
       const tables = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
-      expect(tables.map((row) => row.name).sort()).toEqual(["jobss_instances", "jobss_migrations", "jobss_runs"])
+      expect(tables.map((row) => row.name).sort()).toEqual([
+        "jobss_instances",
+        "jobss_migrations",
+        "jobss_run_history",
+        "jobss_runs"
+      ])
       const now = yield* store.now
       const run = newRun("Transformed", now, { uniqueName: "u" })
       yield* store.insert([run])

@@ -27,6 +27,9 @@ const tableNames = (backend: string) =>
     return rows.map((row) => row.name)
   })
 
+/** The ids of every migration, as a fresh database applies them. */
+const allMigrations = [1, 2]
+
 const storeOf = (layer: Layer.Layer<SqlClient.SqlClient, unknown>, options?: SqlStore.SqlStoreOptions) =>
   Effect.map(Layer.build(SqlStore.layer(options).pipe(Layer.provide(layer))), Context.get(JobStore.JobStore))
 
@@ -35,10 +38,12 @@ describe.each(sqlBackends)("SqlStore migrations on %s", (backend) => {
     Effect.gen(function* () {
       const first = yield* SqlStoreMigrations.run()
       const second = yield* SqlStoreMigrations.run()
-      expect(first.map(([id]) => id)).toEqual([1])
+      expect(first.map(([id]) => id)).toEqual(allMigrations)
       expect(second).toEqual([])
       const tables = yield* tableNames(backend)
-      expect(tables).toEqual(expect.arrayContaining(["jobss_instances", "jobss_migrations", "jobss_runs"]))
+      expect(tables).toEqual(
+        expect.arrayContaining(["jobss_instances", "jobss_migrations", "jobss_run_history", "jobss_runs"])
+      )
     }).pipe(Effect.provide(freshDatabase(backend)))
   )
 
@@ -51,10 +56,10 @@ describe.each(sqlBackends)("SqlStore migrations on %s", (backend) => {
         (context) => SqlStoreMigrations.run().pipe(Effect.provide(context)),
         { concurrency: "unbounded" }
       )
-      expect(applied.flat().map(([id]) => id)).toEqual([1])
+      expect(applied.flat().map(([id]) => id)).toEqual(allMigrations)
       const [first] = clients
       expect(yield* tableNames(backend).pipe(Effect.provide(first!))).toEqual(
-        expect.arrayContaining(["jobss_instances", "jobss_migrations", "jobss_runs"])
+        expect.arrayContaining(["jobss_instances", "jobss_migrations", "jobss_run_history", "jobss_runs"])
       )
     })
   )
@@ -84,7 +89,8 @@ describe.each(sqlBackends)("SqlStore migrations on %s", (backend) => {
           retriesTimeoutCount: 0,
           retriesTimeoutLimit: 3,
           createdBy: "test",
-          createdAt: null
+          createdAt: null,
+          traceContext: null
         }
       ])
       for (const store of stores) expect((yield* store.get(id))?.status).toBe("pending")
@@ -178,7 +184,7 @@ describe.each(sqlBackends)("SqlStore migrations from several processes on %s", (
         const results = yield* Effect.forEach(children, (child) => child.done, { concurrency: "unbounded" })
         for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 })
         const applied = results.flatMap((result) => JSON.parse(result.stdout).applied as Array<[number, string]>)
-        expect(applied.map(([id]) => id)).toEqual([1])
+        expect(applied.map(([id]) => id)).toEqual(allMigrations)
       }),
     60_000
   )

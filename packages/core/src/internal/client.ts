@@ -8,10 +8,12 @@ import * as JobSchedule from "../JobSchedule.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
 import type { ClientConfig } from "../JobsSConfig.js"
 import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, RunNotFound } from "../JobsSError.js"
+import * as RunHistory from "../RunHistory.js"
 import * as RunId from "../RunId.js"
 import * as RunState from "../RunState.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
 import type { StoreClock } from "./storeClock.js"
+import * as TraceContext from "./traceContext.js"
 
 /** What a scheduler needs from the instance it belongs to. */
 export interface ClientContext {
@@ -164,7 +166,14 @@ const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect
     )
   )
 
-const newRun = (job: Job.Any, args: string, shape: Template, instanceId: string, now: number): NewRun => {
+const newRun = (
+  job: Job.Any,
+  args: string,
+  shape: Template,
+  instanceId: string,
+  now: number,
+  traceContext: string | null
+): NewRun => {
   const id = RunId.generate(now)
   return {
     id,
@@ -184,7 +193,8 @@ const newRun = (job: Job.Any, args: string, shape: Template, instanceId: string,
     retriesTimeoutCount: 0,
     retriesTimeoutLimit: shape.retriesTimeoutLimit,
     createdBy: instanceId,
-    createdAt: null
+    createdAt: null,
+    traceContext
   }
 }
 
@@ -198,7 +208,10 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       const shape = yield* template(job, options, config, now)
       const encoded = yield* Effect.forEach(argsList, (args) => encodeArgs(job, args, config.maxArgsBytes))
       if (encoded.length === 0) return []
-      const results = yield* store.insert(encoded.map((args) => newRun(job, args, shape, instanceId, now)))
+      const traceContext = yield* TraceContext.current
+      const results = yield* store.insert(
+        encoded.map((args) => newRun(job, args, shape, instanceId, now, traceContext))
+      )
       if (results.some((result) => result.inserted)) yield* context.onCreated(shape.runAt)
       return results.map((result) => RunId.make(result.originId))
     }).pipe(Effect.withSpan("JobsS.createRun", { attributes: { job: job.name, count: argsList.length } }))
@@ -209,6 +222,17 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       .pipe(
         Effect.flatMap((row) =>
           row === undefined ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(RunState.fromStored(row))
+        )
+      )
+
+  const getRunHistory: SchedulerShape["getRunHistory"] = (id) =>
+    store
+      .history(id)
+      .pipe(
+        Effect.flatMap((attempts) =>
+          attempts.length > 0
+            ? Effect.succeed(attempts.map(RunHistory.fromStored))
+            : Effect.flatMap(getRunState(id), () => Effect.succeed([]))
         )
       )
 
@@ -238,6 +262,7 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
     createRun: (job, args, options) => Effect.map(createRuns(job, [args], options), (ids) => ids[0]!),
     createRuns,
     getRunState,
+    getRunHistory,
     awaitRun,
     cancelRun,
     waitingRuns: store.waiting(60_000)

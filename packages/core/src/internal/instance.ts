@@ -1,7 +1,8 @@
 /**
  * Assembles an instance: registers it, forks the poller, the reaper, the
- * heartbeat and the store's wake-up listener in the layer's scope, and shuts
- * them down in order when the scope closes.
+ * heartbeat, the retention sweeper, the pending-runs sampler and the store's
+ * wake-up listener in the layer's scope, and shuts them down in order when the
+ * scope closes.
  */
 import { Context, Effect, Either, Fiber, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
@@ -11,14 +12,16 @@ import { type ClientOptions, type InstanceOptions, resolveClient, resolveInstanc
 import type { InvalidConfig, JobStoreError } from "../JobsSError.js"
 import * as RunId from "../RunId.js"
 import { Scheduler } from "../Scheduler.js"
-import { makeScheduler } from "./client.js"
 import * as ClaimAhead from "./claimAhead.js"
+import { makeScheduler } from "./client.js"
 import * as Counters from "./counters.js"
 import * as Executor from "./executor.js"
 import * as Heartbeat from "./heartbeat.js"
+import * as PendingGauge from "./pendingGauge.js"
 import * as Poller from "./poller.js"
 import * as Reaper from "./reaper.js"
 import * as Registry from "./registry.js"
+import * as Retention from "./retention.js"
 import * as StoreClock from "./storeClock.js"
 import * as WakeSignal from "./wakeSignal.js"
 
@@ -96,12 +99,15 @@ export const make = (
     const pollerFiber = yield* Effect.forkScoped(annotate(poller.run))
     const reaperFiber = yield* Effect.forkScoped(annotate(reaper.run))
     const wakeupsFiber = yield* Effect.forkScoped(annotate(Stream.runForEach(store.wakeups, () => signal.wake)))
+    const retention = Retention.make({ store, retention: config.retention, intervalMs: config.retentionCheckMs })
+    const retentionFiber = yield* Effect.forkScoped(annotate(retention.run))
+    const gaugeFiber = yield* Effect.forkScoped(annotate(PendingGauge.make(store, config.heartbeatIntervalMs).run))
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         stopping = true
         yield* Effect.logInfo("Shutting down: no new claims")
-        yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber])
+        yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber, retentionFiber, gaugeFiber])
         yield* executor.drain(config.shutdownTimeoutMs)
         yield* Fiber.interrupt(heartbeatFiber)
         const final = yield* counters.snapshot

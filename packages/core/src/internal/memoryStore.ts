@@ -20,14 +20,18 @@ import type {
   InstanceInfo,
   JobStoreShape,
   NewRun,
+  PendingCount,
+  PruneRequest,
   ReapReason,
   ReapRequest,
   ReapedRun,
   Settlement,
+  StoredAttempt,
   StoredInstance,
   StoredRun,
   WaitingRun
 } from "../JobStore.js"
+import { attemptError, attemptOutcome } from "../JobStore.js"
 import { JobStoreError } from "../JobsSError.js"
 
 /** A stored occurrence with the two columns the interface does not expose. */
@@ -46,6 +50,8 @@ interface State {
   /** The active holder of each unique name (the unique index). */
   readonly uniqueKeys: Map<string, Row>
   readonly instances: Map<string, Mutable<StoredInstance>>
+  /** Recorded attempts by `originId`, in the order they ended. */
+  readonly history: Map<string, Array<StoredAttempt>>
 }
 
 const isActive = (row: Row): boolean => row.status === "pending" || row.status === "running"
@@ -76,7 +82,8 @@ const toStored = (row: Row): StoredRun => ({
   leaseUntil: row.leaseUntil,
   cancelRequested: row.cancelRequested,
   error: row.error,
-  finishedAt: row.finishedAt
+  finishedAt: row.finishedAt,
+  traceContext: row.traceContext
 })
 
 const toClaimed = (row: Row, claim: string): ClaimedRun => ({ ...toStored(row), claim })
@@ -224,9 +231,29 @@ const finish = (state: State, row: Row, status: "succeeded" | "failed" | "cancel
   row.finishedAt = now
 }
 
+/** Records the attempt a settlement ends (before the row changes: a released attempt's number is given back). */
+const record = (state: State, row: Row, settlement: Settlement, now: number): void => {
+  const attempt: StoredAttempt = {
+    originId: row.originId,
+    id: row.id,
+    occurrence: row.occurrence,
+    job: row.job,
+    attempt: row.runTotalCount,
+    startedBy: row.startedBy ?? "",
+    startedAt: row.startedAt ?? now,
+    finishedAt: now,
+    outcome: attemptOutcome(settlement),
+    error: attemptError(settlement)
+  }
+  const chain = state.history.get(row.originId)
+  if (chain === undefined) state.history.set(row.originId, [attempt])
+  else chain.push(attempt)
+}
+
 const settleOne = (state: State, settlement: Settlement, now: number): boolean => {
   const row = fenced(state, settlement)
   if (row === undefined) return false
+  record(state, row, settlement, now)
   switch (settlement._tag) {
     case "Succeeded": {
       finish(state, row, "succeeded", now)
@@ -370,6 +397,40 @@ const waiting = (state: State, liveWithinMs: number, now: number): ReadonlyArray
     .map((row) => ({ id: row.id, originId: row.originId, job: row.job, schedule: row.schedule, runAt: row.runAt }))
 }
 
+const isFinal = (status: Row["status"]): status is keyof PruneRequest["keepMs"] =>
+  status === "succeeded" || status === "failed" || status === "cancelled"
+
+/** Whether a finished row ended longer ago than its status's retention. */
+const expired = (row: Row, keepMs: PruneRequest["keepMs"], now: number): boolean => {
+  if (!isFinal(row.status) || row.finishedAt === null) return false
+  const keep = keepMs[row.status]
+  return keep !== null && row.finishedAt < now - keep
+}
+
+const prune = (state: State, request: PruneRequest, now: number): number => {
+  const doomed = rowsWhere(state, (row) => expired(row, request.keepMs, now))
+    .sort((a, b) => a.finishedAt! - b.finishedAt!)
+    .slice(0, Math.max(0, request.limit))
+  for (const row of doomed) {
+    state.rows.delete(row.id)
+    const chain = state.chains.get(row.originId)?.filter((other) => other !== row) ?? []
+    const attempts = state.history.get(row.originId)?.filter((attempt) => attempt.id !== row.id) ?? []
+    if (chain.length === 0) state.chains.delete(row.originId)
+    else state.chains.set(row.originId, chain)
+    if (attempts.length === 0) state.history.delete(row.originId)
+    else state.history.set(row.originId, attempts)
+  }
+  return doomed.length
+}
+
+const pendingCounts = (state: State): ReadonlyArray<PendingCount> => {
+  const counts = new Map<string, number>()
+  for (const row of state.rows.values()) {
+    if (row.status === "pending") counts.set(row.job, (counts.get(row.job) ?? 0) + 1)
+  }
+  return Array.from(counts, ([job, count]) => ({ job, count }))
+}
+
 const zeroCounters: InstanceCounters = {
   runsStarted: 0,
   runsSucceeded: 0,
@@ -418,7 +479,13 @@ const atNowEither = <A>(f: (now: number) => Either.Either<A, JobStoreError>): Ef
 
 /** Builds an empty in-memory store. */
 export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void>(16), (hub): JobStoreShape => {
-  const state: State = { rows: new Map(), chains: new Map(), uniqueKeys: new Map(), instances: new Map() }
+  const state: State = {
+    rows: new Map(),
+    chains: new Map(),
+    uniqueKeys: new Map(),
+    instances: new Map(),
+    history: new Map()
+  }
   const wake = (when: boolean): Effect.Effect<void> =>
     when ? Effect.asVoid(PubSub.publish(hub, undefined)) : Effect.void
 
@@ -442,6 +509,9 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
         const row = latest(state, originId)
         return row === undefined ? undefined : toStored(row)
       }),
+    history: (originId) => Effect.sync(() => [...(state.history.get(originId) ?? [])]),
+    prune: (request) => atNow((now) => prune(state, request, now)),
+    pendingCounts: Effect.sync(() => pendingCounts(state)),
     waiting: (liveWithinMs) => atNow((now) => waiting(state, liveWithinMs, now)),
     registerInstance: (instance) => atNow((now) => registerInstance(state, instance, now)),
     touchInstance: (id, counters) => atNow((now) => updateInstance(state, id, counters, now, false)),

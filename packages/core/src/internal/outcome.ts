@@ -4,7 +4,7 @@
  */
 import { Either } from "effect"
 import * as JobSchedule from "../JobSchedule.js"
-import type { ClaimedRun, NewRun, Settlement } from "../JobStore.js"
+import type { AttemptOutcome, ClaimedRun, NewRun, Settlement } from "../JobStore.js"
 import * as RetryBackoff from "../RetryBackoff.js"
 import * as RunId from "../RunId.js"
 
@@ -12,7 +12,8 @@ import * as RunId from "../RunId.js"
 export type Outcome =
   | { readonly _tag: "Success" }
   | { readonly _tag: "Error"; readonly error: string }
-  | { readonly _tag: "Timeout"; readonly error: string }
+  /** Interrupted by its timeout; `lost` when the reaper took it over from an instance that stopped heart-beating. */
+  | { readonly _tag: "Timeout"; readonly error: string; readonly lost?: boolean }
   | { readonly _tag: "Cancelled" }
   | { readonly _tag: "Released" }
   | { readonly _tag: "Invalid"; readonly error: string }
@@ -59,7 +60,8 @@ const nextOccurrence = (run: ClaimedRun, runAt: number, now: number, successes: 
   retriesTimeoutCount: 0,
   retriesTimeoutLimit: run.retriesTimeoutLimit,
   createdBy: run.createdBy,
-  createdAt: run.createdAt
+  createdAt: run.createdAt,
+  traceContext: run.traceContext
 })
 
 /** Ends this occurrence: a one-off run ends; a scheduled run moves on to its next occurrence unless its limit is met. */
@@ -104,6 +106,12 @@ const endOccurrence = (
   })
 }
 
+/** The decision with the attempt's history label set (where it differs from the one its settlement implies). */
+const labelled = (decision: Decision, attempt: AttemptOutcome): Decision => ({
+  ...decision,
+  settlement: { ...decision.settlement, attempt }
+})
+
 /** Retries within the limit (with the backoff's delay), or ends the occurrence failed. */
 const retryOrEnd = (run: ClaimedRun, context: DecisionContext, kind: "error" | "timeout", error: string): Decision => {
   const count = kind === "error" ? run.retriesErrorCount : run.retriesTimeoutCount
@@ -132,7 +140,7 @@ export const decide = (run: ClaimedRun, outcome: Outcome, context: DecisionConte
     case "Error":
       return retryOrEnd(run, context, "error", outcome.error)
     case "Timeout":
-      return retryOrEnd(run, context, "timeout", outcome.error)
+      return labelled(retryOrEnd(run, context, "timeout", outcome.error), outcome.lost === true ? "lost" : "timedOut")
     case "Invalid":
       return { settlement: { _tag: "Failed", id: run.id, claim: run.claim, error: outcome.error }, tally: "failed" }
     case "Cancelled":

@@ -67,7 +67,10 @@ export const make = (options: ReaperOptions): Reaper => {
             run.reason === "lease"
               ? `Instance ${run.startedBy} stopped heart-beating while running this attempt`
               : `Timed out after ${run.runTimeoutMs} ms (taken over by the timeout reaper)`
-          yield* executor.settle(run, run.cancelRequested ? { _tag: "Cancelled" } : { _tag: "Timeout", error })
+          yield* executor.settle(
+            run,
+            run.cancelRequested ? { _tag: "Cancelled" } : { _tag: "Timeout", error, lost: run.reason === "lease" }
+          )
         }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
       { discard: true }
     )

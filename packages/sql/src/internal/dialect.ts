@@ -23,6 +23,8 @@ export interface Tables {
   readonly prefix: string
   readonly runs: string
   readonly instances: string
+  /** One row per recorded attempt (run history). */
+  readonly history: string
   /** The Migrator's bookkeeping table. */
   readonly migrations: string
   /** PostgreSQL `NOTIFY` channel fired when runs may have become due. */
@@ -35,7 +37,14 @@ export const defaultTablePrefix = "jobss_"
 /** Table names for a (validated) prefix. Identifiers are lower case on every dialect. */
 export const tables = (prefix: string): Tables => {
   const p = prefix.toLowerCase()
-  return { prefix: p, runs: `${p}runs`, instances: `${p}instances`, migrations: `${p}migrations`, channel: `${p}runs` }
+  return {
+    prefix: p,
+    runs: `${p}runs`,
+    instances: `${p}instances`,
+    history: `${p}run_history`,
+    migrations: `${p}migrations`,
+    channel: `${p}runs`
+  }
 }
 
 /** An UPDATE that reports the rows it changed. */
@@ -51,6 +60,23 @@ export interface UpdateRequest {
   readonly pick?: { readonly orderBy: Fragment; readonly limit: number }
   /** `"row"`: every column after the update; otherwise `id` and these columns, which `set` must leave unchanged. */
   readonly returning: "row" | ReadonlyArray<string>
+}
+
+/** An UPDATE that also inserts a row per changed row into another table, atomically. */
+export interface RecordingUpdate {
+  readonly where: Fragment
+  /** The SET list (same rule as `UpdateRequest.set`). */
+  readonly set: Fragment
+  /** The INSERT target: a table and its column list. */
+  readonly into: Fragment
+  /** The SELECT list of the inserted rows, over the runs table's columns after the update. */
+  readonly select: Fragment
+}
+
+/** A DELETE of at most `limit` rows in this order, skipping rows another transaction holds. */
+export interface DeleteRequest {
+  readonly where: Fragment
+  readonly pick: { readonly orderBy: Fragment; readonly limit: number }
 }
 
 /** The dialect-specific pieces of the store. */
@@ -79,6 +105,12 @@ export interface Dialect {
   readonly onConflictReplace: (key: string, columns: ReadonlyArray<string>) => Fragment
   /** Runs an UPDATE and returns the changed rows (one statement where the dialect has RETURNING). */
   readonly updateReturning: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  /** Runs statements in one transaction (on SQLite without yielding to other fibers: see `sqlite.ts`). */
+  readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+  /** Runs an UPDATE and records the changed rows elsewhere (one statement where the dialect can); returns their `id`s. */
+  readonly updateRecording: (request: RecordingUpdate) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  /** Deletes runs (one statement where the dialect can) and returns their `id`s. */
+  readonly deleteReturning: (request: DeleteRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** The number of rows a statement run with `.raw` matched. */
   readonly affectedRows: (raw: unknown) => number
   /** Whether an error is worth retrying at once (deadlock, lock wait timeout, busy database). */
@@ -92,6 +124,29 @@ export interface Dialect {
   /** Emits when runs may have become due elsewhere; never fails. */
   readonly wakeups: Stream.Stream<void>
 }
+
+/**
+ * `updateRecording` for dialects without data-modifying CTEs: in one transaction, `update` (which
+ * reports the changed ids), then one INSERT ... SELECT over those rows.
+ */
+export const updateThenRecord =
+  (
+    sql: SqlClient.SqlClient,
+    runs: string,
+    transaction: Dialect["transaction"],
+    update: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  ) =>
+  (request: RecordingUpdate): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+    transaction(
+      Effect.gen(function* () {
+        const updated = yield* update({ where: request.where, set: request.set, returning: [] })
+        if (updated.length > 0) {
+          const ids = updated.map((row) => row["id"])
+          yield* sql`INSERT INTO ${request.into} SELECT ${request.select} FROM ${sql(runs)} WHERE ${inList(sql, "id", ids)}`
+        }
+        return updated
+      })
+    )
 
 /** The error's driver-level cause, if it has one (`SqlError.cause`). */
 export const causeOf = (error: unknown): unknown =>

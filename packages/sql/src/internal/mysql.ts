@@ -7,9 +7,20 @@
  * @internal
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { JobsSError } from "@jobss/core"
 import { Effect, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, inList, propertyOf, requireVersion } from "./dialect.js"
+import {
+  type Dialect,
+  type Row,
+  type Tables,
+  type UpdateRequest,
+  causeOf,
+  inList,
+  propertyOf,
+  requireVersion,
+  updateThenRecord
+} from "./dialect.js"
 import { createMigrationsTable } from "./migrations.js"
 
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
@@ -17,6 +28,28 @@ const transientErrnos: ReadonlySet<number> = new Set([1205, 1213])
 
 /** Seconds a starting process waits for another one's migrations. */
 const migrationLockSeconds = 120
+
+/** Locks the rows (`SKIP LOCKED` with a `pick`), updates them by id and reads them back; the caller holds a transaction. */
+const lockedUpdate = (
+  sql: SqlClient.SqlClient,
+  t: Tables,
+  request: UpdateRequest
+): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+  Effect.gen(function* () {
+    const columns = request.returning === "row" ? [] : request.returning
+    const locked =
+      yield* sql<Row>`SELECT ${sql.literal(["id", ...columns].join(", "))} FROM ${sql(t.runs)} WHERE ${request.where}${
+        request.pick === undefined
+          ? sql` FOR UPDATE`
+          : sql` ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED`
+      }`
+    if (locked.length === 0) return locked
+    const ids = locked.map((row) => row["id"])
+    yield* sql`UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${inList(sql, "id", ids)}`
+    return request.returning === "row"
+      ? yield* sql<Row>`SELECT * FROM ${sql(t.runs)} WHERE ${inList(sql, "id", ids)}`
+      : locked
+  })
 
 /** The MySQL/MariaDB dialect. */
 export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
@@ -31,22 +64,22 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
   preparesStatements: true,
   onConflictReplace: (_key, columns) =>
     sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
-  updateReturning: (request) =>
+  updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),
+  transaction: sql.withTransaction,
+  updateRecording: updateThenRecord(sql, t.runs, sql.withTransaction, (request) => lockedUpdate(sql, t, request)),
+  deleteReturning: (request) =>
     sql.withTransaction(
       Effect.gen(function* () {
-        const columns = request.returning === "row" ? [] : request.returning
-        const locked =
-          yield* sql<Row>`SELECT ${sql.literal(["id", ...columns].join(", "))} FROM ${sql(t.runs)} WHERE ${request.where}${
-            request.pick === undefined
-              ? sql` FOR UPDATE`
-              : sql` ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED`
-          }`
-        if (locked.length === 0) return locked
-        const ids = locked.map((row) => row["id"])
-        yield* sql`UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${inList(sql, "id", ids)}`
-        return request.returning === "row"
-          ? yield* sql<Row>`SELECT * FROM ${sql(t.runs)} WHERE ${inList(sql, "id", ids)}`
-          : locked
+        const locked = yield* sql<Row>`SELECT id FROM ${sql(t.runs)} WHERE ${request.where}
+          ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED`
+        if (locked.length > 0) {
+          yield* sql`DELETE FROM ${sql(t.runs)} WHERE ${inList(
+            sql,
+            "id",
+            locked.map((row) => row["id"])
+          )}`
+        }
+        return locked
       })
     ),
   affectedRows: (raw) => Number(propertyOf(raw, "affectedRows") ?? 0),

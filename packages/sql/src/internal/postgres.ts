@@ -40,6 +40,18 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
           where: sql`id = ANY(ARRAY(SELECT id FROM picked))`,
           returning: request.returning
         }),
+  transaction: sql.withTransaction,
+  // one statement: the settled rows feed the INSERT through a data-modifying CTE
+  updateRecording: (request) =>
+    sql<Row>`WITH settled AS (UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${request.where} RETURNING *),
+      recorded AS (INSERT INTO ${request.into} SELECT ${request.select} FROM settled)
+      SELECT id FROM settled`,
+  deleteReturning: (request) =>
+    shared.deleteReturning(sql, t.runs, {
+      with: sql`WITH picked AS MATERIALIZED (SELECT id FROM ${sql(t.runs)} WHERE ${request.where}
+        ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED) `,
+      where: sql`id IN (SELECT id FROM picked)`
+    }),
   affectedRows: (raw) => Number(propertyOf(raw, "rowCount") ?? 0),
   isTransient: (error) => {
     const code = propertyOf(causeOf(error), "code")

@@ -13,8 +13,19 @@ import type { Row } from "./dialect.js"
 
 type StoredRun = JobStore.StoredRun
 type RunStatus = JobStore.RunStatus
+type AttemptOutcome = JobStore.AttemptOutcome
 
 const statuses: ReadonlySet<string> = new Set<RunStatus>(["pending", "running", "succeeded", "failed", "cancelled"])
+
+const attemptOutcomes: ReadonlySet<string> = new Set<AttemptOutcome>([
+  "succeeded",
+  "failed",
+  "retried",
+  "timedOut",
+  "cancelled",
+  "released",
+  "lost"
+])
 
 /** A JavaScript number from a driver value (number, numeric string, bigint), if it is one. */
 export const toNumber = (value: unknown): number | undefined => {
@@ -89,6 +100,14 @@ class Reader {
       "failed"
     )
   }
+  outcome(key: string): AttemptOutcome {
+    return this.field(
+      key,
+      "an attempt outcome",
+      (value) => (typeof value === "string" && attemptOutcomes.has(value) ? (value as AttemptOutcome) : undefined),
+      "failed"
+    )
+  }
   stringList(key: string): ReadonlyArray<string> {
     return this.field(key, "a JSON array of strings", parseStringList, [])
   }
@@ -136,7 +155,8 @@ const readRun = (r: Reader): StoredRun => ({
   leaseUntil: r.numberOrNull("lease_until"),
   cancelRequested: r.flag("cancel_requested"),
   error: r.textOrNull("error"),
-  finishedAt: r.numberOrNull("finished_at")
+  finishedAt: r.numberOrNull("finished_at"),
+  traceContext: r.textOrNull("trace_context")
 })
 
 /** A stored occurrence, or why the row is malformed. */
@@ -168,6 +188,29 @@ export const decodeWaiting = (row: Row): Either.Either<JobStore.WaitingRun, stri
     schedule: r.textOrNull("schedule"),
     runAt: r.number("run_at")
   })
+}
+
+/** A recorded attempt (a history row), or why it is malformed. */
+export const decodeAttempt = (row: Row): Either.Either<JobStore.StoredAttempt, string> => {
+  const r = new Reader(row)
+  return r.result({
+    originId: r.text("origin_id"),
+    id: r.text("run_id"),
+    occurrence: r.number("occurrence"),
+    job: r.text("job"),
+    attempt: r.number("attempt"),
+    startedBy: r.text("started_by"),
+    startedAt: r.number("started_at"),
+    finishedAt: r.number("finished_at"),
+    outcome: r.outcome("outcome"),
+    error: r.textOrNull("error")
+  })
+}
+
+/** The pending count of one job, or why the row is malformed. */
+export const decodePendingCount = (row: Row): Either.Either<JobStore.PendingCount, string> => {
+  const r = new Reader(row)
+  return r.result({ job: r.text("job"), count: r.number("pending") })
 }
 
 /** An instance row, or why it is malformed. */

@@ -27,6 +27,14 @@ export const updateReturning = (
 ): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
   sql<Row>`${options.with ?? sql.literal("")}UPDATE ${sql(table)} SET ${options.set} WHERE ${options.where} RETURNING ${returningList(sql, options.returning)}`
 
+/** `DELETE FROM table WHERE ... RETURNING id`, optionally preceded by a WITH clause. */
+export const deleteReturning = (
+  sql: SqlClient.SqlClient,
+  table: string,
+  options: { readonly with?: Fragment; readonly where: Fragment }
+): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+  sql<Row>`${options.with ?? sql.literal("")}DELETE FROM ${sql(table)} WHERE ${options.where} RETURNING id`
+
 /** `ON CONFLICT (unique_key) DO NOTHING` (PostgreSQL, SQLite). */
 export const onUniqueKeyConflictIgnore = (sql: SqlClient.SqlClient): Fragment =>
   sql.literal("ON CONFLICT (unique_key) DO NOTHING")

@@ -11,8 +11,18 @@
 
 import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Option, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion } from "./dialect.js"
+import {
+  type Dialect,
+  type Row,
+  type Tables,
+  type UpdateRequest,
+  causeOf,
+  propertyOf,
+  requireVersion,
+  updateThenRecord
+} from "./dialect.js"
 import { createMigrationsTable } from "./migrations.js"
 import * as shared from "./shared.js"
 
@@ -34,14 +44,17 @@ export const make = (
   ignoresDuplicateIds: false,
   preparesStatements: false,
   onConflictReplace: (key, columns) => shared.onConflictReplace(sql, key, columns),
-  updateReturning: (request) =>
-    shared.updateReturning(sql, t.runs, {
-      set: request.set,
-      where:
-        request.pick === undefined
-          ? request.where
-          : sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`,
-      returning: request.returning
+  updateReturning: updateReturning(sql, t),
+  transaction: (effect) => withoutYielding(sql.withTransaction(effect)),
+  updateRecording: updateThenRecord(
+    sql,
+    t.runs,
+    (effect) => withoutYielding(sql.withTransaction(effect)),
+    updateReturning(sql, t)
+  ),
+  deleteReturning: (request) =>
+    shared.deleteReturning(sql, t.runs, {
+      where: sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`
     }),
   affectedRows: (raw) => Number(propertyOf(raw, "changes") ?? 0),
   isTransient: (error) => {
@@ -56,10 +69,33 @@ export const make = (
           // A write first: the transaction takes the write lock now (waiting for it), not on upgrade.
           sql`DELETE FROM ${sql(t.migrations)} WHERE migration_id < 0`.pipe(Effect.zipRight(migrate))
         )
-      )
+      ),
+      withoutYielding
     ),
   wakeups: Stream.never
 })
+
+/**
+ * Runs a transaction without yielding to other fibers between its statements. better-sqlite3 is
+ * synchronous: a connection waiting for the write lock (`busy_timeout`) blocks the whole thread, so
+ * when two connections of one process share a file, a transaction that yielded while holding the
+ * lock could not finish until the other gave up. Every statement is synchronous, so nothing else
+ * suspends it.
+ */
+const withoutYielding = Effect.withMaxOpsBeforeYield(Number.MAX_SAFE_INTEGER)
+
+/** One `UPDATE ... RETURNING`; a `pick` becomes an ordered, limited subquery (SQLite has one writer at a time). */
+const updateReturning =
+  (sql: SqlClient.SqlClient, t: Tables) =>
+  (request: UpdateRequest): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+    shared.updateReturning(sql, t.runs, {
+      set: request.set,
+      where:
+        request.pick === undefined
+          ? request.where
+          : sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`,
+      returning: request.returning
+    })
 
 /** `busy_timeout` on the connection; WAL for a file database unless the client was told not to. */
 const setup = (sql: SqlClient.SqlClient, client: Option.Option<SqliteClient.SqliteClient>) =>

@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
-import { type JobStore, JobsSError } from "@jobss/core"
+import { JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either, Option, Schedule } from "effect"
 import { type Dialect, type Row, heldPairs, inList, messageOf, powerOfTwoSizes } from "./dialect.js"
 import * as rows from "./rows.js"
@@ -91,11 +91,26 @@ const storeError =
       ? error
       : new JobsSError.JobStoreError({ message: `SqlStore.${operation} failed: ${messageOf(error)}`, cause: error })
 
+/** Decodes every row, or fails the operation naming the first malformed one. */
+const decodeAll =
+  <A>(operation: string, what: (row: Row) => string, decode: (row: Row) => Either.Either<A, string>) =>
+  (found: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<A>, JobsSError.JobStoreError> =>
+    Effect.forEach(found, (row) =>
+      Either.match(decode(row), {
+        onLeft: (problem) =>
+          Effect.fail(
+            new JobsSError.JobStoreError({ message: `SqlStore.${operation} failed: ${what(row)}: ${problem}` })
+          ),
+        onRight: Effect.succeed
+      })
+    )
+
 /** The `JobStoreShape` over a dialect. */
 export const make = (dialect: Dialect): JobStoreShape => {
   const { sql, tables: t, now } = dialect
   const runs = sql(t.runs)
   const instancesTable = sql(t.instances)
+  const historyTable = sql(t.history)
 
   /** Error mapping, defects included (a failed COMMIT is a defect in @effect/sql), and a span. */
   const operation =
@@ -150,14 +165,14 @@ export const make = (dialect: Dialect): JobStoreShape => {
   const insertColumns = sql.literal(
     "(id, origin_id, occurrence, job, args, unique_name, unique_key, schedule, status, run_at, run_total_count, " +
       "run_success_count, run_success_limit, run_timeout_ms, retries_error_count, retries_error_limit, " +
-      "retries_timeout_count, retries_timeout_limit, created_at, created_by, cancel_requested)"
+      "retries_timeout_count, retries_timeout_limit, created_at, created_by, cancel_requested, trace_context)"
   )
   const insertValues = (r: NewRun): Fragment =>
     sql`(${r.id}, ${r.originId}, ${int(r.occurrence)}, ${r.job}, ${r.args}, ${r.uniqueName}, ${r.uniqueName},
       ${r.schedule}, 'pending', ${int(r.runAt)}, ${int(r.runTotalCount)}, ${int(r.runSuccessCount)},
       ${intOrNull(r.runSuccessLimit)}, ${int(r.runTimeoutMs)}, ${int(r.retriesErrorCount)},
       ${int(r.retriesErrorLimit)}, ${int(r.retriesTimeoutCount)}, ${int(r.retriesTimeoutLimit)},
-      COALESCE(${intOrNull(r.createdAt)}, ${now}), ${r.createdBy}, 0)`
+      COALESCE(${intOrNull(r.createdAt)}, ${now}), ${r.createdBy}, 0, ${r.traceContext})`
 
   // -------------------------------------------------------------------------------------------
   // Clock
@@ -369,52 +384,83 @@ export const make = (dialect: Dialect): JobStoreShape => {
   // -------------------------------------------------------------------------------------------
   // settle
 
-  /** One fenced UPDATE; whether the fence held. */
-  const settleSingle = (s: Settlement, set: Fragment) =>
-    Effect.map(affected(sql`UPDATE ${runs} SET ${set} WHERE ${fence(s.id, s.claim)}`.raw), (n) => n > 0)
+  const historyInto = sql`${historyTable} (origin_id, run_id, occurrence, job, attempt, started_by, started_at,
+    finished_at, outcome, error)`
 
-  /** A fenced UPDATE of many rows sharing one SET list; the ids whose fence held. */
-  const settleBatch = (batch: ReadonlyArray<Settlement>, set: Fragment) =>
+  /**
+   * The history row of each settled row, read after the update: a released attempt gave its
+   * number back, and a final one has its `finished_at`.
+   */
+  const historySelect = (s: Settlement): Fragment =>
+    sql`origin_id, id, occurrence, job, ${sql.literal(s._tag === "Released" ? "run_total_count + 1" : "run_total_count")},
+      COALESCE(started_by, ''), COALESCE(started_at, ${now}), COALESCE(finished_at, ${now}),
+      ${JobStore.attemptOutcome(s)}, ${JobStore.attemptError(s)}`
+
+  /** A fenced UPDATE of settlements sharing one SET list and history label, recording their attempts; the ids whose fence held. */
+  const settleRecorded = (batch: ReadonlyArray<Settlement>, set: Fragment) =>
     Effect.map(
       Effect.forEach(chunksOf(batch, settleChunk), (chunk) =>
-        unit(
-          dialect.updateReturning({
-            where: sql`status = 'running' AND ${heldPairs(sql, dialect.name, chunk)}`,
-            set,
-            returning: []
-          })
-        )
+        dialect.updateRecording({
+          where:
+            chunk.length === 1
+              ? fence(chunk[0]!.id, chunk[0]!.claim)
+              : sql`status = 'running' AND ${heldPairs(sql, dialect.name, chunk)}`,
+          set,
+          into: historyInto,
+          select: historySelect(chunk[0]!)
+        })
       ),
       (results) => new Set(results.flat().map((row) => String(row["id"])))
     )
 
-  /** `Next`: this occurrence ends and the next one is inserted, in one transaction, when the fence holds. */
+  /** The SET list of a settlement (a `Next` ends its occurrence). */
+  const setOf = (s: Settlement): Fragment => {
+    switch (s._tag) {
+      case "Succeeded":
+        return succeededSet
+      case "Failed":
+        return failedSet(s.error)
+      case "Cancelled":
+        return cancelledSet
+      case "Retry":
+        return retrySet(s)
+      case "Released":
+        return releasedSet
+      case "Next":
+        return s.outcome === "succeeded"
+          ? succeededSet
+          : s.outcome === "failed"
+            ? failedSet(s.error)
+            : sql`${cancelledSet}, error = ${s.error}`
+    }
+  }
+
+  /** `Next`: this occurrence ends (its attempt recorded) and the next one is inserted, in one transaction, when the fence holds. */
   const settleNext = (s: Extract<Settlement, { _tag: "Next" }>) =>
-    unit(
-      sql.withTransaction(
-        Effect.gen(function* () {
-          // The fenced UPDATE comes first: on SQLite the transaction takes the write lock at once.
-          const set = s.outcome === "succeeded" ? succeededSet : failedSet(s.error)
-          const ended = dialect.affectedRows(yield* sql`UPDATE ${runs} SET ${set} WHERE ${fence(s.id, s.claim)}`.raw)
-          if (ended === 0) return false
-          yield* sql`INSERT INTO ${runs} ${insertColumns} VALUES ${insertValues(s.next)}`
-          return true
-        })
-      )
+    dialect.transaction(
+      Effect.gen(function* () {
+        // The fenced UPDATE comes first: on SQLite the transaction takes the write lock at once.
+        const ended = yield* settleRecorded([s], setOf(s))
+        if (ended.size === 0) return false
+        yield* sql`INSERT INTO ${runs} ${insertColumns} VALUES ${insertValues(s.next)}`
+        return true
+      })
     )
 
   const settle = (settlements: ReadonlyArray<Settlement>) =>
     Effect.gen(function* () {
       const results: Array<boolean> = settlements.map(() => false)
-      const batches = new Map<"Succeeded" | "Cancelled" | "Released", Array<number>>()
+      // Settlements with one SET list and one history label (no error) share a statement.
+      const batches = new Map<string, Array<number>>()
       const singles: Array<number> = []
       const batchedIds = new Set<string>()
       settlements.forEach((s, index) => {
         if ((s._tag === "Succeeded" || s._tag === "Cancelled" || s._tag === "Released") && !batchedIds.has(s.id)) {
           batchedIds.add(s.id)
-          const batch = batches.get(s._tag) ?? []
+          const key = `${s._tag}:${JobStore.attemptOutcome(s)}`
+          const batch = batches.get(key) ?? []
           batch.push(index)
-          batches.set(s._tag, batch)
+          batches.set(key, batch)
         } else {
           singles.push(index)
         }
@@ -423,33 +469,12 @@ export const make = (dialect: Dialect): JobStoreShape => {
       singles.sort((a, b) => Number(settlements[b]!._tag === "Next") - Number(settlements[a]!._tag === "Next"))
       for (const index of singles) {
         const s = settlements[index]!
-        switch (s._tag) {
-          case "Next":
-            results[index] = yield* settleNext(s)
-            break
-          case "Retry":
-            results[index] = yield* settleSingle(s, retrySet(s))
-            break
-          case "Failed":
-            results[index] = yield* settleSingle(s, failedSet(s.error))
-            break
-          case "Succeeded":
-            results[index] = yield* settleSingle(s, succeededSet)
-            break
-          case "Cancelled":
-            results[index] = yield* settleSingle(s, cancelledSet)
-            break
-          case "Released":
-            results[index] = yield* settleSingle(s, releasedSet)
-            break
-        }
+        results[index] =
+          s._tag === "Next" ? yield* unit(settleNext(s)) : (yield* unit(settleRecorded([s], setOf(s)))).has(s.id)
       }
-      const sets = { Succeeded: succeededSet, Cancelled: cancelledSet, Released: releasedSet }
-      for (const [tag, indexes] of batches) {
-        const held = yield* settleBatch(
-          indexes.map((index) => settlements[index]!),
-          sets[tag]
-        )
+      for (const indexes of batches.values()) {
+        const batch = indexes.map((index) => settlements[index]!)
+        const held = yield* unit(settleRecorded(batch, setOf(batch[0]!)))
         for (const index of indexes) results[index] = held.has(settlements[index]!.id)
       }
       return results
@@ -525,6 +550,55 @@ export const make = (dialect: Dialect): JobStoreShape => {
       operation("get")
     )
 
+  const history = (originId: string) =>
+    unit(sql<Row>`SELECT * FROM ${historyTable} WHERE origin_id = ${originId} ORDER BY seq`).pipe(
+      Effect.flatMap(decodeAll("history", (row) => `malformed attempt ${row["seq"]}`, rows.decodeAttempt)),
+      operation("history")
+    )
+
+  // -------------------------------------------------------------------------------------------
+  // prune, pendingCounts
+
+  /** Finished rows past their status's retention (on the database clock). */
+  const expired = (keepMs: JobStore.PruneRequest["keepMs"]): Fragment => {
+    const statuses = (["succeeded", "failed", "cancelled"] as const).flatMap((status) => {
+      const keep = keepMs[status]
+      return keep === null ? [] : [sql`(status = ${status} AND finished_at < ${now} - ${int(keep)})`]
+    })
+    return statuses.length === 0 ? sql.literal("1 = 0") : sql.or(statuses)
+  }
+
+  const prune = (request: JobStore.PruneRequest) =>
+    Effect.gen(function* () {
+      const limit = Math.floor(request.limit)
+      if (limit <= 0) return 0
+      const deleted = yield* unit(
+        dialect.transaction(
+          Effect.gen(function* () {
+            const gone = yield* dialect.deleteReturning({
+              where: expired(request.keepMs),
+              pick: { orderBy: sql.literal("finished_at, id"), limit }
+            })
+            for (const chunk of chunksOf(
+              gone.map((row) => row["id"]),
+              listChunk
+            )) {
+              yield* sql`DELETE FROM ${historyTable} WHERE ${inList(sql, "run_id", chunk)}`
+            }
+            return gone.length
+          })
+        )
+      )
+      return deleted
+    }).pipe(operation("prune"))
+
+  const pendingCounts = unit(
+    sql<Row>`SELECT job, COUNT(*) AS pending FROM ${runs} WHERE status = 'pending' GROUP BY job`
+  ).pipe(
+    Effect.flatMap(decodeAll("pendingCounts", (row) => `malformed count of ${row["job"]}`, rows.decodePendingCount)),
+    operation("pendingCounts")
+  )
+
   const waiting = (liveWithinMs: number) =>
     Effect.gen(function* () {
       const live = yield* unit(
@@ -584,19 +658,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
     )
 
   const instances = unit(sql<Row>`SELECT * FROM ${instancesTable} ORDER BY started_at, id`).pipe(
-    Effect.flatMap((found) =>
-      Effect.forEach(found, (row) =>
-        Either.match(rows.decodeInstance(row), {
-          onLeft: (problem) =>
-            Effect.fail(
-              new JobsSError.JobStoreError({
-                message: `SqlStore.instances failed: malformed instance ${row["id"]}: ${problem}`
-              })
-            ),
-          onRight: Effect.succeed
-        })
-      )
-    ),
+    Effect.flatMap(decodeAll("instances", (row) => `malformed instance ${row["id"]}`, rows.decodeInstance)),
     operation("instances")
   )
 
@@ -610,6 +672,9 @@ export const make = (dialect: Dialect): JobStoreShape => {
     reap,
     cancel,
     get,
+    history,
+    prune,
+    pendingCounts,
     waiting,
     registerInstance,
     touchInstance,
