@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-/** Runs the README's examples: the feature tour and the clock on every SQL backend, the client operations, the memory-store test. */
+/** Runs the README's examples: the feature tour, the clock and the run history on every SQL backend, the client operations, the memory-store test. */
 import { JobSchedule, RetryBackoff, Scheduler } from "@jobss/core"
 import { Effect, Either, Layer, LogLevel, Logger } from "effect"
 import * as Client from "../../examples/src/client.js"
 import * as Clock from "../../examples/src/clock.js"
 import * as Definitions from "../../examples/src/definitions.js"
 import * as Features from "../../examples/src/features.js"
+import * as History from "../../examples/src/history.js"
 import * as Testing from "../../examples/src/testing.js"
 import { makeDatabase, sqlBackends } from "../support/databases.js"
 
@@ -52,6 +53,16 @@ describe.each(sqlBackends)("README examples on %s", (backend) => {
       }).pipe(Effect.provide(Clock.makeLayer(database.layer, EveryHalfSecond).pipe(Layer.provide(quiet))))
       expect(state.runSuccessCount).toBeGreaterThanOrEqual(1)
       expect(state.status).not.toBe("failed")
+    })
+  )
+
+  it.scopedLive(`the history example reads the attempts of a run that failed twice (${backend})`, () =>
+    Effect.gen(function* () {
+      const database = yield* makeDatabase(backend)
+      const outcomes = yield* History.program.pipe(
+        Effect.provide(History.makeLayer(database.layer).pipe(Layer.provide(quiet)))
+      )
+      expect(outcomes).toEqual(["retried", "retried", "succeeded"])
     })
   )
 
