@@ -40,6 +40,7 @@ import type { Registration, Registry } from "./registry.js"
 import * as RunMetrics from "./runMetrics.js"
 import * as Settler from "./settler.js"
 import type { StoreClock } from "./storeClock.js"
+import * as TraceContext from "./traceContext.js"
 
 /** Why the runtime interrupted a run. */
 export type StopReason = "cancel" | "lost" | "shutdown" | "timeout"
@@ -149,13 +150,19 @@ const decodeArgsAsync = (registration: Registration, text: string): Effect.Effec
 /** Effect's built-in tracer: it exports nowhere, so runs get no span while it is the tracer (a span costs more than a no-op job). */
 const builtInTracer = Effect.runSync(Effect.tracer)
 
-/** The span of one attempt (no stack trace: capturing one per run costs more than the rest of the span). */
-const runSpan = (run: ClaimedRun) =>
-  Effect.withSpan("JobsS.run", {
+/**
+ * The span of one attempt, a child of the span that created the run (its stored trace context), on
+ * whichever instance it runs. No stack trace: capturing one per run costs more than the rest of the span.
+ */
+const runSpan = (run: ClaimedRun) => {
+  const parent = TraceContext.decode(run.traceContext)
+  return Effect.withSpan("JobsS.run", {
     attributes: { job: run.job, runId: run.originId, occurrence: run.occurrence, attempt: run.runTotalCount },
     kind: "consumer",
-    captureStackTrace: false
+    captureStackTrace: false,
+    ...(Option.isSome(parent) ? { parent: parent.value } : {})
   })
+}
 
 /** Maps how the attempt's fiber ended (and why we stopped it, if we did) to an outcome; `undefined` writes nothing. */
 const toOutcome = (
