@@ -24,6 +24,7 @@ import {
   ParseResult,
   Random,
   Runtime,
+  RuntimeFlags,
   Schema
 } from "effect"
 import type { Scope } from "effect"
@@ -206,6 +207,10 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     // attempts are forked with the instance's context, not the caller's fiber's; not started in place,
     // or a run ending would start the next inside its own stack, and so on through the whole buffer
     const runtime = yield* Effect.runtime<never>()
+    // a run's fibers start uninterruptible, only the job itself is interruptible: a fiber interrupted before
+    // its first step would otherwise end without its bookkeeping (the worker permit, the settlement)
+    const runtimeFlags = RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
+    const uninterruptible = Runtime.make({ context: runtime.context, fiberRefs: runtime.fiberRefs, runtimeFlags })
     const fork = <R>(on: Runtime.Runtime<R>, effect: Effect.Effect<void, never, R>) =>
       Runtime.runFork(on)(effect, { immediate: false })
     const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
@@ -213,7 +218,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     const runFor = (run: ClaimedRun, context: Context.Context<RunInfo>): Runtime.Runtime<RunInfo> =>
       Runtime.make({
         context,
-        runtimeFlags: runtime.runtimeFlags,
+        runtimeFlags,
         fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, {
           fiberId: FiberId.none,
           fiberRef: FiberRef.currentLogAnnotations,
@@ -341,7 +346,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     /** An attempt that ends before it starts (unknown job, skipped occurrence, timeout passed, bad arguments). */
     const endEarly = (entry: Entry, outcome: outcomes.Outcome): void => {
       entry.fiber = fork(
-        runtime,
+        uninterruptible,
         Effect.zipRight(submit(entry, outcome), finished(entry)).pipe(
           Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
         )
@@ -375,12 +380,10 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       if (decoded === undefined) {
         // an asynchronous Schema: decode in a fiber of its own, then start
         entry.fiber = fork(
-          runtime,
-          Effect.uninterruptible(
-            Effect.flatMap(Effect.either(decodeArgsAsync(registration, run.args)), (args) =>
-              Effect.flatMap(Effect.zip(options.clock.now, Clock.currentTimeMillis), ([later, at]) =>
-                Effect.sync(() => start(entry, registration, args, later, at, timeoutMs))
-              )
+          uninterruptible,
+          Effect.flatMap(Effect.either(decodeArgsAsync(registration, run.args)), (args) =>
+            Effect.flatMap(Effect.zip(options.clock.now, Clock.currentTimeMillis), ([later, at]) =>
+              Effect.sync(() => start(entry, registration, args, later, at, timeoutMs))
             )
           )
         )
@@ -416,31 +419,29 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
 
     /** The attempt's fiber: the job until it ends or is interrupted, then its outcome to the settler. */
     const attempt = (entry: Entry, job: Effect.Effect<void, unknown, RunInfo>, startedAt: number) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(
-          Effect.zipRight(
-            counters.add("runsStarted"),
-            Effect.exit(restore(traced ? runSpan(entry.run)(job) : job) as Effect.Effect<void, unknown>)
-          ),
-          (exit) =>
-            Effect.flatMap(Clock.currentTimeMillis, (ended) => {
-              const { run } = entry
-              deadlines.remove(entry)
-              metricsOf(run.job).duration(ended - startedAt)
-              const outcome = toOutcome(run, exit, entry.reason)
-              if (outcome === undefined) {
-                entries.delete(run.claim)
-                return Effect.zipRight(
-                  Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)"),
-                  finished(entry)
-                )
-              }
-              const settled = Effect.zipRight(submit(entry, outcome), finished(entry))
-              return outcome._tag === "Error"
-                ? Effect.zipRight(Effect.logWarning("Run failed", outcome.error), settled)
-                : settled
-            })
-        )
+      Effect.flatMap(
+        Effect.zipRight(
+          counters.add("runsStarted"),
+          Effect.exit(Effect.interruptible(traced ? runSpan(entry.run)(job) : job))
+        ),
+        (exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (ended) => {
+            const { run } = entry
+            deadlines.remove(entry)
+            metricsOf(run.job).duration(ended - startedAt)
+            const outcome = toOutcome(run, exit, entry.reason)
+            if (outcome === undefined) {
+              entries.delete(run.claim)
+              return Effect.zipRight(
+                Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)"),
+                finished(entry)
+              )
+            }
+            const settled = Effect.zipRight(submit(entry, outcome), finished(entry))
+            return outcome._tag === "Error"
+              ? Effect.zipRight(Effect.logWarning("Run failed", outcome.error), settled)
+              : settled
+          })
       )
 
     /** Stops a held run: a running one is interrupted, a buffered one is settled (or dropped) at once. */
