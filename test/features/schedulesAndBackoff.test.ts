@@ -65,6 +65,29 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
     })
   )
 
+  it.scopedLive(`an immediate retry starts at once, not at the next poll (${backend})`, () =>
+    Effect.gen(function* () {
+      const cluster = yield* makeCluster(backend)
+      const Once = Job.make({ name: "FailsOnce", args: Schema.Struct({}), retriesErrorLimit: 1 })
+      const starts: Array<number> = []
+      const instance = yield* cluster.start(
+        { ...fast, pollInterval: "1 minute" },
+        Once.toLayer(() =>
+          Effect.flatMap(RunInfo, (info) =>
+            Effect.suspend(() => {
+              starts.push(Date.now())
+              return info.runTotalCount === 1 ? Effect.fail("fails once") : Effect.void
+            })
+          )
+        )
+      )
+      const id = yield* instance.scheduler.createRun(Once, {})
+      const state = yield* instance.scheduler.awaitRun(id, { timeout: "20 seconds" })
+      expect(state).toMatchObject({ status: "succeeded", runTotalCount: 2 })
+      expect(starts[1]! - starts[0]!).toBeLessThan(2_000)
+    })
+  )
+
   for (const [missed, limit] of [
     ["runOnce", 2],
     ["skip", 1],

@@ -87,6 +87,8 @@ export interface ExecutorOptions {
   readonly settleRetryMs: number
   /** Called when the poller should claim again (the buffer ran low). */
   readonly onDemand: Effect.Effect<void>
+  /** Called when settled runs are pending again (retries, next occurrences): their due times may be the nearest. */
+  readonly onRequeued: Effect.Effect<void>
 }
 
 /** Settlements per `store.settle` call. */
@@ -227,7 +229,12 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       })
     const metricsOf = yield* RunMetrics.make
     const traced = (yield* Effect.tracer) !== builtInTracer
-    const settler = yield* Settler.make({ store, maxBatch: settleBatch, retryMs: options.settleRetryMs })
+    const settler = yield* Settler.make({
+      store,
+      maxBatch: settleBatch,
+      retryMs: options.settleRetryMs,
+      onRequeued: options.onRequeued
+    })
     /** Every claim held here, by claim token (a run id may come back under a new claim before we forget the old). */
     const entries = new Map<string, Entry>()
     const buffer: Array<Entry> = []

@@ -61,7 +61,8 @@ export const make = (
         workers: config.workers,
         ahead: ClaimAhead.make(config.claimAheadMs, config.pollLimit),
         settleRetryMs: config.leaseMs,
-        onDemand: demand.onDemand
+        onDemand: demand.onDemand,
+        onRequeued: signal.wake
       })
     )
     const poller = Poller.make({

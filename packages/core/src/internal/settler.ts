@@ -28,7 +28,13 @@ export interface SettlerOptions {
   readonly maxBatch: number
   /** How long a batch is retried through store errors before its leases are left to expire. */
   readonly retryMs: number
+  /** Runs after a written batch put runs back to pending (retries, next occurrences), so the poller learns their due times. */
+  readonly onRequeued: Effect.Effect<void>
 }
+
+/** Whether a settlement that held makes its run pending again. */
+const requeues = (pending: Pending, written: Written): boolean =>
+  written === "held" && (pending.settlement._tag === "Retry" || pending.settlement._tag === "Next")
 
 /** Scheduler turns the writer lets other fibers run before it writes a batch that is not full. */
 const yieldTurns = 16
@@ -68,7 +74,10 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
           )
         ),
         Effect.flatMap((written) =>
-          Effect.forEach(batch, (item, index) => item.done(written[index]!), { discard: true })
+          Effect.zipRight(
+            Effect.forEach(batch, (item, index) => item.done(written[index]!), { discard: true }),
+            batch.some((item, index) => requeues(item, written[index]!)) ? options.onRequeued : Effect.void
+          )
         )
       )
 
