@@ -2,17 +2,12 @@ import { describe, expect, it } from "@effect/vitest"
 /** Run history, retention, the pending-runs gauge and the stored trace context, at runtime on every backend. */
 import { Job, JobsSMetrics, RunInfo } from "@jobss/core"
 import { Deferred, Duration, Effect, Metric, Schema } from "effect"
-import { makeCluster, runtimeBackends } from "../support/cluster.js"
+import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 
 const Flaky = Job.make({ name: "HistoryFlaky", args: Schema.Struct({ failures: Schema.Number }) })
 const Slow = Job.make({ name: "HistorySlow", args: Schema.Struct({}) })
 
-const fast = {
-  pollInterval: "200 millis",
-  heartbeatInterval: "100 millis",
-  leaseDuration: "1 second",
-  timeoutCheck: "200 millis"
-} as const
+const fast = { ...fastOptions, leaseDuration: "1 second" } as const
 
 /** Fails its first `failures` attempts, each after 50 ms of work. */
 const FlakyLive = Flaky.toLayer(({ failures }) =>

@@ -6,14 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Job, JobSchedule, RetryBackoff, RunInfo } from "@jobss/core"
 import { Effect, Schema } from "effect"
-import { makeCluster, runtimeBackends } from "../support/cluster.js"
-
-const fast = {
-  pollInterval: "200 millis",
-  heartbeatInterval: "100 millis",
-  leaseDuration: "2 seconds",
-  timeoutCheck: "200 millis"
-} as const
+import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 
 /** Clock tolerance between the test's clock and the store's (same machine; timers fire a little late or early). */
 const slackMs = 60
@@ -38,7 +31,7 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
           })
         )
       )
-      const first = yield* cluster.start(fast, implementation)
+      const first = yield* cluster.start(fastOptions, implementation)
       const id = yield* first.scheduler.createRun(Backoff, {})
       const client = yield* cluster.client
       // wait for the failure to be recorded, then stop the instance: the retry is due later
@@ -57,7 +50,7 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
       })
       expect(pending.runAt.getTime()).toBeGreaterThanOrEqual(attempts[0]!.start + 800 - slackMs)
 
-      const second = yield* cluster.start(fast, implementation)
+      const second = yield* cluster.start(fastOptions, implementation)
       const done = yield* second.scheduler.awaitRun(id, { timeout: "15 seconds" })
       expect(done).toMatchObject({ status: "succeeded", runTotalCount: 2, startedBy: second.jobs.instanceId })
       expect(attempts.map((attempt) => attempt.instance)).toEqual([first.jobs.instanceId, second.jobs.instanceId])
@@ -71,7 +64,7 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
       const Once = Job.make({ name: "FailsOnce", args: Schema.Struct({}), retriesErrorLimit: 1 })
       const starts: Array<number> = []
       const instance = yield* cluster.start(
-        { ...fast, pollInterval: "1 minute" },
+        { ...fastOptions, pollInterval: "1 minute" },
         Once.toLayer(() =>
           Effect.flatMap(RunInfo, (info) =>
             Effect.suspend(() => {
@@ -106,7 +99,7 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
         yield* Effect.sleep("3500 millis")
         const startedAt = Date.now()
         const instance = yield* cluster.start(
-          { ...fast, schedules: [EverySecond] },
+          { ...fastOptions, schedules: [EverySecond] },
           Tick.toLayer(() => Effect.flatMap(RunInfo, (info) => Effect.sync(() => runAts.push(info.runAt.getTime()))))
         )
         const state = yield* instance.scheduler.awaitRun(id, { timeout: "15 seconds" })

@@ -2,19 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 /** Several instances on one store: uniqueness, work sharing, partial clusters, failover, shutdown. On every backend. */
 import { Job, JobSchedule } from "@jobss/core"
 import { Deferred, Effect, Schema } from "effect"
-import { makeCluster, runtimeBackends } from "../support/cluster.js"
+import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
 
 const Work = Job.make({ name: "Work", args: Schema.Struct({ n: Schema.Number, ms: Schema.Number }) })
 const Other = Job.make({ name: "Other", args: Schema.Struct({ n: Schema.Number }) })
 const Spaced = JobSchedule.spaced({ name: "Every200ms", every: "200 millis" })
 
-const fast = {
-  pollInterval: "200 millis",
-  heartbeatInterval: "100 millis",
-  leaseDuration: "1 second",
-  timeoutCheck: "200 millis"
-} as const
+const fast = { ...fastOptions, leaseDuration: "1 second" } as const
 
 describe.each(runtimeBackends)("runtime cluster on %s", (backend) => {
   it.scopedLive(

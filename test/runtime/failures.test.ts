@@ -2,15 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 /** Errors, defects, timeouts and cancellation, with the limits at each level. On every backend. */
 import { Job } from "@jobss/core"
 import { Deferred, Effect, Layer, Schema } from "effect"
-import { makeCluster, runtimeBackends } from "../support/cluster.js"
+import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
 
-const fast = {
-  pollInterval: "200 millis",
-  heartbeatInterval: "100 millis",
-  leaseDuration: "2 seconds",
-  timeoutCheck: "200 millis"
-} as const
 const Args = Schema.Struct({ failures: Schema.Number })
 
 describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
@@ -36,7 +30,7 @@ describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
           )
         )
       )
-      const instance = yield* cluster.start({ ...fast, retriesErrorLimit: 1 }, implementations)
+      const instance = yield* cluster.start({ ...fastOptions, retriesErrorLimit: 1 }, implementations)
       const { scheduler } = instance
       const byInstance = yield* scheduler.createRun(Fails, { failures: 100 })
       const byJob = yield* scheduler.createRun(FailsJobLimit, { failures: 100 })
@@ -65,7 +59,7 @@ describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
       const finalized: Array<number> = []
       const Slow = Job.make({ name: "Slow", args: Schema.Struct({}), runTimeout: "300 millis", retriesTimeoutLimit: 1 })
       const instance = yield* cluster.start(
-        fast,
+        fastOptions,
         Slow.toLayer(() =>
           Effect.flatMap(ledger.record, (execution) =>
             Effect.sleep("30 seconds").pipe(Effect.ensuring(Effect.sync(() => finalized.push(execution.attempt))))
@@ -92,7 +86,7 @@ describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
         const interrupted = yield* Deferred.make<void>()
         const Long = Job.make({ name: "Long", args: Schema.Struct({}) })
         const runner = yield* cluster.start(
-          fast,
+          fastOptions,
           Long.toLayer(() =>
             ledger.record.pipe(
               Effect.zipRight(Deferred.succeed(started, undefined)),

@@ -19,6 +19,14 @@ export type RuntimeBackend = "memory" | Backend
 /** Every backend the runtime tests run on. */
 export const runtimeBackends: ReadonlyArray<RuntimeBackend> = ["memory", "sqlite", "postgres", "mariadb"]
 
+/** Instance options for tests: quick polls, heartbeats and reaper sweeps, short leases. */
+export const fastOptions = {
+  pollInterval: "200 millis",
+  heartbeatInterval: "100 millis",
+  leaseDuration: "2 seconds",
+  timeoutCheck: "200 millis"
+} as const satisfies JobsSConfig.InstanceOptions
+
 /** How a frozen store behaves: `hang` never answers (a frozen process), `fail` errors at once (a lost database). */
 export type FreezeMode = "hang" | "fail"
 
