@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Job, JobsSMetrics, RunInfo } from "@jobss/core"
 import { Deferred, Duration, Effect, Metric, Schema } from "effect"
 import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
+import { eventually } from "../support/eventually.js"
 
 const Flaky = Job.make({ name: "HistoryFlaky", args: Schema.Struct({ failures: Schema.Number }) })
 const Slow = Job.make({ name: "HistorySlow", args: Schema.Struct({}) })
@@ -17,13 +18,6 @@ const FlakyLive = Flaky.toLayer(({ failures }) =>
     if (info.retriesErrorCount < failures) return yield* Effect.fail(`attempt ${info.runTotalCount} failed`)
   })
 )
-
-/** Polls `self` until `until` holds (at most 15 s). */
-const eventually = <A, E, R>(self: Effect.Effect<A, E, R>, until: (a: A) => boolean) =>
-  Effect.zipLeft(self, Effect.sleep("50 millis")).pipe(
-    Effect.repeat({ until }),
-    Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("condition not reached within 15 s") })
-  )
 
 describe.each(runtimeBackends)("run history and retention on %s", (backend) => {
   it.scopedLive(`a run that fails twice then succeeds shows its 3 attempts (${backend})`, () =>

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Job, JobSchedule, RetryBackoff, RunInfo } from "@jobss/core"
 import { Effect, Schema } from "effect"
 import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
+import { eventually } from "../support/eventually.js"
 
 /** Clock tolerance between the test's clock and the store's (same machine; timers fire a little late or early). */
 const slackMs = 60
@@ -35,13 +36,7 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
       const id = yield* first.scheduler.createRun(Backoff, {})
       const client = yield* cluster.client
       // wait for the failure to be recorded, then stop the instance: the retry is due later
-      const pending = yield* client
-        .getRunState(id)
-        .pipe(
-          Effect.delay("20 millis"),
-          Effect.repeat({ until: (state) => state.retriesErrorCount === 1 }),
-          Effect.timeout("10 seconds")
-        )
+      const pending = yield* eventually(client.getRunState(id), (state) => state.retriesErrorCount === 1)
       yield* first.stop
       expect(pending).toMatchObject({
         status: "pending",

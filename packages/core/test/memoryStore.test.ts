@@ -4,31 +4,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Stream, TestClock } from "effect"
-import { JobStore, JobsSError, RunId } from "../src/index.js"
-
-const newRun = (fields: Partial<JobStore.NewRun> & Pick<JobStore.NewRun, "job" | "runAt">): JobStore.NewRun => {
-  const id = fields.id ?? RunId.generate(Date.now())
-  return {
-    id,
-    originId: id,
-    occurrence: 0,
-    args: "{}",
-    uniqueName: null,
-    schedule: null,
-    runTotalCount: 0,
-    runSuccessCount: 0,
-    runSuccessLimit: null,
-    runTimeoutMs: 0,
-    retriesErrorCount: 0,
-    retriesErrorLimit: 3,
-    retriesTimeoutCount: 0,
-    retriesTimeoutLimit: 3,
-    createdBy: "test",
-    createdAt: null,
-    traceContext: null,
-    ...fields
-  }
-}
+import { JobStore, JobsSError } from "../src/index.js"
+import { newRun } from "./fixtures.js"
 
 const claimAll = (store: JobStore.JobStoreShape, job: string, leaseMs = 1_000) =>
   store.claim({ instanceId: "i", jobs: [job], schedules: [], limit: 100, leaseMs })

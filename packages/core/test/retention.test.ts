@@ -1,37 +1,15 @@
 /** Retention options and the retention sweep, on the memory store with `TestClock`. */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, TestClock } from "effect"
-import { JobStore, JobsSConfig, RunId } from "../src/index.js"
+import { JobStore, JobsSConfig } from "../src/index.js"
 import * as Retention from "../src/internal/retention.js"
+import { newRun } from "./fixtures.js"
 
 /** `count` runs of `job` that succeeded now. */
 const succeeded = (store: JobStore.JobStoreShape, job: string, count: number) =>
   Effect.gen(function* () {
     const now = yield* store.now
-    const ids = Array.from({ length: count }, () => RunId.generate(now))
-    yield* store.insert(
-      ids.map((id) => ({
-        id,
-        originId: id,
-        occurrence: 0,
-        job,
-        args: "{}",
-        uniqueName: null,
-        schedule: null,
-        runAt: now,
-        runTotalCount: 0,
-        runSuccessCount: 0,
-        runSuccessLimit: null,
-        runTimeoutMs: 0,
-        retriesErrorCount: 0,
-        retriesErrorLimit: 0,
-        retriesTimeoutCount: 0,
-        retriesTimeoutLimit: 0,
-        createdBy: "test",
-        createdAt: null,
-        traceContext: null
-      }))
-    )
+    yield* store.insert(Array.from({ length: count }, () => newRun({ job, runAt: now })))
     const claimed = yield* store.claim({ instanceId: "i", jobs: [job], schedules: [], limit: count, leaseMs: 1_000 })
     yield* store.settle(claimed.map((run) => ({ _tag: "Succeeded", id: run.id, claim: run.claim })))
   })
