@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Duration, Schema } from "effect"
-import { Effect, Layer } from "effect"
+import { type Context, Effect, Layer } from "effect"
 import { JobsS } from "./JobsS.js"
 import type { RetryBackoff } from "./RetryBackoff.js"
 import type { RunInfo } from "./RunInfo.js"
@@ -60,10 +60,12 @@ export const make = <A, I>(options: Options<A, I>): Job<A, I> => {
       Layer.scopedDiscard(
         Effect.gen(function* () {
           const instance = yield* JobsS
+          // the layer's services become the context of every run (with its RunInfo): nothing to provide per run
           const context = yield* Effect.context<Exclude<R, RunInfo>>()
           yield* instance.register(
             job,
-            (args) => Effect.provide(run(args as A), context) as Effect.Effect<void, unknown, RunInfo>
+            (args) => run(args as A) as Effect.Effect<void, unknown, RunInfo>,
+            context as Context.Context<never>
           )
         })
       )

@@ -21,10 +21,14 @@ export interface JobsSShape {
   readonly instanceId: string
   /** The readable name given by `instanceName`. */
   readonly instanceName: string
-  /** Registers a job implementation for the lifetime of the current scope. */
+  /**
+   * Registers a job implementation for the lifetime of the current scope. `run` executes with the
+   * services of `context` (the instance's when omitted) plus the run's `RunInfo`.
+   */
   readonly register: (
     job: Job.Any,
-    run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>
+    run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>,
+    context?: Context.Context<never>
   ) => Effect.Effect<void, never, Scope.Scope>
   /** What this instance has done so far. */
   readonly counters: Effect.Effect<InstanceCounters>

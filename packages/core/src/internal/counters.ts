@@ -4,7 +4,8 @@ import type { InstanceCounters } from "../JobStore.js"
 
 /** A mutable tally of what this instance did. */
 export interface Counters {
-  readonly add: (counter: keyof InstanceCounters, n?: number) => Effect.Effect<void>
+  /** Adds `n` (default 1) to a counter, at once. */
+  readonly add: (counter: keyof InstanceCounters, n?: number) => void
   readonly snapshot: Effect.Effect<InstanceCounters>
 }
 
@@ -19,10 +20,9 @@ export const make = (): Counters => {
     runsErrors: 0
   }
   return {
-    add: (counter, n = 1) =>
-      Effect.sync(() => {
-        values[counter] += n
-      }),
+    add: (counter, n = 1) => {
+      values[counter] += n
+    },
     snapshot: Effect.sync(() => ({ ...values }))
   }
 }

@@ -29,7 +29,7 @@ import {
 } from "effect"
 import type { Scope } from "effect"
 import * as JobSchedule from "../JobSchedule.js"
-import type { ClaimedRun, InstanceCounters, JobStoreShape } from "../JobStore.js"
+import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
 import * as RetryBackoff from "../RetryBackoff.js"
 import * as RunId from "../RunId.js"
 import { RunInfo, type RunInfoShape } from "../RunInfo.js"
@@ -86,7 +86,7 @@ export interface ExecutorOptions {
   /** How long a settlement is retried through store errors before the lease is left to expire. */
   readonly settleRetryMs: number
   /** Called when the poller should claim again (the buffer ran low). */
-  readonly onDemand: Effect.Effect<void>
+  readonly onDemand: () => void
   /** Called when settled runs are pending again (retries, next occurrences): their due times may be the nearest. */
   readonly onRequeued: Effect.Effect<void>
 }
@@ -199,8 +199,11 @@ interface Entry {
   /** Until when the store holds the claim for us, as far as we know (store clock ms). */
   leaseUntil: number
   reason: StopReason | undefined
-  fiber: Fiber.RuntimeFiber<void> | undefined
+  fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
 }
+
+/** Outcomes whose settlement may retry: deciding it reads `Random` (the backoff's jitter). */
+const needsRandom = (outcome: outcomes.Outcome): boolean => outcome._tag === "Error" || outcome._tag === "Timeout"
 
 /** Builds the worker pool in the current scope. */
 export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, Scope.Scope> =>
@@ -209,24 +212,33 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     // attempts are forked with the instance's context, not the caller's fiber's; not started in place,
     // or a run ending would start the next inside its own stack, and so on through the whole buffer
     const runtime = yield* Effect.runtime<never>()
-    // a run's fibers start uninterruptible, only the job itself is interruptible: a fiber interrupted before
-    // its first step would otherwise end without its bookkeeping (the worker permit, the settlement)
-    const runtimeFlags = RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
-    const uninterruptible = Runtime.make({ context: runtime.context, fiberRefs: runtime.fiberRefs, runtimeFlags })
-    const fork = <R>(on: Runtime.Runtime<R>, effect: Effect.Effect<void, never, R>) =>
+    // the per-run bookkeeping is plain code around each attempt's fiber (an observer of its exit), so it
+    // reads the clocks without effects: Effect's `Clock` (`TestClock` in tests) and the store clock
+    const clock = yield* Effect.clock
+    const localNow = () => clock.unsafeCurrentTimeMillis()
+    const storeNow = options.clock.unsafeNow
+    // fibers that settle outside an attempt start uninterruptible: interrupted before their first step,
+    // they would end without their bookkeeping (the worker permit, the settlement)
+    const uninterruptible = Runtime.make({
+      context: runtime.context,
+      fiberRefs: runtime.fiberRefs,
+      runtimeFlags: RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
+    })
+    const fork = <A, R>(on: Runtime.Runtime<R>, effect: Effect.Effect<A, unknown, R>) =>
       Runtime.runFork(on)(effect, { immediate: false })
     const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
-    /** The runtime of one attempt: `RunInfo` in its context, the run's log annotations in its fiber refs (cheaper than providing them in the fiber). */
+    /** The runtime of one attempt: its context, the run's log annotations in its fiber refs (cheaper than providing them in the fiber). */
     const runFor = (run: ClaimedRun, context: Context.Context<RunInfo>): Runtime.Runtime<RunInfo> =>
       Runtime.make({
         context,
-        runtimeFlags,
+        runtimeFlags: runtime.runtimeFlags,
         fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, {
           fiberId: FiberId.none,
           fiberRef: FiberRef.currentLogAnnotations,
           value: HashMap.set(HashMap.set(annotations, "runId", run.originId), "job", run.job)
         })
       })
+    const annotateRun = (run: ClaimedRun) => Effect.annotateLogs({ runId: run.originId, job: run.job })
     const metricsOf = yield* RunMetrics.make
     const traced = (yield* Effect.tracer) !== builtInTracer
     const settler = yield* Settler.make({
@@ -251,111 +263,114 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         return entry.fiber === undefined ? Effect.void : Effect.asVoid(Fiber.interruptFork(entry.fiber))
       })
 
-    /** What to do once the store answered for a settlement: counters, metrics, a warning if the claim was lost. */
+    /** Once the store answered for a settlement: counters and metrics, or a warning (returned) if the claim was lost. */
     const recorded = (
       entry: Entry,
       outcome: outcomes.Outcome,
       tally: outcomes.Tally,
       written: Settler.Written
-    ): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        entries.delete(entry.run.claim)
-        if (written === "unwritten") return Effect.void
-        if (written === "lost") {
-          return Effect.logWarning(
-            "The claim on a run was lost before its outcome was recorded; the outcome was discarded"
-          ).pipe(Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job, outcome: outcome._tag }))
-        }
-        const metrics = metricsOf(entry.run.job)
-        const tallied: Array<keyof InstanceCounters> = []
-        if (tally === "succeeded") tallied.push("runsSucceeded")
-        if (tally === "rescheduled") {
-          tallied.push("runsRescheduled")
-          if (outcome._tag === "Success") tallied.push("runsSucceeded")
-        }
-        if (tally === "retried") metrics.retried()
-        switch (outcome._tag) {
-          case "Error":
-          case "Invalid":
-            tallied.push("runsErrors")
-            metrics.failed()
-            break
-          case "Timeout":
-            tallied.push("runsTimedOut")
-            metrics.timedOut()
-            break
-          case "Success":
-            metrics.succeeded()
-            break
-        }
-        return Effect.forEach(tallied, (counter) => counters.add(counter), { discard: true })
-      })
+    ): Effect.Effect<void> | undefined => {
+      entries.delete(entry.run.claim)
+      if (written === "unwritten") return undefined
+      if (written === "lost") {
+        return Effect.logWarning(
+          "The claim on a run was lost before its outcome was recorded; the outcome was discarded"
+        ).pipe(annotateRun(entry.run), Effect.annotateLogs("outcome", outcome._tag))
+      }
+      const metrics = metricsOf(entry.run.job)
+      if (tally === "succeeded") counters.add("runsSucceeded")
+      if (tally === "rescheduled") {
+        counters.add("runsRescheduled")
+        if (outcome._tag === "Success") counters.add("runsSucceeded")
+      }
+      if (tally === "retried") metrics.retried()
+      switch (outcome._tag) {
+        case "Error":
+        case "Invalid":
+          counters.add("runsErrors")
+          metrics.failed()
+          break
+        case "Timeout":
+          counters.add("runsTimedOut")
+          metrics.timedOut()
+          break
+        case "Success":
+          metrics.succeeded()
+          break
+      }
+      return undefined
+    }
 
-    /** Decides the settlement of an attempt and hands it to the settler. */
+    /** Decides the settlement of an attempt and hands it to the settler (`random` only matters for retries). */
+    const submitWith = (
+      entry: Entry,
+      outcome: outcomes.Outcome,
+      random: number,
+      waiter?: Deferred.Deferred<boolean>
+    ): void => {
+      const { run } = entry
+      entry.state = "settling"
+      const decision = outcomes.decide(run, outcome, {
+        now: storeNow(),
+        random,
+        schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
+        backoff: registry.get(run.job)?.job.retryBackoff ?? RetryBackoff.immediate
+      })
+      settler.submit(decision.settlement, (written) => {
+        const warning = recorded(entry, outcome, decision.tally, written)
+        if (waiter === undefined) return warning
+        const wake = Effect.asVoid(Deferred.succeed(waiter, written === "held"))
+        return warning === undefined ? wake : Effect.zipRight(warning, wake)
+      })
+    }
+
+    /** `submitWith`, reading `Random` first for outcomes that may retry. */
     const submit = (
       entry: Entry,
       outcome: outcomes.Outcome,
       waiter?: Deferred.Deferred<boolean>
     ): Effect.Effect<void> =>
-      Effect.flatMap(Effect.zip(options.clock.now, Random.next), ([now, random]) =>
-        Effect.sync(() => {
-          const { run } = entry
-          entry.state = "settling"
-          const decision = outcomes.decide(run, outcome, {
-            now,
-            random,
-            schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
-            backoff: registry.get(run.job)?.job.retryBackoff ?? RetryBackoff.immediate
-          })
-          settler.submit(decision.settlement, (written) =>
-            waiter === undefined
-              ? recorded(entry, outcome, decision.tally, written)
-              : Effect.zipRight(
-                  recorded(entry, outcome, decision.tally, written),
-                  Deferred.succeed(waiter, written === "held")
-                )
-          )
-        })
-      )
+      needsRandom(outcome)
+        ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submitWith(entry, outcome, random, waiter)))
+        : Effect.sync(() => submitWith(entry, outcome, 0, waiter))
 
-    /** Starts buffered runs on free workers (the clocks are read once for all of them). */
-    const dispatch: Effect.Effect<void> = Effect.suspend(() =>
-      running < workers && buffer.length > 0 && !stopping
-        ? Effect.flatMap(Effect.zip(options.clock.now, Clock.currentTimeMillis), ([now, local]) =>
-            Effect.sync(() => {
-              while (running < workers && buffer.length > 0 && !stopping) {
-                const entry = buffer.shift()!
-                if (entry.leaseUntil <= now) {
-                  // the claim expired while it waited (a frozen process, a lost database): never start it,
-                  // another instance may have taken it over
-                  entries.delete(entry.run.claim)
-                  continue
-                }
-                entry.state = "running"
-                running += 1
-                launch(entry, now, local)
-              }
-            })
-          )
-        : Effect.void
-    )
+    /** Starts buffered runs on free workers. */
+    const dispatch = (): void => {
+      if (running >= workers || buffer.length === 0 || stopping) return
+      const now = storeNow()
+      const local = localNow()
+      while (running < workers && buffer.length > 0 && !stopping) {
+        const entry = buffer.shift()!
+        if (entry.leaseUntil <= now) {
+          // the claim expired while it waited (a frozen process, a lost database): never start it,
+          // another instance may have taken it over
+          entries.delete(entry.run.claim)
+          continue
+        }
+        entry.state = "running"
+        running += 1
+        launch(entry, now, local)
+      }
+    }
 
     /** A worker is free again: start the next run, ask for more when the buffer runs low. */
-    const finished = (entry: Entry): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        running -= 1
-        ahead.completed()
-        entry.fiber = undefined
-        if (running === 0 && idle !== undefined) Deferred.unsafeDone(idle, Effect.void)
-        return buffer.length <= lowWater && !stopping ? Effect.zipRight(dispatch, options.onDemand) : dispatch
-      })
+    const finished = (entry: Entry): void => {
+      running -= 1
+      ahead.completed()
+      entry.fiber = undefined
+      if (running === 0 && idle !== undefined) Deferred.unsafeDone(idle, Effect.void)
+      dispatch()
+      if (buffer.length <= lowWater && !stopping) options.onDemand()
+    }
 
-    /** An attempt that ends before it starts (unknown job, skipped occurrence, timeout passed, bad arguments). */
-    const endEarly = (entry: Entry, outcome: outcomes.Outcome): void => {
+    /** Settles an outcome in a fiber of its own (it reads `Random`, or logs), then frees the worker. */
+    const settleInFiber = (entry: Entry, outcome: outcomes.Outcome, before: Effect.Effect<void> = Effect.void) => {
       entry.fiber = fork(
         uninterruptible,
-        Effect.zipRight(submit(entry, outcome), finished(entry)).pipe(
-          Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
+        before.pipe(
+          Effect.zipRight(submit(entry, outcome)),
+          Effect.ensuring(Effect.sync(() => finished(entry))),
+          annotateRun(entry.run)
         )
       )
     }
@@ -372,13 +387,13 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       return run.timeoutAt !== null && run.timeoutAt <= now ? { _tag: "Released" } : undefined
     }
 
-    /** Takes a run from the buffer to its own fiber, unless it ends before it starts. */
+    /** Takes a run from the buffer to its own fiber, unless it ends before it starts (unknown job, skipped, timed out, bad arguments). */
     const launch = (entry: Entry, now: number, local: number): void => {
       const { run } = entry
       const registration = registry.get(run.job)
       const early = registration === undefined ? ({ _tag: "Released" } as const) : blocked(run, now)
       if (early !== undefined || registration === undefined) {
-        endEarly(entry, early ?? { _tag: "Released" })
+        settleInFiber(entry, early ?? { _tag: "Released" })
         return
       }
       // the timeout counts from the claim (the store's timeout_at), so a buffered wait never outlives it
@@ -389,9 +404,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         entry.fiber = fork(
           uninterruptible,
           Effect.flatMap(Effect.either(decodeArgsAsync(registration, run.args)), (args) =>
-            Effect.flatMap(Effect.zip(options.clock.now, Clock.currentTimeMillis), ([later, at]) =>
-              Effect.sync(() => start(entry, registration, args, later, at, timeoutMs))
-            )
+            Effect.sync(() => start(entry, registration, args, storeNow(), localNow(), timeoutMs))
           )
         )
         return
@@ -399,7 +412,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       start(entry, registration, decoded, now, local, timeoutMs)
     }
 
-    /** Forks the attempt with `RunInfo` and the run's log annotations in its initial context. */
+    /** Forks the attempt with `RunInfo` and the run's log annotations in its initial context; its exit settles it. */
     const start = (
       entry: Entry,
       registration: Registration,
@@ -410,46 +423,57 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     ): void => {
       const { run } = entry
       if (Either.isLeft(decoded)) {
-        endEarly(entry, { _tag: "Invalid", error: decoded.left })
+        settleInFiber(entry, { _tag: "Invalid", error: decoded.left })
         return
       }
       const args = decoded.right
       const metrics = metricsOf(run.job)
       metrics.started()
       metrics.lag(Math.max(0, now - run.runAt))
+      counters.add("runsStarted")
       if (timeoutMs !== undefined) deadlines.add(entry, local + timeoutMs)
-      const context = Context.add(runtime.context, RunInfo, runInfo(run, args))
-      entry.fiber = fork(runFor(run, context), attempt(entry, registration.run(args), local))
+      const context = Context.add(registration.context ?? runtime.context, RunInfo, runInfo(run, args))
+      const job = registration.run(args)
+      const fiber = fork(runFor(run, context), traced ? runSpan(run)(job) : job)
+      entry.fiber = fiber
+      fiber.addObserver((exit) => ended(entry, exit, local))
       // stopped while its arguments were decoded asynchronously
-      if (entry.reason !== undefined) entry.fiber.unsafeInterruptAsFork(FiberId.none)
+      if (entry.reason !== undefined) fiber.unsafeInterruptAsFork(FiberId.none)
     }
 
-    /** The attempt's fiber: the job until it ends or is interrupted, then its outcome to the settler. */
-    const attempt = (entry: Entry, job: Effect.Effect<void, unknown, RunInfo>, startedAt: number) =>
-      Effect.flatMap(
-        Effect.zipRight(
-          counters.add("runsStarted"),
-          Effect.exit(Effect.interruptible(traced ? runSpan(entry.run)(job) : job))
-        ),
-        (exit) =>
-          Effect.flatMap(Clock.currentTimeMillis, (ended) => {
-            const { run } = entry
-            deadlines.remove(entry)
-            metricsOf(run.job).duration(ended - startedAt)
-            const outcome = toOutcome(run, exit, entry.reason)
-            if (outcome === undefined) {
-              entries.delete(run.claim)
-              return Effect.zipRight(
-                Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)"),
-                finished(entry)
-              )
-            }
-            const settled = Effect.zipRight(submit(entry, outcome), finished(entry))
-            return outcome._tag === "Error"
-              ? Effect.zipRight(Effect.logWarning("Run failed", outcome.error), settled)
-              : settled
-          })
+    /** The attempt's fiber ended: its outcome goes to the settler and the worker is free. */
+    const ended = (entry: Entry, exit: Exit.Exit<void, unknown>, startedAt: number): void => {
+      const { run } = entry
+      deadlines.remove(entry)
+      metricsOf(run.job).duration(localNow() - startedAt)
+      const outcome = toOutcome(run, exit, entry.reason)
+      if (outcome === undefined) {
+        lost(entry)
+        return
+      }
+      if (outcome._tag === "Error") {
+        settleInFiber(entry, outcome, Effect.logWarning("Run failed", outcome.error))
+        return
+      }
+      if (needsRandom(outcome)) {
+        settleInFiber(entry, outcome)
+        return
+      }
+      submitWith(entry, outcome, 0)
+      finished(entry)
+    }
+
+    /** A run whose claim was lost: nothing to write; the warning is logged while the worker is freed. */
+    const lost = (entry: Entry): void => {
+      entries.delete(entry.run.claim)
+      fork(
+        uninterruptible,
+        Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)").pipe(
+          annotateRun(entry.run)
+        )
       )
+      finished(entry)
+    }
 
     /** Stops a held run: a running one is interrupted, a buffered one is settled (or dropped) at once. */
     const stopEntry = (entry: Entry, reason: StopReason): Effect.Effect<void> => {
@@ -493,22 +517,22 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         return Math.max(0, workers + target - running - buffer.length)
       }),
       offer: (runs) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.sync(() => {
-            for (const run of runs) {
-              const entry: Entry = {
-                run,
-                state: "buffered",
-                bufferedAt: now,
-                leaseUntil: run.leaseUntil ?? Number.POSITIVE_INFINITY,
-                reason: undefined,
-                fiber: undefined
-              }
-              entries.set(run.claim, entry)
-              buffer.push(entry)
+        Effect.sync(() => {
+          const now = localNow()
+          for (const run of runs) {
+            const entry: Entry = {
+              run,
+              state: "buffered",
+              bufferedAt: now,
+              leaseUntil: run.leaseUntil ?? Number.POSITIVE_INFINITY,
+              reason: undefined,
+              fiber: undefined
             }
-          })
-        ).pipe(Effect.zipRight(dispatch)),
+            entries.set(run.claim, entry)
+            buffer.push(entry)
+          }
+          dispatch()
+        }),
       held: Effect.sync(() => [...entries.values()].map(({ run }) => ({ id: run.id, claim: run.claim }))),
       stop,
       stopOrigin: (originId, reason) =>

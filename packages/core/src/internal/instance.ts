@@ -122,9 +122,9 @@ export const make = (
     const jobs: JobsSShape = {
       instanceId,
       instanceName: config.instanceName,
-      register: (job, run) =>
+      register: (job, run, context) =>
         Effect.gen(function* () {
-          if (!registry.add({ job, run })) {
+          if (!registry.add({ job, run, context })) {
             return yield* Effect.dieMessage(`Job ${job.name} is implemented twice on this instance`)
           }
           yield* Effect.addFinalizer(() => Effect.sync(() => registry.remove(job.name)))

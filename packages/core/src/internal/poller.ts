@@ -24,7 +24,7 @@ export interface Poller {
 export interface Demand {
   readonly waiting: (value: boolean) => void
   /** Called when the executor wants more runs: wakes the poller if it waits for room. */
-  readonly onDemand: Effect.Effect<void>
+  readonly onDemand: () => void
 }
 
 /** Demand tracking that wakes `signal` (once per wait) when the executor wants runs, until `stopped`. */
@@ -34,11 +34,11 @@ export const makeDemand = (signal: WakeSignal, stopped: () => boolean): Demand =
     waiting: (value) => {
       waiting = value
     },
-    onDemand: Effect.suspend(() => {
-      if (!waiting || stopped()) return Effect.void
+    onDemand: () => {
+      if (!waiting || stopped()) return
       waiting = false
-      return signal.wake
-    })
+      signal.unsafeWake()
+    }
   }
 }
 

@@ -56,7 +56,7 @@ export const make = (options: ReaperOptions): Reaper => {
       reaped,
       (run) =>
         Effect.gen(function* () {
-          yield* counters.add(run.reason === "lease" ? "runsResurrected" : "runsTimedOut")
+          counters.add(run.reason === "lease" ? "runsResurrected" : "runsTimedOut")
           yield* Metric.increment(Metric.tagged(JobsSMetrics.runsTakenOver, "job", run.job))
           yield* Effect.logWarning(
             run.reason === "lease"

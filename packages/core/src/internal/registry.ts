@@ -1,13 +1,15 @@
 /** The jobs implemented on this instance and the schedules it knows. */
-import type { Effect } from "effect"
+import type { Context, Effect } from "effect"
 import type * as Job from "../Job.js"
 import type { JobSchedule } from "../JobSchedule.js"
 import type { RunInfo } from "../RunInfo.js"
 
-/** A registered implementation: the definition and its `run` with the layer's context provided. */
+/** A registered implementation: the definition, its `run`, and the context it runs in (`RunInfo` is added per run). */
 export interface Registration {
   readonly job: Job.Any
   readonly run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>
+  /** The services of the implementing layer; the instance's own when absent. */
+  readonly context: Context.Context<never> | undefined
 }
 
 /** The jobs and schedules an instance can execute. */

@@ -2,7 +2,9 @@
  * Batches settlements: outcomes recorded while a write is in flight are written
  * together in the next `store.settle` round trip. Submitting does not wait, so a
  * worker is free again as soon as its attempt ends; each settlement's callback
- * runs (in the writer fiber) once its write is done.
+ * runs (in the writer fiber) once its write is done. Callbacks are plain
+ * functions, called once per settlement: the rare one that must log or wake a
+ * waiter returns an effect, which the writer runs after the batch.
  */
 import { Deferred, Duration, Effect, Queue, Schedule } from "effect"
 import type { Scope } from "effect"
@@ -13,8 +15,8 @@ export type Written = "held" | "lost" | "unwritten"
 
 /** Writes settlements through a shared batch. */
 export interface Settler {
-  /** Queues a settlement without waiting; `done` runs once it is written (or given up). */
-  readonly submit: (settlement: Settlement, done: (written: Written) => Effect.Effect<void>) => void
+  /** Queues a settlement without waiting; `done` is called once it is written (or given up), and the effect it may return is run. */
+  readonly submit: (settlement: Settlement, done: Done) => void
   /** Writes one settlement through the batch and waits for it. */
   readonly settle: (settlement: Settlement) => Effect.Effect<Written>
   /** Waits until every settlement submitted so far is written or given up. */
@@ -39,9 +41,25 @@ const requeues = (pending: Pending, written: Written): boolean =>
 /** Scheduler turns the writer lets other fibers run before it writes a batch that is not full. */
 const yieldTurns = 16
 
+/** Called once a settlement is written (or given up); an effect it returns is run by the writer. */
+export type Done = (written: Written) => Effect.Effect<void> | undefined
+
 interface Pending {
   readonly settlement: Settlement
-  readonly done: (written: Written) => Effect.Effect<void>
+  readonly done: Done
+}
+
+/** Calls every callback of a written batch; the effects they return, in order. */
+const callbacks = (
+  batch: ReadonlyArray<Pending>,
+  written: ReadonlyArray<Written>
+): ReadonlyArray<Effect.Effect<void>> => {
+  const effects: Array<Effect.Effect<void>> = []
+  batch.forEach((item, index) => {
+    const effect = item.done(written[index]!)
+    if (effect !== undefined) effects.push(effect)
+  })
+  return effects
 }
 
 /** A settler whose writer fiber lives in the current scope. */
@@ -75,7 +93,7 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
         ),
         Effect.flatMap((written) =>
           Effect.zipRight(
-            Effect.forEach(batch, (item, index) => item.done(written[index]!), { discard: true }),
+            Effect.all(callbacks(batch, written), { discard: true }),
             batch.some((item, index) => requeues(item, written[index]!)) ? options.onRequeued : Effect.void
           )
         )
@@ -113,7 +131,7 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
       settle: (settlement) =>
         Effect.flatMap(Deferred.make<Written>(), (written) =>
           Effect.zipRight(
-            Effect.sync(() => submit(settlement, (result) => Deferred.succeed(written, result))),
+            Effect.sync(() => submit(settlement, (result) => Deferred.succeed(written, result).pipe(Effect.asVoid))),
             Deferred.await(written)
           )
         ),

@@ -12,6 +12,8 @@ import type { JobStoreError } from "../JobsSError.js"
 export interface StoreClock {
   /** Epoch milliseconds on the store's clock. */
   readonly now: Effect.Effect<number>
+  /** `now`, read at once on the `Clock` of the fiber that made this store clock (per-run bookkeeping reads it without an effect). */
+  readonly unsafeNow: () => number
   /** Measures the offset again (one store round trip). */
   readonly sync: Effect.Effect<void, JobStoreError>
 }
@@ -19,6 +21,7 @@ export interface StoreClock {
 /** A store clock, synchronised once before it is returned. */
 export const make = (store: JobStoreShape): Effect.Effect<StoreClock, JobStoreError> =>
   Effect.gen(function* () {
+    const clock = yield* Effect.clock
     let offset = 0
     const sync = Effect.gen(function* () {
       const before = yield* Clock.currentTimeMillis
@@ -30,6 +33,7 @@ export const make = (store: JobStoreShape): Effect.Effect<StoreClock, JobStoreEr
     yield* sync
     return {
       now: Effect.map(Clock.currentTimeMillis, (local) => local + offset),
+      unsafeNow: () => clock.unsafeCurrentTimeMillis() + offset,
       sync
     }
   })

@@ -5,6 +5,8 @@ import { Effect, Queue } from "effect"
 export interface WakeSignal {
   /** Wakes the loop (or makes its next wait return at once). */
   readonly wake: Effect.Effect<void>
+  /** `wake`, at once, from code outside an effect. */
+  readonly unsafeWake: () => void
   /** Waits until woken or until `millis` have passed. */
   readonly sleep: (millis: number) => Effect.Effect<void>
 }
@@ -12,6 +14,9 @@ export interface WakeSignal {
 /** A new signal. */
 export const make: Effect.Effect<WakeSignal> = Effect.map(Queue.sliding<void>(1), (queue) => ({
   wake: Effect.asVoid(Queue.offer(queue, undefined)),
+  unsafeWake: () => {
+    queue.unsafeOffer(undefined)
+  },
   sleep: (millis) =>
     millis <= 0
       ? Effect.asVoid(Queue.poll(queue))
