@@ -161,6 +161,17 @@ const finishedIndex: Index = {
   composite: "status, finished_at"
 }
 
+/**
+ * Migration 3, where partial indexes exist: the unique names of active runs only. Every other row
+ * has no unique key, and the full index of migration 1 stored an entry for each of them on every write.
+ */
+const activeUniqueIndex: Index = {
+  name: "runs_unique_active",
+  unique: true,
+  partial: { columns: "unique_key", where: "unique_key IS NOT NULL" },
+  composite: "unique_key"
+}
+
 /** Migration 2: the history of a run (getRunHistory), and of an occurrence (retention). */
 const historyIndexes: ReadonlyArray<Index> = [
   { name: "history_origin", partial: { columns: "origin_id, seq" }, composite: "origin_id, seq" },
@@ -180,6 +191,14 @@ const createTable = (dialect: DialectName, name: string, columns: ReadonlyArray<
       Effect.asVoid
     )
   )
+
+const dropIndex = (dialect: DialectName, t: Tables, index: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const name = sql(`${t.prefix}${index}`)
+    return (
+      dialect === "mysql" ? sql`ALTER TABLE ${sql(t.runs)} DROP INDEX ${name}` : sql`DROP INDEX IF EXISTS ${name}`
+    ).pipe(Effect.asVoid)
+  })
 
 const addColumn = (dialect: DialectName, table: string, column: Column) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -242,6 +261,18 @@ export const migrationsFor = (
       createIndex(dialect, t, finishedIndex),
       createTable(dialect, t.history, historyColumns),
       ...historyIndexes.map((index) => createIndex(dialect, t, index, t.history))
+    ],
+    { discard: true }
+  ),
+  // Fewer index entries per claim and settlement: every lookup by claim also names the row's id (the
+  // primary key finds it), and where partial indexes exist, only active unique names are indexed
+  // (the new index is built before the old one goes, so uniqueness holds throughout).
+  "3_lean_indexes": Effect.all(
+    [
+      dropIndex(dialect, t, "runs_claim"),
+      ...(dialect === "mysql"
+        ? []
+        : [createIndex(dialect, t, activeUniqueIndex), dropIndex(dialect, t, "runs_unique_key")])
     ],
     { discard: true }
   )

@@ -35,9 +35,12 @@ export const deleteReturning = (
 ): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
   sql<Row>`${options.with ?? sql.literal("")}DELETE FROM ${sql(table)} WHERE ${options.where} RETURNING id`
 
-/** `ON CONFLICT (unique_key) DO NOTHING` (PostgreSQL, SQLite). */
+/**
+ * `ON CONFLICT (unique_key) ... DO NOTHING` (PostgreSQL, SQLite). The predicate names the partial
+ * index of active unique names (migration 3); the full index of earlier schemas satisfies it too.
+ */
 export const onUniqueKeyConflictIgnore = (sql: SqlClient.SqlClient): Fragment =>
-  sql.literal("ON CONFLICT (unique_key) DO NOTHING")
+  sql.literal("ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING")
 
 /** `ON CONFLICT (key) DO UPDATE SET c = excluded.c, ...` (PostgreSQL, SQLite). */
 export const onConflictReplace = (sql: SqlClient.SqlClient, key: string, columns: ReadonlyArray<string>): Fragment =>
