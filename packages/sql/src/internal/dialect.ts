@@ -215,24 +215,21 @@ export const requireVersion = (
       )
 
 /**
- * The rows of settlements, each by `id` and the `claim` it must still hold. PostgreSQL binds two
- * arrays: one statement text for any batch size, planned in microseconds (an OR of hundreds of
- * pairs took longer to plan than to run). A SqlStore claim token ends with `:<id>`, so a row whose
- * claim is in the list is the row that claim was paired with; pairs that break this never match.
- * Elsewhere: the id IN list (the index) and an OR of the pairs, padded to few statement texts.
+ * The rows of settlements, each by `id` and the `claim` it must still hold. A SqlStore claim token
+ * ends with `:<id>`, so a row whose claim is in the list is the row that claim was paired with:
+ * two lists do, and pairs that break this never match. PostgreSQL binds two arrays (one statement
+ * text for any batch size, planned in microseconds); elsewhere two IN lists, padded to few statement
+ * texts, each found by a lookup (an OR of the pairs cost a comparison per pair for every row).
  */
 export const heldPairs = (
   sql: SqlClient.SqlClient,
   dialect: DialectName,
   pairs: ReadonlyArray<{ readonly id: string; readonly claim: string }>
 ): Fragment => {
-  if (dialect === "pg") {
-    const sound = pairs.filter(({ claim, id }) => claim.endsWith(`:${id}`))
-    return sql`id = ANY(${sound.map(({ id }) => id)}::varchar[]) AND claim = ANY(${sound.map(({ claim }) => claim)}::varchar[])`
-  }
-  return sql`${inList(
-    sql,
-    "id",
-    pairs.map(({ id }) => id)
-  )} AND ${sql.or(padded(pairs).map(({ claim, id }) => sql`(id = ${id} AND claim = ${claim})`))}`
+  const sound = pairs.filter(({ claim, id }) => claim.endsWith(`:${id}`))
+  const ids = sound.map(({ id }) => id)
+  const claims = sound.map(({ claim }) => claim)
+  return dialect === "pg"
+    ? sql`id = ANY(${ids}::varchar[]) AND claim = ANY(${claims}::varchar[])`
+    : sql`${inList(sql, "id", ids)} AND ${inList(sql, "claim", claims)}`
 }
