@@ -42,6 +42,7 @@ import * as RunMetrics from "./runMetrics.js"
 import * as Settler from "./settler.js"
 import type { StoreClock } from "./storeClock.js"
 import * as TraceContext from "./traceContext.js"
+import * as WorkScheduler from "./workScheduler.js"
 
 /** Why the runtime interrupted a run. */
 export type StopReason = "cancel" | "lost" | "shutdown" | "timeout"
@@ -224,8 +225,10 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       fiberRefs: runtime.fiberRefs,
       runtimeFlags: RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
     })
+    // run fibers let I/O in between them (see workScheduler.ts), so claims and settlements are answered while runs last
+    const scheduler = WorkScheduler.make()
     const fork = <A, R>(on: Runtime.Runtime<R>, effect: Effect.Effect<A, unknown, R>) =>
-      Runtime.runFork(on)(effect, { immediate: false })
+      Runtime.runFork(on)(effect, { immediate: false, scheduler })
     const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
     /** The runtime of one attempt: its context, the run's log annotations in its fiber refs (cheaper than providing them in the fiber). */
     const runFor = (run: ClaimedRun, context: Context.Context<RunInfo>): Runtime.Runtime<RunInfo> =>

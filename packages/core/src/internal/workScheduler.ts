@@ -1,0 +1,56 @@
+/**
+ * The scheduler of run fibers. Effect's default scheduler runs ready fibers in
+ * microtasks, which Node runs before any I/O: while the buffer of claimed runs
+ * lasts, every ending run starts the next in a microtask, and the answers of the
+ * claim and settle statements wait in the socket until the buffer is empty (the
+ * workers then idle for a whole claim round trip). This scheduler runs the same
+ * tasks in microtasks too, but once they have kept the thread for `sliceMs` it
+ * continues in a `setImmediate`, after Node has handled the I/O that is ready.
+ */
+import type { Fiber, Scheduler } from "effect"
+import { FiberRef } from "effect"
+
+/** How long run fibers may keep the thread before I/O gets a turn (milliseconds). */
+const sliceMs = 2
+
+/** A scheduler that lets I/O in at least every `sliceMs` while it has tasks. */
+export const make = (): Scheduler.Scheduler => {
+  let tasks: Array<Scheduler.Task> = []
+  let draining = false
+  let sliceStart = 0
+
+  const drain = (): void => {
+    const ready = tasks
+    tasks = []
+    for (const task of ready) task()
+    if (tasks.length === 0) {
+      draining = false
+      return
+    }
+    if (performance.now() - sliceStart >= sliceMs) {
+      setImmediate(startSlice)
+    } else {
+      queueMicrotask(drain)
+    }
+  }
+
+  const startSlice = (): void => {
+    sliceStart = performance.now()
+    drain()
+  }
+
+  return {
+    shouldYield: (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+      fiber.currentOpCount > fiber.getFiberRef(FiberRef.currentMaxOpsBeforeYield)
+        ? fiber.getFiberRef(FiberRef.currentSchedulingPriority)
+        : false,
+    scheduleTask: (task) => {
+      tasks.push(task)
+      if (!draining) {
+        draining = true
+        sliceStart = performance.now()
+        queueMicrotask(drain)
+      }
+    }
+  }
+}
