@@ -95,6 +95,13 @@ export interface ExecutorOptions {
 /** Settlements per `store.settle` call. */
 const settleBatch = 300
 
+/**
+ * Outcomes waiting for the settler beyond which no more runs are claimed: when jobs end faster than
+ * their outcomes are written, claiming pauses until the settler catches up (memory and the leases
+ * the heartbeat extends stay bounded).
+ */
+const settleBacklog = 2 * settleBatch
+
 const maxErrorLength = 8_000
 
 const describe = (cause: Cause.Cause<unknown>): string => {
@@ -254,6 +261,8 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     const entries = new Map<string, Entry>()
     const buffer: Array<Entry> = []
     let running = 0
+    /** Outcomes handed to the settler and not yet written. */
+    let settling = 0
     let lowWater = 0
     let stopping = false
     let idle: Deferred.Deferred<void> | undefined
@@ -313,6 +322,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     ): void => {
       const { run } = entry
       entry.state = "settling"
+      settling += 1
       const decision = outcomes.decide(run, outcome, {
         now: storeNow(),
         random,
@@ -320,6 +330,8 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         backoff: registry.get(run.job)?.job.retryBackoff ?? RetryBackoff.immediate
       })
       settler.submit(decision.settlement, (written) => {
+        settling -= 1
+        if (settling === settleBacklog && buffer.length <= lowWater && !stopping) options.onDemand()
         const warning = recorded(entry, outcome, decision.tally, written)
         if (waiter === undefined) return warning
         const wake = Effect.asVoid(Deferred.succeed(waiter, written === "held"))
@@ -516,7 +528,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       wanted: Effect.map(Clock.currentTimeMillis, (now) => {
         const target = ahead.target(now)
         lowWater = Math.floor(target / 2)
-        if (stopping || buffer.length > lowWater) return 0
+        if (stopping || buffer.length > lowWater || settling > settleBacklog) return 0
         return Math.max(0, workers + target - running - buffer.length)
       }),
       offer: (runs) =>
