@@ -45,7 +45,7 @@ const runIndexes = (backend: string) =>
   })
 
 /** The ids of every migration, as a fresh database applies them. */
-const allMigrations = [1, 2, 3]
+const allMigrations = [1, 2, 3, 4]
 
 const storeOf = (layer: Layer.Layer<SqlClient.SqlClient, unknown>, options?: SqlStore.SqlStoreOptions) =>
   Effect.map(Layer.build(SqlStore.layer(options).pipe(Layer.provide(layer))), Context.get(JobStore.JobStore))

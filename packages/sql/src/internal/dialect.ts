@@ -29,6 +29,8 @@ export interface Tables {
   readonly migrations: string
   /** PostgreSQL `NOTIFY` channel fired when runs may have become due. */
   readonly channel: string
+  /** PostgreSQL function that claims due runs (migration 4). */
+  readonly claimFunction: string
 }
 
 /** The table prefix used when none is given. */
@@ -43,8 +45,19 @@ export const tables = (prefix: string): Tables => {
     instances: `${p}instances`,
     history: `${p}run_history`,
     migrations: `${p}migrations`,
-    channel: `${p}runs`
+    channel: `${p}runs`,
+    claimFunction: `${p}claim_runs`
   }
+}
+
+/** What a claim asks of a dialect's own claim statement: `token` plus a row's id is its claim. */
+export interface ClaimCall {
+  readonly instanceId: string
+  readonly jobs: ReadonlyArray<string>
+  readonly schedules: ReadonlyArray<string>
+  readonly limit: number
+  readonly leaseMs: number
+  readonly token: string
 }
 
 /** An UPDATE that reports the rows it changed. */
@@ -103,6 +116,11 @@ export interface Dialect {
   readonly preparesStatements: boolean
   /** The tail of an INSERT that turns it into an upsert on `key`, replacing `columns`. */
   readonly onConflictReplace: (key: string, columns: ReadonlyArray<string>) => Fragment
+  /**
+   * Claims due runs with a statement of the dialect's own, returning the claimed rows; absent, the
+   * store claims with `updateReturning`.
+   */
+  readonly claim: ((call: ClaimCall) => Effect.Effect<ReadonlyArray<Row>, SqlError>) | undefined
   /** Runs an UPDATE and returns the changed rows (one statement where the dialect has RETURNING). */
   readonly updateReturning: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** Runs statements in one transaction (on SQLite without yielding to other fibers: see `sqlite.ts`). */

@@ -241,6 +241,43 @@ const createNotifyTriggers = (t: Tables) =>
     )
   })
 
+/**
+ * PostgreSQL: the claim as a PL/pgSQL function. Its plan is made once per connection and, with bitmap
+ * and sequential scans off inside it, always walks `runs_pending` in due order: without statistics
+ * (a fresh table that just received a burst of runs, before autovacuum analyzes it), the planner
+ * otherwise estimated a handful of due rows and scanned and sorted every pending run on each claim
+ * (250 ms instead of 2 ms with 200,000 pending). The statement is the one the store runs elsewhere.
+ */
+const createClaimFunction = (t: Tables) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const runs = t.runs
+    const body = `
+DECLARE
+  v_now bigint := (extract(epoch from statement_timestamp()) * 1000)::bigint;
+BEGIN
+  RETURN QUERY
+  WITH picked AS MATERIALIZED (
+    SELECT r.id FROM ${runs} r
+    WHERE r.status = 'pending' AND r.run_at <= v_now AND r.job = ANY(p_jobs)
+      AND (r.schedule IS NULL OR r.schedule = ANY(p_schedules))
+    ORDER BY r.run_at, r.id LIMIT p_limit FOR UPDATE SKIP LOCKED
+  )
+  UPDATE ${runs} r SET status = 'running', claim = p_token || r.id, started_at = v_now, started_by = p_instance,
+    lease_until = v_now + p_lease_ms,
+    timeout_at = CASE WHEN r.run_timeout_ms = 0 THEN NULL ELSE v_now + r.run_timeout_ms END,
+    run_total_count = r.run_total_count + 1
+  WHERE r.id = ANY(ARRAY(SELECT picked.id FROM picked))
+  RETURNING r.*;
+END`
+    return sql
+      .unsafe(`CREATE OR REPLACE FUNCTION ${t.claimFunction}(p_instance text, p_jobs text[], p_schedules text[],
+  p_limit integer, p_lease_ms bigint, p_token text) RETURNS SETOF ${runs} LANGUAGE plpgsql
+  SET enable_bitmapscan = off SET enable_seqscan = off
+AS $$${body}
+$$`)
+      .pipe(Effect.asVoid)
+  })
+
 /** The numbered migrations of a dialect (keys `<id>_<name>`, as `Migrator.fromRecord` reads them). */
 export const migrationsFor = (
   dialect: DialectName,
@@ -275,7 +312,8 @@ export const migrationsFor = (
         : [createIndex(dialect, t, activeUniqueIndex), dropIndex(dialect, t, "runs_unique_key")])
     ],
     { discard: true }
-  )
+  ),
+  "4_claim_function": dialect === "pg" ? createClaimFunction(t) : Effect.void
 })
 
 /** The id of the newest migration of a dialect. */

@@ -64,6 +64,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
   preparesStatements: true,
   onConflictReplace: (_key, columns) =>
     sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
+  claim: undefined,
   updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),
   transaction: sql.withTransaction,
   updateRecording: updateThenRecord(sql, t.runs, sql.withTransaction, (request) => lockedUpdate(sql, t, request)),

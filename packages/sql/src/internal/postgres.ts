@@ -29,6 +29,10 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
   ignoresDuplicateIds: false,
   preparesStatements: false,
   onConflictReplace: (key, columns) => shared.onConflictReplace(sql, key, columns),
+  // the claim function (migration 4): a plan made once per connection, never a bitmap scan and sort
+  claim: (call) =>
+    sql<Row>`SELECT * FROM ${sql(t.claimFunction)}(${call.instanceId}, ${call.jobs}::text[], ${call.schedules}::text[],
+      ${call.limit}::integer, ${call.leaseMs}::bigint, ${call.token})`,
   updateReturning: (request) =>
     request.pick === undefined
       ? shared.updateReturning(sql, t.runs, request)

@@ -44,6 +44,7 @@ export const make = (
   ignoresDuplicateIds: false,
   preparesStatements: false,
   onConflictReplace: (key, columns) => shared.onConflictReplace(sql, key, columns),
+  claim: undefined,
   updateReturning: updateReturning(sql, t),
   transaction: (effect) => withoutYielding(sql.withTransaction(effect)),
   updateRecording: updateThenRecord(

@@ -145,8 +145,11 @@ export const make = (dialect: Dialect): JobStoreShape => {
 
   const fence = (id: string, claim: string): Fragment => sql`id = ${id} AND claim = ${claim} AND status = 'running'`
 
+  /** The random part of a batch's claim tokens, with the colon that precedes each row's id. */
+  const claimToken = (): string => `${randomUUID()}:`
+
   /** A fresh claim token per row: a random token for the batch, a colon, the row's id (see `claimedId`). */
-  const freshClaim = (): Fragment => dialect.concat(sql`${`${randomUUID()}:`}`, sql.literal("id"))
+  const freshClaim = (): Fragment => dialect.concat(sql`${claimToken()}`, sql.literal("id"))
 
   const releaseHold = sql.literal("claim = NULL, unique_key = NULL, lease_until = NULL")
 
@@ -321,16 +324,19 @@ export const make = (dialect: Dialect): JobStoreShape => {
     Effect.gen(function* () {
       const limit = Math.floor(request.limit)
       if (request.jobs.length === 0 || limit <= 0) return []
+      const leaseMs = int(request.leaseMs)
       const taken = yield* unit(
-        dialect.updateReturning({
-          where: sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`,
-          pick: { orderBy: sql.literal("run_at, id"), limit },
-          set: sql`status = 'running', claim = ${freshClaim()}, started_at = ${now}, started_by = ${request.instanceId},
-            lease_until = ${now} + ${int(request.leaseMs)},
-            timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${now} + run_timeout_ms END,
-            run_total_count = run_total_count + 1`,
-          returning: "row"
-        })
+        dialect.claim !== undefined
+          ? dialect.claim({ ...request, limit, leaseMs, token: claimToken() })
+          : dialect.updateReturning({
+              where: sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`,
+              pick: { orderBy: sql.literal("run_at, id"), limit },
+              set: sql`status = 'running', claim = ${freshClaim()}, started_at = ${now}, started_by = ${request.instanceId},
+                lease_until = ${now} + ${leaseMs},
+                timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${now} + run_timeout_ms END,
+                run_total_count = run_total_count + 1`,
+              returning: "row"
+            })
       )
       return yield* decodeTaken(taken)
     }).pipe(operation("claim"))
