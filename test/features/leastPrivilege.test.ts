@@ -20,7 +20,8 @@ const roleStatements = {
       `CREATE ROLE ${role} LOGIN PASSWORD 'app-secret'`,
       `GRANT CONNECT ON DATABASE ${database} TO ${role}`,
       `GRANT USAGE ON SCHEMA public TO ${role}`,
-      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
+      `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${role}`
     ],
     drop: [`DROP OWNED BY ${role}`, `DROP ROLE ${role}`]
   }),
