@@ -145,6 +145,37 @@ describe.each(sqlBackends)("SqlStore on %s", (backend) => {
     }).pipe(Effect.provide(freshDatabase(backend)))
   )
 
+  it.scopedLive(`a batch keeps every value as written, whatever characters it holds (${backend})`, () =>
+    Effect.gen(function* () {
+      const store = yield* buildStore()
+      const now = yield* store.now
+      const awkward = ['{"q":"\\"quoted\\" \\\\ back"}', '["a,b",{"c":"{}"}]', '"NULL"', '"ünïcødé ✓ 🙂"', "{}"]
+      const runs = awkward.map((args, index) =>
+        newRun("Awkward", now + index, {
+          args,
+          uniqueName: index === 0 ? 'name with "quotes", commas {and} braces' : null,
+          schedule: index === 1 ? "every-1-second" : null,
+          runSuccessLimit: index === 2 ? 7 : null,
+          createdAt: index === 3 ? now - 5_000 : null,
+          traceContext: index === 4 ? "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" : null
+        })
+      )
+      yield* store.insert(runs)
+      for (const run of runs) {
+        const stored = yield* store.get(run.id)
+        expect(stored).toMatchObject({
+          args: run.args,
+          uniqueName: run.uniqueName,
+          schedule: run.schedule,
+          runSuccessLimit: run.runSuccessLimit,
+          traceContext: run.traceContext,
+          runAt: run.runAt
+        })
+        if (run.createdAt !== null) expect(stored?.createdAt).toBe(run.createdAt)
+      }
+    }).pipe(Effect.provide(freshDatabase(backend)))
+  )
+
   it.scopedLive(`claims are fenced per row: every claimed row has its own token (${backend})`, () =>
     Effect.gen(function* () {
       const store = yield* buildStore()
