@@ -208,9 +208,9 @@ export const make = (dialect: Dialect): JobStoreShape => {
         retries_timeout_limit, created_at, created_by, trace_context)`
   }
 
-  /** The rows of an INSERT INTO runs: unnested arrays on PostgreSQL, a VALUES list elsewhere. */
+  /** The rows of an INSERT INTO runs: unnested arrays for several rows on PostgreSQL, a VALUES list otherwise (one row: a little faster). */
   const insertRows = (chunk: ReadonlyArray<NewRun>): Fragment =>
-    dialect.name === "pg" ? unnestedRows(chunk) : sql`VALUES ${sql.csv(chunk.map(insertValues))}`
+    dialect.name === "pg" && chunk.length > 1 ? unnestedRows(chunk) : sql`VALUES ${sql.csv(chunk.map(insertValues))}`
 
   // -------------------------------------------------------------------------------------------
   // Clock
