@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 /** Runs once, later, on a schedule; the fields of RunInfo and RunState; bad input. On every backend. */
 import { Job, JobSchedule, JobsSError, RunId, RunInfo } from "@jobss/core"
 import { Effect, Schema } from "effect"
+import { newRun } from "../../packages/core/test/fixtures.js"
 import { makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
 
@@ -159,27 +160,7 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
       expect(error.message).toContain("Expected string")
       expect((yield* store.nextDue(["Greet"], [])).nextRunAt).toBeNull()
 
-      const badRun = (id: string, args: string) => ({
-        id,
-        originId: id,
-        occurrence: 0,
-        job: "Greet",
-        args,
-        uniqueName: null,
-        schedule: null,
-        runAt: Date.now() - 1_000,
-        runTotalCount: 0,
-        runSuccessCount: 0,
-        runSuccessLimit: null,
-        runTimeoutMs: 0,
-        retriesErrorCount: 0,
-        retriesErrorLimit: 3,
-        retriesTimeoutCount: 0,
-        retriesTimeoutLimit: 3,
-        createdBy: "test",
-        createdAt: null,
-        traceContext: null
-      })
+      const badRun = (id: string, args: string) => newRun({ id, job: "Greet", args, runAt: Date.now() - 1_000 })
       const wrongShape = RunId.generate(Date.now())
       const notJson = RunId.generate(Date.now())
       yield* store.insert([badRun(wrongShape, JSON.stringify({ name: 42 })), badRun(notJson, "{not json")])

@@ -23,6 +23,7 @@ import { randomUUID } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { type JobStore, RunId } from "@jobss/core"
 import { Deferred, Effect, Fiber, Option, type Scope, Stream, TestServices } from "effect"
+import { newRun } from "../../packages/core/test/fixtures.js"
 
 type Store = JobStore.JobStoreShape
 type NewRun = JobStore.NewRun
@@ -61,31 +62,6 @@ export interface StoreBackend {
 
 /** A name no other test uses (tests may share one database). */
 const uid = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`
-
-/** A new run with neutral defaults; `job` and `runAt` are required. */
-const newRun = (fields: Partial<NewRun> & Pick<NewRun, "job" | "runAt">): NewRun => {
-  const id = fields.id ?? RunId.generate(Date.now())
-  return {
-    id,
-    originId: id,
-    occurrence: 0,
-    args: "{}",
-    uniqueName: null,
-    schedule: null,
-    runTotalCount: 0,
-    runSuccessCount: 0,
-    runSuccessLimit: null,
-    runTimeoutMs: 0,
-    retriesErrorCount: 0,
-    retriesErrorLimit: 3,
-    retriesTimeoutCount: 0,
-    retriesTimeoutLimit: 3,
-    createdBy: "conformance",
-    createdAt: null,
-    traceContext: null,
-    ...fields
-  }
-}
 
 /** The next occurrence of `run` (as a `Next` settlement carries it). */
 const nextOf = (run: NewRun, fields: Partial<NewRun> & Pick<NewRun, "runAt">): NewRun =>

@@ -2,9 +2,10 @@
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
-import { JobStore, RunId } from "@jobss/core"
+import { JobStore } from "@jobss/core"
 import { SqlStore, SqlStoreMigrations } from "@jobss/sql"
 import { Context, Deferred, Effect, Layer, String as Str, Stream } from "effect"
+import { newRun } from "../../core/test/fixtures.js"
 import { versionAtLeast } from "../src/internal/dialect.js"
 import { freshDatabase, makeDatabase, sqlBackends } from "./databases.js"
 
@@ -13,32 +14,6 @@ const memorySqlite = SqliteClient.layer({ filename: ":memory:" })
 const storeLayer = (options?: SqlStore.SqlStoreOptions) => Layer.build(SqlStore.layer(options))
 const buildStore = (options?: SqlStore.SqlStoreOptions) =>
   Effect.map(storeLayer(options), Context.get(JobStore.JobStore))
-
-const newRun = (job: string, runAt: number, fields: Partial<JobStore.NewRun> = {}): JobStore.NewRun => {
-  const id = RunId.generate(Date.now())
-  return {
-    id,
-    originId: id,
-    occurrence: 0,
-    job,
-    args: "{}",
-    uniqueName: null,
-    schedule: null,
-    runAt,
-    runTotalCount: 0,
-    runSuccessCount: 0,
-    runSuccessLimit: null,
-    runTimeoutMs: 0,
-    retriesErrorCount: 0,
-    retriesErrorLimit: 3,
-    retriesTimeoutCount: 0,
-    retriesTimeoutLimit: 3,
-    createdBy: "test",
-    createdAt: null,
-    traceContext: null,
-    ...fields
-  }
-}
 
 const claimAll = (store: JobStore.JobStoreShape, job: string) =>
   store.claim({ instanceId: "test", jobs: [job], schedules: [], limit: 10_000, leaseMs: 60_000 })
@@ -87,7 +62,7 @@ describe("SqlStore options (sqlite in memory)", () => {
         "jobss_runs"
       ])
       const now = yield* store.now
-      const run = newRun("Transformed", now, { uniqueName: "u" })
+      const run = newRun({ job: "Transformed", runAt: now, uniqueName: "u" })
       yield* store.insert([run])
       const [claimed] = yield* claimAll(store, "Transformed")
       expect(claimed?.id).toBe(run.id)
@@ -120,7 +95,7 @@ describe.each(sqlBackends)("SqlStore on %s", (backend) => {
     Effect.gen(function* () {
       const store = yield* buildStore()
       const now = yield* store.now
-      const run = newRun("Dup", now + 60_000)
+      const run = newRun({ job: "Dup", runAt: now + 60_000 })
       yield* store.insert([run])
       const error = yield* Effect.flip(store.insert([{ ...run, job: "Other", runAt: now }]))
       expect(error.message).toContain(run.id)
@@ -133,9 +108,11 @@ describe.each(sqlBackends)("SqlStore on %s", (backend) => {
       const store = yield* buildStore()
       const now = yield* store.now
       // 1,500 rows x 20 parameters is more than SQLite accepts in one statement
-      const many = Array.from({ length: 1_500 }, () => newRun("Many", now))
+      const many = Array.from({ length: 1_500 }, () => newRun({ job: "Many", runAt: now }))
       // 40 x 512 KiB is more than MariaDB's default max_allowed_packet (16 MiB)
-      const big = Array.from({ length: 40 }, () => newRun("Big", now, { args: JSON.stringify("x".repeat(512 * 1024)) }))
+      const big = Array.from({ length: 40 }, () =>
+        newRun({ job: "Big", runAt: now, args: JSON.stringify("x".repeat(512 * 1024)) })
+      )
       const results = yield* store.insert([...many, ...big])
       expect(results.filter((result) => result.inserted)).toHaveLength(1_540)
       expect(yield* claimAll(store, "Many")).toHaveLength(1_500)
@@ -151,7 +128,9 @@ describe.each(sqlBackends)("SqlStore on %s", (backend) => {
       const now = yield* store.now
       const awkward = ['{"q":"\\"quoted\\" \\\\ back"}', '["a,b",{"c":"{}"}]', '"NULL"', '"ünïcødé ✓ 🙂"', "{}"]
       const runs = awkward.map((args, index) =>
-        newRun("Awkward", now + index, {
+        newRun({
+          job: "Awkward",
+          runAt: now + index,
           args,
           uniqueName: index === 0 ? 'name with "quotes", commas {and} braces' : null,
           schedule: index === 1 ? "every-1-second" : null,
@@ -180,7 +159,7 @@ describe.each(sqlBackends)("SqlStore on %s", (backend) => {
     Effect.gen(function* () {
       const store = yield* buildStore()
       const now = yield* store.now
-      yield* store.insert(Array.from({ length: 50 }, () => newRun("Tokens", now)))
+      yield* store.insert(Array.from({ length: 50 }, () => newRun({ job: "Tokens", runAt: now })))
       const claimed = yield* claimAll(store, "Tokens")
       expect(new Set(claimed.map((run) => run.claim)).size).toBe(50)
       // a token of one row does not settle another
@@ -204,7 +183,7 @@ describe("SqlStore on postgres: LISTEN/NOTIFY", () => {
         Context.get(JobStore.JobStore)
       )
       const now = yield* store.now
-      yield* other.insert([newRun("Wake", now), newRun("Wake", now)])
+      yield* other.insert([newRun({ job: "Wake", runAt: now }), newRun({ job: "Wake", runAt: now })])
       const [first, second] = yield* claimAll(other, "Wake")
 
       const expectWakeup = (action: Effect.Effect<unknown, unknown>) =>
@@ -245,8 +224,8 @@ describe("SqlStore on sqlite: malformed rows", () => {
       const store = yield* buildStore()
       const sql = yield* SqlClient.SqlClient
       const now = yield* store.now
-      const good = newRun("Mixed", now)
-      const bad = newRun("Mixed", now)
+      const good = newRun({ job: "Mixed", runAt: now })
+      const bad = newRun({ job: "Mixed", runAt: now })
       yield* store.insert([good, bad])
       // SQLite's dynamic typing lets a wrong value into an INTEGER column
       yield* sql`UPDATE jobss_runs SET run_success_limit = 'lots' WHERE id = ${bad.id}`

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { JobStore } from "@jobss/core"
 import { SqlStore, SqlStoreMigrations } from "@jobss/sql"
 import { Context, Deferred, Effect, Exit, Layer, type Scope } from "effect"
+import { newRun } from "../../core/test/fixtures.js"
 import { freshDatabase, makeDatabase, sqlBackends } from "./databases.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -105,29 +106,7 @@ describe.each(sqlBackends)("SqlStore migrations on %s", (backend) => {
       const stores = yield* Effect.forEach([1, 2, 3, 4], () => storeOf(db.layer), { concurrency: "unbounded" })
       const now = yield* stores[0]!.now
       const id = "00000000-0000-7000-8000-000000000001"
-      yield* stores[1]!.insert([
-        {
-          id,
-          originId: id,
-          occurrence: 0,
-          job: "Job",
-          args: "{}",
-          uniqueName: null,
-          schedule: null,
-          runAt: now,
-          runTotalCount: 0,
-          runSuccessCount: 0,
-          runSuccessLimit: null,
-          runTimeoutMs: 0,
-          retriesErrorCount: 0,
-          retriesErrorLimit: 3,
-          retriesTimeoutCount: 0,
-          retriesTimeoutLimit: 3,
-          createdBy: "test",
-          createdAt: null,
-          traceContext: null
-        }
-      ])
+      yield* stores[1]!.insert([newRun({ id, job: "Job", runAt: now })])
       for (const store of stores) expect((yield* store.get(id))?.status).toBe("pending")
     })
   )
