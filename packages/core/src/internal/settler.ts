@@ -17,8 +17,6 @@ export type Written = "held" | "lost" | "unwritten"
 export interface Settler {
   /** Queues a settlement without waiting; `done` is called once it is written (or given up), and the effect it may return is run. */
   readonly submit: (settlement: Settlement, done: Done) => void
-  /** Writes one settlement through the batch and waits for it. */
-  readonly settle: (settlement: Settlement) => Effect.Effect<Written>
   /** Waits until every settlement submitted so far is written or given up. */
   readonly flush: Effect.Effect<void>
 }
@@ -128,13 +126,6 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
 
     return {
       submit,
-      settle: (settlement) =>
-        Effect.flatMap(Deferred.make<Written>(), (written) =>
-          Effect.zipRight(
-            Effect.sync(() => submit(settlement, (result) => Deferred.succeed(written, result).pipe(Effect.asVoid))),
-            Deferred.await(written)
-          )
-        ),
       flush: Effect.suspend(() => {
         if (queue.length === 0 && !writing) return Effect.void
         return Effect.flatMap(Deferred.make<void>(), (done) => {
