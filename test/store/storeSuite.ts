@@ -1286,7 +1286,8 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const next = nextOf(scheduled, { runAt: t - 10 })
             const held = yield* store.settle([
               { _tag: "Succeeded", id: a!.id, claim: a!.claim },
-              { _tag: "Succeeded", id: b!.id, claim: "stale" },
+              // shaped like a live claim of this row, batched with a held one: the batch still tells them apart
+              { _tag: "Succeeded", id: b!.id, claim: `stale:${b!.id}` },
               { _tag: "Failed", id: c!.id, claim: c!.claim, error: "broken", attempt: "lost" },
               { _tag: "Cancelled", id: d!.id, claim: d!.claim },
               {

@@ -84,6 +84,8 @@ export interface RecordingUpdate {
   readonly into: Fragment
   /** The SELECT list of the inserted rows, over the runs table's columns after the update. */
   readonly select: Fragment
+  /** The distinct ids of the rows `where` matches when every fence holds (an UPDATE's row count then tells whether all held). */
+  readonly ids: ReadonlyArray<string>
 }
 
 /** A DELETE of at most `limit` rows in this order, skipping rows another transaction holds. */
@@ -143,6 +145,15 @@ export interface Dialect {
   readonly wakeups: Stream.Stream<void>
 }
 
+/** Inserts the record of each of these runs (`request.select` over their current columns). */
+export const recordRuns = (
+  sql: SqlClient.SqlClient,
+  runs: string,
+  request: RecordingUpdate,
+  ids: ReadonlyArray<unknown>
+): Effect.Effect<unknown, SqlError> =>
+  sql`INSERT INTO ${request.into} SELECT ${request.select} FROM ${sql(runs)} WHERE ${inList(sql, "id", ids)}`
+
 /**
  * `updateRecording` for dialects without data-modifying CTEs: in one transaction, `update` (which
  * reports the changed ids), then one INSERT ... SELECT over those rows.
@@ -159,8 +170,12 @@ export const updateThenRecord =
       Effect.gen(function* () {
         const updated = yield* update({ where: request.where, set: request.set, returning: [] })
         if (updated.length > 0) {
-          const ids = updated.map((row) => row["id"])
-          yield* sql`INSERT INTO ${request.into} SELECT ${request.select} FROM ${sql(runs)} WHERE ${inList(sql, "id", ids)}`
+          yield* recordRuns(
+            sql,
+            runs,
+            request,
+            updated.map((row) => row["id"])
+          )
         }
         return updated
       })

@@ -9,15 +9,17 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { JobsSError } from "@jobss/core"
-import { Effect, Stream } from "effect"
+import { Data, Effect, Stream } from "effect"
 import {
   type Dialect,
+  type RecordingUpdate,
   type Row,
   type Tables,
   type UpdateRequest,
   causeOf,
   inList,
   propertyOf,
+  recordRuns,
   requireVersion,
   updateThenRecord
 } from "./dialect.js"
@@ -51,6 +53,37 @@ const lockedUpdate = (
       : locked
   })
 
+/** Ends the optimistic transaction of `fencedRecording` (rolling it back) when some fence did not hold. */
+class FenceBroken extends Data.TaggedError("FenceBroken") {}
+
+const affectedRows = (raw: unknown): number => Number(propertyOf(raw, "affectedRows") ?? 0)
+
+/**
+ * `updateRecording` in one statement fewer than `updateThenRecord`: the fenced UPDATE first. When it
+ * changed every listed row (every fence held, as nearly always), those rows are ours and locked, and
+ * are recorded by id without a locking read. Otherwise the transaction rolls back and the rows are
+ * locked and read first, to learn which fences held.
+ */
+const fencedRecording = (
+  sql: SqlClient.SqlClient,
+  t: Tables,
+  request: RecordingUpdate
+): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+  sql
+    .withTransaction(
+      Effect.gen(function* () {
+        const changed = affectedRows(yield* sql`UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${request.where}`.raw)
+        if (changed !== request.ids.length) return yield* new FenceBroken()
+        yield* recordRuns(sql, t.runs, request, request.ids)
+        return request.ids.map((id): Row => ({ id }))
+      })
+    )
+    .pipe(
+      Effect.catchTag("FenceBroken", () =>
+        updateThenRecord(sql, t.runs, sql.withTransaction, (update) => lockedUpdate(sql, t, update))(request)
+      )
+    )
+
 /** The MySQL/MariaDB dialect. */
 export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
   name: "mysql",
@@ -67,7 +100,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
   claim: undefined,
   updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),
   transaction: sql.withTransaction,
-  updateRecording: updateThenRecord(sql, t.runs, sql.withTransaction, (request) => lockedUpdate(sql, t, request)),
+  updateRecording: (request) => fencedRecording(sql, t, request),
   deleteReturning: (request) =>
     sql.withTransaction(
       Effect.gen(function* () {
@@ -83,7 +116,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
         return locked
       })
     ),
-  affectedRows: (raw) => Number(propertyOf(raw, "affectedRows") ?? 0),
+  affectedRows,
   isTransient: (error) => {
     const errno = propertyOf(causeOf(error), "errno")
     return typeof errno === "number" && transientErrnos.has(errno)

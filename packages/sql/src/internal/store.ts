@@ -451,7 +451,8 @@ export const make = (dialect: Dialect): JobStoreShape => {
               : sql`status = 'running' AND ${heldPairs(sql, dialect.name, chunk)}`,
           set,
           into: historyInto,
-          select: historySelect(chunk[0]!)
+          select: historySelect(chunk[0]!),
+          ids: chunk.map((s) => s.id)
         })
       ),
       (results) => new Set(results.flat().map((row) => String(row["id"])))
