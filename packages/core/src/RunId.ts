@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto"
 /**
  * The identifier `createRun` returns. It addresses a run for its whole life:
  * its retries and, for scheduled runs, every later occurrence.
  *
  * @since 0.1.0
  */
+import { randomUUID } from "node:crypto"
 import { Schema } from "effect"
 
 /** The id of a run, as returned by `Scheduler.createRun`. */
@@ -19,16 +19,11 @@ export const make = (id: string): RunId => id as RunId
 /**
  * A new time-ordered identifier (UUID version 7 layout): 48 bits of
  * milliseconds followed by 74 random bits, so ids sort by creation time.
+ * The random bits come from `randomUUID`, which draws on a pool of entropy
+ * (several times faster than a `randomBytes` call per id).
  */
 export const generate = (nowMillis: number): string => {
-  const bytes = randomBytes(16)
-  let ms = Math.max(0, Math.floor(nowMillis))
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256
-    ms = Math.floor(ms / 256)
-  }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80
-  const hex = bytes.toString("hex")
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  const time = (Math.max(0, Math.floor(nowMillis)) % 2 ** 48).toString(16).padStart(12, "0")
+  // a version 4 UUID is random apart from its version digit (index 14) and variant bits: keep what follows the version
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`
 }
