@@ -46,7 +46,7 @@ const runIndexes = (backend: string) =>
   })
 
 /** The ids of every migration, as a fresh database applies them. */
-const allMigrations = [1, 2, 3, 4]
+const allMigrations = [1, 2, 3, 4, 5]
 
 const storeOf = (layer: Layer.Layer<SqlClient.SqlClient, unknown>, options?: SqlStore.SqlStoreOptions) =>
   Effect.map(Layer.build(SqlStore.layer(options).pipe(Layer.provide(layer))), Context.get(JobStore.JobStore))
@@ -80,6 +80,21 @@ describe.each(sqlBackends)("SqlStore migrations on %s", (backend) => {
           expect(indexes).toContainEqual({ name: "jobss_runs_unique_active", partial: true })
         }
         // (the conformance suite, on migrated stores, checks that a unique name still has one active holder)
+      }).pipe(Effect.provide(freshDatabase(backend)))
+  )
+
+  it.scopedLive(
+    `migration 5: on MySQL/MariaDB, retention's index is by finished_at alone, so claims leave it alone (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        yield* SqlStoreMigrations.run()
+        const names = (yield* runIndexes(backend)).map((index) => index.name)
+        if (backend === "mariadb") {
+          expect(names).toContain("jobss_runs_finished_at")
+          expect(names).not.toContain("jobss_runs_finished")
+        } else {
+          expect(names).toContain("jobss_runs_finished")
+        }
       }).pipe(Effect.provide(freshDatabase(backend)))
   )
 

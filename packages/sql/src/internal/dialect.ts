@@ -52,6 +52,8 @@ export const tables = (prefix: string): Tables => {
 
 /** What a claim asks of a dialect's own claim statement: `token` plus a row's id is its claim. */
 export interface ClaimCall {
+  /** The rows the claim may take (pending, due, of a listed job and schedule), as the store words it. */
+  readonly due: Fragment
   readonly instanceId: string
   readonly jobs: ReadonlyArray<string>
   readonly schedules: ReadonlyArray<string>

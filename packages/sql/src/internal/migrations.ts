@@ -172,6 +172,17 @@ const activeUniqueIndex: Index = {
   composite: "unique_key"
 }
 
+/**
+ * Migration 5, MySQL/MariaDB (which has no partial indexes): retention's index by `finished_at`
+ * alone. With `status` leading it, every claim moved the row's entry, its status having changed;
+ * `finished_at` changes only when a run ends (and only finished rows have one).
+ */
+const finishedAtIndex: Index = {
+  name: "runs_finished_at",
+  partial: finishedIndex.partial,
+  composite: "finished_at"
+}
+
 /** Migration 2: the history of a run (getRunHistory), and of an occurrence (retention). */
 const historyIndexes: ReadonlyArray<Index> = [
   { name: "history_origin", partial: { columns: "origin_id, seq" }, composite: "origin_id, seq" },
@@ -192,12 +203,26 @@ const createTable = (dialect: DialectName, name: string, columns: ReadonlyArray<
     )
   )
 
+/**
+ * MySQL has no `IF [NOT] EXISTS` on indexes (MariaDB has): whether the table has the index, so a
+ * migration that stopped half-way can run again.
+ */
+const mysqlIndexExists = (table: string, name: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(
+      sql`SELECT 1 AS found FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME = ${name} LIMIT 1`,
+      (rows) => rows.length > 0
+    )
+  )
+
 const dropIndex = (dialect: DialectName, t: Tables, index: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => {
-    const name = sql(`${t.prefix}${index}`)
-    return (
-      dialect === "mysql" ? sql`ALTER TABLE ${sql(t.runs)} DROP INDEX ${name}` : sql`DROP INDEX IF EXISTS ${name}`
-    ).pipe(Effect.asVoid)
+    const name = `${t.prefix}${index}`
+    if (dialect !== "mysql") return Effect.asVoid(sql`DROP INDEX IF EXISTS ${sql(name)}`)
+    return Effect.flatMap(mysqlIndexExists(t.runs, name), (exists) =>
+      exists ? Effect.asVoid(sql`ALTER TABLE ${sql(t.runs)} DROP INDEX ${sql(name)}`) : Effect.void
+    )
   })
 
 const addColumn = (dialect: DialectName, table: string, column: Column) =>
@@ -208,13 +233,13 @@ const addColumn = (dialect: DialectName, table: string, column: Column) =>
 const createIndex = (dialect: DialectName, t: Tables, index: Index, table: string = t.runs) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => {
     const unique = sql.literal(index.unique === true ? "UNIQUE " : "")
-    const name = sql(`${t.prefix}${index.name}`)
-    const body =
-      dialect === "mysql"
-        ? index.composite
-        : `${index.partial.columns})${index.partial.where === undefined ? "" : ` WHERE ${index.partial.where}`}`
-    const close = dialect === "mysql" ? ")" : ""
-    return sql`CREATE ${unique}INDEX IF NOT EXISTS ${name} ON ${sql(table)} (${sql.literal(body)}${sql.literal(close)}`.pipe(
+    const name = `${t.prefix}${index.name}`
+    if (dialect === "mysql") {
+      const create = sql`CREATE ${unique}INDEX ${sql(name)} ON ${sql(table)} (${sql.literal(index.composite)})`
+      return Effect.flatMap(mysqlIndexExists(table, name), (exists) => (exists ? Effect.void : Effect.asVoid(create)))
+    }
+    const where = index.partial.where === undefined ? "" : ` WHERE ${index.partial.where}`
+    return sql`CREATE ${unique}INDEX IF NOT EXISTS ${sql(name)} ON ${sql(table)} (${sql.literal(index.partial.columns)})${sql.literal(where)}`.pipe(
       Effect.asVoid
     )
   })
@@ -313,7 +338,11 @@ export const migrationsFor = (
     ],
     { discard: true }
   ),
-  "4_claim_function": dialect === "pg" ? createClaimFunction(t) : Effect.void
+  "4_claim_function": dialect === "pg" ? createClaimFunction(t) : Effect.void,
+  "5_finished_index":
+    dialect === "mysql"
+      ? Effect.zipRight(createIndex(dialect, t, finishedAtIndex), dropIndex(dialect, t, finishedIndex.name))
+      : Effect.void
 })
 
 /** The id of the newest migration of a dialect. */

@@ -1,16 +1,19 @@
 /**
- * MySQL / MariaDB: no `UPDATE ... RETURNING`, so an update that reports rows
- * is a transaction that locks the rows (`SELECT ... FOR UPDATE`, with `SKIP
- * LOCKED` for claims and reaps), updates them by id, and reads them back.
+ * MySQL / MariaDB: no `UPDATE ... RETURNING`. A claim locks whole due rows
+ * (`FOR UPDATE SKIP LOCKED`) and updates them by id; a settlement updates
+ * first and records its attempts by id; any other update that reports rows
+ * locks them (`SKIP LOCKED` for reaps), updates them by id and reads them back.
  * Migrations are serialised with `GET_LOCK`; no wake-ups (polling).
  *
  * @internal
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { Fragment } from "@effect/sql/Statement"
 import { JobsSError } from "@jobss/core"
 import { Data, Effect, Stream } from "effect"
 import {
+  type ClaimCall,
   type Dialect,
   type RecordingUpdate,
   type Row,
@@ -24,6 +27,7 @@ import {
   updateThenRecord
 } from "./dialect.js"
 import { createMigrationsTable } from "./migrations.js"
+import { toNumber } from "./rows.js"
 
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
 const transientErrnos: ReadonlySet<number> = new Set([1205, 1213])
@@ -52,6 +56,48 @@ const lockedUpdate = (
       ? yield* sql<Row>`SELECT * FROM ${sql(t.runs)} WHERE ${inList(sql, "id", ids)}`
       : locked
   })
+
+/** The database clock in epoch milliseconds. UTC_TIMESTAMP does not depend on the session time zone (UNIX_TIMESTAMP(NOW()) does, around DST changes). */
+const nowOf = (sql: SqlClient.SqlClient): Fragment =>
+  sql.literal("CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000 AS SIGNED)")
+
+/**
+ * The claim in two statements: a locking read of whole due rows, then their update by id. The rows
+ * returned are the rows read with the claim's SET list applied, the very values the UPDATE writes
+ * (the database clock is read once, by the locking read), so nothing is read back.
+ */
+const claimRows = (sql: SqlClient.SqlClient, t: Tables, call: ClaimCall) =>
+  sql.withTransaction(
+    Effect.gen(function* () {
+      const picked = yield* sql<Row>`SELECT *, ${nowOf(sql)} AS claimed_at FROM ${sql(t.runs)} WHERE ${call.due}
+        ORDER BY run_at, id LIMIT ${call.limit} FOR UPDATE SKIP LOCKED`
+      const at = toNumber(picked[0]?.["claimed_at"])
+      if (at === undefined) return []
+      const leaseUntil = at + call.leaseMs
+      yield* sql`UPDATE ${sql(t.runs)} SET status = 'running', claim = CONCAT(${call.token}, id), started_at = ${at},
+        started_by = ${call.instanceId}, lease_until = ${leaseUntil},
+        timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${at} + run_timeout_ms END,
+        run_total_count = run_total_count + 1
+        WHERE ${inList(
+          sql,
+          "id",
+          picked.map((row) => row["id"])
+        )}`
+      return picked.map((row): Row => {
+        const timeoutMs = toNumber(row["run_timeout_ms"])
+        return {
+          ...row,
+          status: "running",
+          claim: `${call.token}${row["id"]}`,
+          started_at: at,
+          started_by: call.instanceId,
+          lease_until: leaseUntil,
+          timeout_at: timeoutMs === 0 || timeoutMs === undefined ? null : at + timeoutMs,
+          run_total_count: (toNumber(row["run_total_count"]) ?? Number.NaN) + 1
+        }
+      })
+    })
+  )
 
 /** Ends the optimistic transaction of `fencedRecording` (rolling it back) when some fence did not hold. */
 class FenceBroken extends Data.TaggedError("FenceBroken") {}
@@ -89,15 +135,14 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
   name: "mysql",
   sql,
   tables: t,
-  // UTC_TIMESTAMP does not depend on the session time zone (UNIX_TIMESTAMP(NOW()) does, around DST changes).
-  now: sql.literal("CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000 AS SIGNED)"),
+  now: nowOf(sql),
   concat: (left, right) => sql`CONCAT(${left}, ${right})`,
   onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
   ignoresDuplicateIds: true,
   preparesStatements: true,
   onConflictReplace: (_key, columns) =>
     sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
-  claim: undefined,
+  claim: (call) => claimRows(sql, t, call),
   updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),
   transaction: sql.withTransaction,
   updateRecording: (request) => fencedRecording(sql, t, request),

@@ -363,11 +363,12 @@ export const make = (dialect: Dialect): JobStoreShape => {
       const limit = Math.floor(request.limit)
       if (request.jobs.length === 0 || limit <= 0) return []
       const leaseMs = int(request.leaseMs)
+      const due = sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`
       const taken = yield* unit(
         dialect.claim !== undefined
-          ? dialect.claim({ ...request, limit, leaseMs, token: claimToken() })
+          ? dialect.claim({ ...request, due, limit, leaseMs, token: claimToken() })
           : dialect.updateReturning({
-              where: sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`,
+              where: due,
               pick: { orderBy: sql.literal("run_at, id"), limit },
               set: sql`status = 'running', claim = ${freshClaim()}, started_at = ${now}, started_by = ${request.instanceId},
                 lease_until = ${now} + ${leaseMs},
