@@ -125,7 +125,8 @@ export const make = (dialect: Dialect): JobStoreShape => {
       effect.pipe(
         Effect.mapError(storeError(name)),
         Effect.catchAllDefect((defect) => Effect.fail(storeError(name)(defect))),
-        Effect.withSpan(`SqlStore.${name}`)
+        // no stack trace: it would point into the store, and capturing one costs more than a small claim's decoding
+        Effect.withSpan(`SqlStore.${name}`, { captureStackTrace: false })
       )
 
   /**
