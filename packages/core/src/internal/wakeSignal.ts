@@ -1,5 +1,5 @@
 /** A wake-up signal for a background loop: wakes never get lost, repeated wakes coalesce. */
-import { Effect, Queue } from "effect"
+import { Deferred, Effect, Exit, Fiber, FiberId } from "effect"
 
 /** Lets other fibers wake a sleeping loop early. */
 export interface WakeSignal {
@@ -11,14 +11,45 @@ export interface WakeSignal {
   readonly sleep: (millis: number) => Effect.Effect<void>
 }
 
-/** A new signal. */
-export const make: Effect.Effect<WakeSignal> = Effect.map(Queue.sliding<void>(1), (queue) => ({
-  wake: Effect.asVoid(Queue.offer(queue, undefined)),
-  unsafeWake: () => {
-    queue.unsafeOffer(undefined)
-  },
-  sleep: (millis) =>
-    millis <= 0
-      ? Effect.asVoid(Queue.poll(queue))
-      : Effect.raceFirst(Queue.take(queue), Effect.sleep(Math.ceil(millis)))
-}))
+/**
+ * A new signal. A wake completes the sleeper's `Deferred` directly; the timer is a fiber of its own
+ * that the sleep interrupts without waiting for it. (Racing the wait against `Effect.sleep` made each
+ * wake-up wait for the losing timer's interruption: about 0.3 ms instead of 0.05 ms.)
+ */
+export const make: Effect.Effect<WakeSignal> = Effect.sync(() => {
+  /** A wake that no sleep has taken yet. */
+  let woken = false
+  let sleeper: Deferred.Deferred<void> | undefined
+
+  const unsafeWake = (): void => {
+    if (sleeper === undefined) {
+      woken = true
+      return
+    }
+    Deferred.unsafeDone(sleeper, Exit.void)
+    sleeper = undefined
+  }
+
+  const sleep = (millis: number): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (woken || millis <= 0) {
+        woken = false
+        return Effect.void
+      }
+      // uninterruptible until the wait: an interrupted sleep always forgets its Deferred (or a later wake would go to it)
+      return Effect.uninterruptibleMask((restore) => {
+        const deferred = Deferred.unsafeMake<void>(FiberId.none)
+        sleeper = deferred
+        const forget = Effect.sync(() => {
+          if (sleeper === deferred) sleeper = undefined
+        })
+        return Effect.flatMap(
+          Effect.forkDaemon(Effect.zipRight(Effect.sleep(Math.ceil(millis)), Deferred.done(deferred, Exit.void))),
+          (timer) =>
+            restore(Deferred.await(deferred)).pipe(Effect.ensuring(Effect.zipRight(forget, Fiber.interruptFork(timer))))
+        )
+      })
+    })
+
+  return { wake: Effect.sync(unsafeWake), unsafeWake, sleep }
+})
