@@ -336,18 +336,19 @@ const notes = (results: Results): Array<string> => {
     "  read first (it updates, and records by id when every fence held), a claim no longer reads its rows back, and",
     "  retention's index no longer changes on claims: the server's CPU per run went from 95-106 µs to 76-90 µs",
     "  (measured in one process, alternating the two versions). The JobsS process uses another 85-100 µs per run",
-    "  (mysql2's row parsing and parameter encoding, garbage collection). Repetitions on this machine range from",
-    "  43% to 53% of the raw ceiling.",
+    "  (mysql2's row parsing and parameter encoding, garbage collection). A repetition of this case lasts 2-3 s and",
+    "  they vary widely here: single repetitions measured between 34% and 53% of the raw ceiling for this version.",
     "- SQLite runs inside the JobsS process: of its 135-150 µs per run, about 57 µs is SQLite executing the claim,",
     "  settlement and history statements and about 21 µs the runtime. The raw ceiling spends about 5 µs per run in",
     "  all (a 6-column table with one index and no history): half its rate leaves 10 µs per run for everything, less",
     "  than the runtime's fiber per attempt alone.",
-    "- The latency gap to graphile-worker: after the create call, the wake-up goes through the LISTEN stream and the",
-    "  poller (about 0.4 ms), then the claim, then the start of the run's fiber (about 0.4 ms). Claiming one run",
-    "  through the store takes 0.60-0.72 ms (p50, in a loop); the same SQL takes 0.45-0.51 ms through @effect/sql and",
-    "  0.32-0.37 ms on a plain `pg` pool. PostgreSQL parses and plans it each time (about 0.17 ms of its 0.44 ms):",
-    "  graphile-worker calls a named prepared statement, which @effect/sql-pg does not offer. p99 over 200 runs moves",
-    "  by several milliseconds between runs on this machine (graphile-worker's too)."
+    "- The latency gap to graphile-worker, measured with one instance and one creating client in one process",
+    "  (p50): the LISTEN notification reaches the wake-up stream's consumer after 0.55 ms and the poller's claim call",
+    "  0.3 ms later; the store and @effect/sql take 0.3 ms to send the claim, its round trip takes 1.3 ms (0.44 ms of",
+    "  it in PostgreSQL, 0.17 ms of that parsing and planning the call: graphile-worker calls a named prepared",
+    "  statement, which @effect/sql-pg does not offer), decoding 0.2 ms, and the run's fiber starts 0.35 ms later.",
+    "  Effect's streams and fiber hand-offs cost about 0.05-0.3 ms each on this idle machine; graphile-worker's path",
+    "  is plain callbacks. p99 over 200 runs moves by several milliseconds between runs (graphile-worker's too)."
   ]
   if (load) {
     lines.push(
