@@ -19,24 +19,26 @@ describe("WakeSignal", () => {
     })
   )
 
-  it.effect("a wake ends a sleep early; a wake with nobody asleep ends the next sleep at once, and wakes coalesce", () =>
-    Effect.gen(function* () {
-      const signal = yield* WakeSignal.make
-      const sleeping = yield* Effect.fork(signal.sleep(60_000))
-      yield* settle
-      expect(sleeping.unsafePoll()).toBeNull()
-      signal.unsafeWake()
-      yield* Fiber.join(sleeping)
+  it.effect(
+    "a wake ends a sleep early; a wake with nobody asleep ends the next sleep at once, and wakes coalesce",
+    () =>
+      Effect.gen(function* () {
+        const signal = yield* WakeSignal.make
+        const sleeping = yield* Effect.fork(signal.sleep(60_000))
+        yield* settle
+        expect(sleeping.unsafePoll()).toBeNull()
+        signal.unsafeWake()
+        yield* Fiber.join(sleeping)
 
-      yield* signal.wake
-      yield* signal.wake
-      yield* signal.sleep(60_000) // the stored wake: returns without any time passing
-      const next = yield* Effect.fork(signal.sleep(60_000))
-      yield* settle
-      expect(next.unsafePoll()).toBeNull() // the two wakes were one
-      yield* TestClock.adjust(60_000)
-      yield* Fiber.join(next)
-    })
+        yield* signal.wake
+        yield* signal.wake
+        yield* signal.sleep(60_000) // the stored wake: returns without any time passing
+        const next = yield* Effect.fork(signal.sleep(60_000))
+        yield* settle
+        expect(next.unsafePoll()).toBeNull() // the two wakes were one
+        yield* TestClock.adjust(60_000)
+        yield* Fiber.join(next)
+      })
   )
 
   it.effect("a sleep of 0 takes a stored wake and returns; an interrupted sleep does not swallow the next wake", () =>
