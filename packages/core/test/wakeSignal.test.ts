@@ -19,6 +19,18 @@ describe("WakeSignal", () => {
     })
   )
 
+  it.effect("a sleep of Infinity lasts until a wake", () =>
+    Effect.gen(function* () {
+      const signal = yield* WakeSignal.make
+      const sleeping = yield* Effect.fork(signal.sleep(Number.POSITIVE_INFINITY))
+      yield* TestClock.adjust("3650 days")
+      yield* settle
+      expect(sleeping.unsafePoll()).toBeNull()
+      yield* signal.wake
+      yield* Fiber.join(sleeping)
+    })
+  )
+
   it.effect(
     "a wake ends a sleep early; a wake with nobody asleep ends the next sleep at once, and wakes coalesce",
     () =>

@@ -4,8 +4,9 @@
  * calls `onExpired` for each key past its deadline, instead of a timer fiber
  * per attempt.
  */
-import { Clock, Effect, Queue } from "effect"
+import { Clock, Effect } from "effect"
 import type { Scope } from "effect"
+import * as WakeSignal from "./wakeSignal.js"
 
 /** Deadlines of keys, each expiring at most once. */
 export interface Deadlines<K> {
@@ -19,7 +20,7 @@ export interface Deadlines<K> {
 export const make = <K>(onExpired: (key: K) => Effect.Effect<void>): Effect.Effect<Deadlines<K>, never, Scope.Scope> =>
   Effect.gen(function* () {
     const deadlines = new Map<K, number>()
-    const wake = yield* Queue.sliding<void>(1)
+    const signal = yield* WakeSignal.make
     /** The deadline the watcher sleeps until (Infinity: until woken). */
     let sleepingUntil = Number.POSITIVE_INFINITY
 
@@ -39,9 +40,7 @@ export const make = <K>(onExpired: (key: K) => Effect.Effect<void>): Effect.Effe
           yield* onExpired(key)
         }
         sleepingUntil = earliest()
-        yield* Number.isFinite(sleepingUntil)
-          ? Effect.raceFirst(Queue.take(wake), Effect.sleep(sleepingUntil - now))
-          : Queue.take(wake)
+        yield* signal.sleep(sleepingUntil - now)
       }
     })
     yield* Effect.forkScoped(loop)
@@ -51,7 +50,7 @@ export const make = <K>(onExpired: (key: K) => Effect.Effect<void>): Effect.Effe
         deadlines.set(key, at)
         if (at < sleepingUntil) {
           sleepingUntil = at
-          wake.unsafeOffer(undefined)
+          signal.unsafeWake()
         }
       },
       remove: (key) => {

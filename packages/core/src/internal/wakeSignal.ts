@@ -7,7 +7,7 @@ export interface WakeSignal {
   readonly wake: Effect.Effect<void>
   /** `wake`, at once, from code outside an effect. */
   readonly unsafeWake: () => void
-  /** Waits until woken or until `millis` have passed. */
+  /** Waits until woken or until `millis` have passed (`Infinity`: until woken). */
   readonly sleep: (millis: number) => Effect.Effect<void>
 }
 
@@ -43,6 +43,7 @@ export const make: Effect.Effect<WakeSignal> = Effect.sync(() => {
         const forget = Effect.sync(() => {
           if (sleeper === deferred) sleeper = undefined
         })
+        if (!Number.isFinite(millis)) return restore(Deferred.await(deferred)).pipe(Effect.ensuring(forget))
         return Effect.flatMap(
           Effect.forkDaemon(Effect.zipRight(Effect.sleep(Math.ceil(millis)), Deferred.done(deferred, Exit.void))),
           (timer) =>

@@ -54,6 +54,8 @@ export const tables = (prefix: string): Tables => {
 export interface ClaimCall {
   /** The rows the claim may take (pending, due, of a listed job and schedule), as the store words it. */
   readonly due: Fragment
+  /** The claim's SET list, with `at` as the claim's time (the store's; `now` unless a dialect binds the time it read). */
+  readonly set: (at: Fragment) => Fragment
   readonly instanceId: string
   readonly jobs: ReadonlyArray<string>
   readonly schedules: ReadonlyArray<string>

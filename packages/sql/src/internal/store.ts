@@ -82,7 +82,7 @@ const boundedChunks = (runs: ReadonlyArray<NewRun>, maxRows: number): Array<Read
   return chunks
 }
 
-/** The row id inside a claim token made by `freshClaim` (a UUID has no colon). */
+/** The row id inside a claim token made by `claimOf` (a UUID has no colon). */
 const claimedId = (claim: string): string => claim.slice(claim.indexOf(":") + 1)
 
 /** Milliseconds and counters are integers in every table. */
@@ -155,8 +155,8 @@ export const make = (dialect: Dialect): JobStoreShape => {
   /** The random part of a batch's claim tokens, with the colon that precedes each row's id. */
   const claimToken = (): string => `${randomUUID()}:`
 
-  /** A fresh claim token per row: a random token for the batch, a colon, the row's id (see `claimedId`). */
-  const freshClaim = (): Fragment => dialect.concat(sql`${claimToken()}`, sql.literal("id"))
+  /** A claim token per row: the batch's `token`, then the row's id (see `claimedId`). */
+  const claimOf = (token: string): Fragment => dialect.concat(sql`${token}`, sql.literal("id"))
 
   const releaseHold = sql.literal("claim = NULL, unique_key = NULL, lease_until = NULL")
 
@@ -364,17 +364,19 @@ export const make = (dialect: Dialect): JobStoreShape => {
       const limit = Math.floor(request.limit)
       if (request.jobs.length === 0 || limit <= 0) return []
       const leaseMs = int(request.leaseMs)
+      const token = claimToken()
       const due = sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`
+      const set = (at: Fragment) =>
+        sql`status = 'running', claim = ${claimOf(token)}, started_at = ${at}, started_by = ${request.instanceId},
+          lease_until = ${at} + ${leaseMs}, timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${at} + run_timeout_ms END,
+          run_total_count = run_total_count + 1`
       const taken = yield* unit(
         dialect.claim !== undefined
-          ? dialect.claim({ ...request, due, limit, leaseMs, token: claimToken() })
+          ? dialect.claim({ ...request, due, set, limit, leaseMs, token })
           : dialect.updateReturning({
               where: due,
               pick: { orderBy: sql.literal("run_at, id"), limit },
-              set: sql`status = 'running', claim = ${freshClaim()}, started_at = ${now}, started_by = ${request.instanceId},
-                lease_until = ${now} + ${leaseMs},
-                timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${now} + run_timeout_ms END,
-                run_total_count = run_total_count + 1`,
+              set: set(now),
               returning: "row"
             })
       )
@@ -392,7 +394,7 @@ export const make = (dialect: Dialect): JobStoreShape => {
           where: sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}
             AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
           pick: { orderBy: sql.literal("run_at, id"), limit },
-          set: sql`claim = ${freshClaim()}, lease_until = ${now} + ${leaseMs}`,
+          set: sql`claim = ${claimOf(claimToken())}, lease_until = ${now} + ${leaseMs}`,
           returning: "row"
         })
       )
