@@ -1,6 +1,6 @@
 /** The poller's wake-up signal, driven by TestClock: sleeps end at their time or at a wake, and no wake is lost. */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Clock, Effect, Fiber, TestClock } from "effect"
 import * as WakeSignal from "../src/internal/wakeSignal.js"
 
 /** Lets forked fibers run. */
@@ -16,6 +16,34 @@ describe("WakeSignal", () => {
       expect(sleeping.unsafePoll()).toBeNull()
       yield* TestClock.adjust(1)
       yield* Fiber.join(sleeping)
+    })
+  )
+
+  it.effect("a sleep ended by a wake leaves no timer behind (a pending timer would keep the process alive)", () =>
+    Effect.gen(function* () {
+      // a clock whose sleeps never end by themselves and count how many are still pending
+      let pending = 0
+      const live = yield* Effect.clock
+      const counting: Clock.Clock = {
+        [Clock.ClockTypeId]: Clock.ClockTypeId,
+        unsafeCurrentTimeMillis: () => live.unsafeCurrentTimeMillis(),
+        unsafeCurrentTimeNanos: () => live.unsafeCurrentTimeNanos(),
+        currentTimeMillis: live.currentTimeMillis,
+        currentTimeNanos: live.currentTimeNanos,
+        sleep: () =>
+          Effect.sync(() => pending++).pipe(
+            Effect.zipRight(Effect.never),
+            Effect.ensuring(Effect.sync(() => pending--))
+          )
+      }
+      const signal = yield* WakeSignal.make
+      const sleeping = yield* Effect.fork(Effect.withClock(signal.sleep(30 * 60_000), counting))
+      yield* settle
+      expect(pending).toBe(1)
+      yield* signal.wake
+      yield* Fiber.join(sleeping)
+      yield* settle
+      expect(pending).toBe(0)
     })
   )
 

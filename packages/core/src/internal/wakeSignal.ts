@@ -45,7 +45,11 @@ export const make: Effect.Effect<WakeSignal> = Effect.sync(() => {
         })
         if (!Number.isFinite(millis)) return restore(Deferred.await(deferred)).pipe(Effect.ensuring(forget))
         return Effect.flatMap(
-          Effect.forkDaemon(Effect.zipRight(Effect.sleep(Math.ceil(millis)), Deferred.done(deferred, Exit.void))),
+          // the timer is interruptible itself: forked inside the mask it would inherit uninterruptibility,
+          // and a sleep that ended early would leave it holding the process open until it fires
+          Effect.forkDaemon(
+            Effect.interruptible(Effect.zipRight(Effect.sleep(Math.ceil(millis)), Deferred.done(deferred, Exit.void)))
+          ),
           (timer) =>
             restore(Deferred.await(deferred)).pipe(Effect.ensuring(Effect.zipRight(forget, Fiber.interruptFork(timer))))
         )
