@@ -34,7 +34,7 @@ import { migrations, migrationsTable, runStatement } from "./migrations.js"
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
 const transientErrnos: ReadonlySet<number> = new Set([1205, 1213])
 
-/** Rows per INSERT statement: 500 rows x 22 parameters stays far below the limit (65535). */
+/** Rows per INSERT statement: 500 rows x 20 parameters stays far below the limit (65535). */
 const insertChunkRows = 500
 
 /** Seconds a starting process waits for another one's migrations. */

@@ -95,7 +95,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
 
 /**
  * The rows as one bound array per column, unnested: one statement text (and a plan made in
- * microseconds) for any batch size, where a VALUES list of 22 parameters per row took longer to parse
+ * microseconds) for any batch size, where a VALUES list of 20 parameters per row took longer to parse
  * and plan than to insert. The columns are `runInsert.insertColumns`, in its order.
  */
 const unnestedRows = (sql: SqlClient.SqlClient, now: Fragment, chunk: ReadonlyArray<JobStore.NewRun>): Fragment => {

@@ -29,7 +29,7 @@ import { migrations, migrationsTable } from "./migrations.js"
 /** Milliseconds a statement waits for another connection's write lock before SQLITE_BUSY. */
 export const busyTimeoutMs = 10_000
 
-/** Rows per INSERT statement: 500 rows x 22 parameters stays far below the limit (32766). */
+/** Rows per INSERT statement: 500 rows x 20 parameters stays far below the limit (32766). */
 const insertChunkRows = 500
 
 /** The SQLite dialect; `client` (when present) tells whether the user disabled WAL. */
