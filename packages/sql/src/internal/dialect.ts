@@ -1,24 +1,21 @@
 /**
  * What differs between the SQL dialects, behind one interface. Everything else
  * (the statements of docs/STORE.md, row decoding, batching) is shared in
- * `store.ts`; each dialect module (`postgres.ts`, `mysql.ts`, `sqlite.ts`)
- * builds one `Dialect`.
+ * `store.ts` and `store/`; each database's folder (`postgres/`, `mysql/`,
+ * `sqlite/`) builds one `Dialect` and holds its frozen migrations.
  *
  * @internal
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
-import { JobsSError } from "@jobss/core"
+import { type JobStore, JobsSError } from "@jobss/core"
 import { Effect, type Stream } from "effect"
-
-/** The dialects the store supports (`mysql` covers MySQL and MariaDB). */
-export type DialectName = "pg" | "mysql" | "sqlite"
 
 /** A row as the driver returns it. */
 export type Row = Readonly<Record<string, unknown>>
 
-/** The names of the store's database objects, all derived from the validated table prefix. */
+/** The names of the store's tables, all derived from the validated table prefix. */
 export interface Tables {
   readonly prefix: string
   readonly runs: string
@@ -27,10 +24,6 @@ export interface Tables {
   readonly history: string
   /** The Migrator's bookkeeping table. */
   readonly migrations: string
-  /** PostgreSQL `NOTIFY` channel fired when runs may have become due. */
-  readonly channel: string
-  /** PostgreSQL function that claims due runs (migration 4). */
-  readonly claimFunction: string
 }
 
 /** The table prefix used when none is given. */
@@ -44,13 +37,22 @@ export const tables = (prefix: string): Tables => {
     runs: `${p}runs`,
     instances: `${p}instances`,
     history: `${p}run_history`,
-    migrations: `${p}migrations`,
-    channel: `${p}runs`,
-    claimFunction: `${p}claim_runs`
+    migrations: `${p}migrations`
   }
 }
 
-/** What a claim asks of a dialect's own claim statement: `token` plus a row's id is its claim. */
+/**
+ * A numbered migration: the literal SQL statements it executes, in order, for one table prefix.
+ * Released migrations are frozen (a test fixes their checksums); schema changes are new numbers.
+ */
+export interface Migration {
+  readonly id: number
+  /** The name the Migrator records next to the id. */
+  readonly name: string
+  readonly statements: ReadonlyArray<string>
+}
+
+/** What the store's claim asks of a dialect: `token` plus a row's id is its claim. */
 export interface ClaimCall {
   /** The rows the claim may take (pending, due, of a listed job and schedule), as the store words it. */
   readonly due: Fragment
@@ -100,7 +102,6 @@ export interface DeleteRequest {
 
 /** The dialect-specific pieces of the store. */
 export interface Dialect {
-  readonly name: DialectName
   /** The client, without result or query name transforms. */
   readonly sql: SqlClient.SqlClient
   readonly tables: Tables
@@ -120,16 +121,25 @@ export interface Dialect {
    * `execute`): multi-row INSERTs then come in power-of-two sizes, so few distinct texts exist.
    */
   readonly preparesStatements: boolean
+  /** Rows per `INSERT INTO runs` statement (bounded by the dialect's parameter limit). */
+  readonly insertChunkRows: number
+  /**
+   * The rows of an `INSERT INTO runs` with the store's column list (`runInsert.insertColumns`): a
+   * VALUES list (`runInsert.valuesList`) or the dialect's own shape.
+   */
+  readonly insertRows: (chunk: ReadonlyArray<JobStore.NewRun>) => Fragment
   /** The tail of an INSERT that turns it into an upsert on `key`, replacing `columns`. */
   readonly onConflictReplace: (key: string, columns: ReadonlyArray<string>) => Fragment
+  /** Claims due runs, returning the claimed rows (every column, after the claim). */
+  readonly claim: (call: ClaimCall) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /**
-   * Claims due runs with a statement of the dialect's own, returning the claimed rows; absent, the
-   * store claims with `updateReturning`.
+   * The rows whose `id` is in `ids` and whose `claim` is in `claims` (settlements: `store/settle.ts`
+   * pairs them so that this matches exactly the settled rows).
    */
-  readonly claim: ((call: ClaimCall) => Effect.Effect<ReadonlyArray<Row>, SqlError>) | undefined
+  readonly idsAndClaimsIn: (ids: ReadonlyArray<string>, claims: ReadonlyArray<string>) => Fragment
   /** Runs an UPDATE and returns the changed rows (one statement where the dialect has RETURNING). */
   readonly updateReturning: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
-  /** Runs statements in one transaction (on SQLite without yielding to other fibers: see `sqlite.ts`). */
+  /** Runs statements in one transaction (on SQLite without yielding to other fibers: see `sqlite/dialect.ts`). */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
   /** Runs an UPDATE and records the changed rows elsewhere (one statement where the dialect can); returns their `id`s. */
   readonly updateRecording: (request: RecordingUpdate) => Effect.Effect<ReadonlyArray<Row>, SqlError>
@@ -141,49 +151,20 @@ export interface Dialect {
   readonly isTransient: (error: unknown) => boolean
   /** Checks the server version and applies per-connection settings (SQLite pragmas) when the store starts. */
   readonly setup: Effect.Effect<void, SqlError | JobsSError.JobStoreError>
-  /** Runs `migrate` so that concurrent migrators (other processes) wait for each other. */
+  /** The dialect's migrations for the store's table prefix, in order. */
+  readonly migrations: ReadonlyArray<Migration>
+  /** Executes one statement of a migration. */
+  readonly runMigrationStatement: (statement: string) => Effect.Effect<void, SqlError>
+  /**
+   * Runs `migrate` so that concurrent migrators (other processes) wait for each other, after
+   * creating the Migrator's bookkeeping table (so its own "create if missing" step never races).
+   */
   readonly withMigrationLock: <A, E>(
     migrate: Effect.Effect<A, E, SqlClient.SqlClient>
   ) => Effect.Effect<A, E | SqlError | JobsSError.JobStoreError, SqlClient.SqlClient>
   /** Emits when runs may have become due elsewhere; never fails. */
   readonly wakeups: Stream.Stream<void>
 }
-
-/** Inserts the record of each of these runs (`request.select` over their current columns). */
-export const recordRuns = (
-  sql: SqlClient.SqlClient,
-  runs: string,
-  request: RecordingUpdate,
-  ids: ReadonlyArray<unknown>
-): Effect.Effect<unknown, SqlError> =>
-  sql`INSERT INTO ${request.into} SELECT ${request.select} FROM ${sql(runs)} WHERE ${inList(sql, "id", ids)}`
-
-/**
- * `updateRecording` for dialects without data-modifying CTEs: in one transaction, `update` (which
- * reports the changed ids), then one INSERT ... SELECT over those rows.
- */
-export const updateThenRecord =
-  (
-    sql: SqlClient.SqlClient,
-    runs: string,
-    transaction: Dialect["transaction"],
-    update: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
-  ) =>
-  (request: RecordingUpdate): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
-    transaction(
-      Effect.gen(function* () {
-        const updated = yield* update({ where: request.where, set: request.set, returning: [] })
-        if (updated.length > 0) {
-          yield* recordRuns(
-            sql,
-            runs,
-            request,
-            updated.map((row) => row["id"])
-          )
-        }
-        return updated
-      })
-    )
 
 /** The error's driver-level cause, if it has one (`SqlError.cause`). */
 export const causeOf = (error: unknown): unknown =>
@@ -199,31 +180,6 @@ export const propertyOf = (value: unknown, key: string): unknown =>
 export const messageOf = (error: unknown): string => {
   const detail = propertyOf(causeOf(error), "message") ?? propertyOf(error, "message")
   return typeof detail === "string" && detail !== "" ? detail : String(error)
-}
-
-/**
- * The list padded to the next power of two by repeating its last value (same meaning in `IN`):
- * statements with lists then have few distinct texts, which keeps prepared statement caches (and
- * MySQL's server-wide `max_prepared_stmt_count`) small.
- */
-export const padded = <A>(values: ReadonlyArray<A>): ReadonlyArray<A> => {
-  if (values.length <= 1) return values
-  let size = 1
-  while (size < values.length) size *= 2
-  return size === values.length
-    ? values
-    : [...values, ...Array.from({ length: size - values.length }, () => values.at(-1)!)]
-}
-
-/** `column IN (...)` over a padded list (`1=0` when the list is empty). */
-export const inList = (sql: SqlClient.SqlClient, column: string, values: ReadonlyArray<unknown>): Fragment =>
-  sql.in(column, padded(values))
-
-/** Sizes of statements that insert `n` rows: powers of two, so that few distinct statement texts exist. */
-export const powerOfTwoSizes = (n: number): ReadonlyArray<number> => {
-  const sizes: Array<number> = []
-  for (let bit = 1 << 30; bit >= 1; bit = bit >>> 1) if ((n & bit) !== 0) sizes.push(bit)
-  return sizes
 }
 
 /** Whether a dotted version (`"10.11.6-MariaDB"`, `"3.45.1"`) is at least `minimum`. */
@@ -250,23 +206,3 @@ export const requireVersion = (
           message: `SqlStore needs ${database} ${minimum.join(".")} or newer (${why}); this server is ${version}`
         })
       )
-
-/**
- * The rows of settlements, each by `id` and the `claim` it must still hold. A SqlStore claim token
- * ends with `:<id>`, so a row whose claim is in the list is the row that claim was paired with:
- * two lists do, and pairs that break this never match. PostgreSQL binds two arrays (one statement
- * text for any batch size, planned in microseconds); elsewhere two IN lists, padded to few statement
- * texts, each found by a lookup (an OR of the pairs cost a comparison per pair for every row).
- */
-export const heldPairs = (
-  sql: SqlClient.SqlClient,
-  dialect: DialectName,
-  pairs: ReadonlyArray<{ readonly id: string; readonly claim: string }>
-): Fragment => {
-  const sound = pairs.filter(({ claim, id }) => claim.endsWith(`:${id}`))
-  const ids = sound.map(({ id }) => id)
-  const claims = sound.map(({ claim }) => claim)
-  return dialect === "pg"
-    ? sql`id = ANY(${ids}::varchar[]) AND claim = ANY(${claims}::varchar[])`
-    : sql`${inList(sql, "id", ids)} AND ${inList(sql, "claim", claims)}`
-}

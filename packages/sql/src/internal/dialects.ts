@@ -10,9 +10,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { JobsSError } from "@jobss/core"
 import { Context, Effect } from "effect"
 import { type Dialect, messageOf, tables } from "./dialect.js"
-import * as mysql from "./mysql.js"
-import * as postgres from "./postgres.js"
-import * as sqlite from "./sqlite.js"
+import * as mysql from "./mysql/dialect.js"
+import * as postgres from "./postgres/dialect.js"
+import * as sqlite from "./sqlite/dialect.js"
 
 // The drivers' tags, by key: importing the driver modules would load every driver for every user.
 const PgClientTag = Context.GenericTag<PgClient.PgClient>("@effect/sql-pg/PgClient")
@@ -33,7 +33,7 @@ export const validatePrefix = (prefix: string): Effect.Effect<string, JobsSError
         })
       )
 
-/** The dialect of the client in context, with its clock, statements and migration lock. */
+/** The dialect of the client in context, with its clock, statements, migrations and migration lock. */
 export const fromContext = (
   prefix: string
 ): Effect.Effect<Dialect, JobsSError.InvalidConfig | JobsSError.JobStoreError, SqlClient.SqlClient> =>

@@ -3,7 +3,9 @@
  * (`FOR UPDATE SKIP LOCKED`) and updates them by id; a settlement updates
  * first and records its attempts by id; any other update that reports rows
  * locks them (`SKIP LOCKED` for reaps), updates them by id and reads them back.
- * Migrations are serialised with `GET_LOCK`; no wake-ups (polling).
+ * Inserts are VALUES lists in power-of-two sizes (mysql2 prepares each
+ * statement text). Migrations are serialised with `GET_LOCK`; no wake-ups
+ * (polling).
  *
  * @internal
  */
@@ -20,17 +22,20 @@ import {
   type Tables,
   type UpdateRequest,
   causeOf,
-  inList,
   propertyOf,
-  recordRuns,
-  requireVersion,
-  updateThenRecord
-} from "./dialect.js"
-import { createMigrationsTable } from "./migrations.js"
-import { toNumber } from "./rows.js"
+  requireVersion
+} from "../dialect.js"
+import { toNumber } from "../rows.js"
+import { valuesList } from "../runInsert.js"
+import { idsAndClaimsInLists, recordRuns, updateThenRecord } from "../shapes.js"
+import { inList } from "../sqlValues.js"
+import { migrations, migrationsTable, runStatement } from "./migrations.js"
 
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
 const transientErrnos: ReadonlySet<number> = new Set([1205, 1213])
+
+/** Rows per INSERT statement: 500 rows x 20 parameters stays far below the limit (65535). */
+const insertChunkRows = 500
 
 /** Seconds a starting process waits for another one's migrations. */
 const migrationLockSeconds = 120
@@ -128,69 +133,76 @@ const fencedRecording = (
     )
 
 /** The MySQL/MariaDB dialect. */
-export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => ({
-  name: "mysql",
-  sql,
-  tables: t,
-  now: nowOf(sql),
-  concat: (left, right) => sql`CONCAT(${left}, ${right})`,
-  onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
-  ignoresDuplicateIds: true,
-  preparesStatements: true,
-  onConflictReplace: (_key, columns) =>
-    sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
-  claim: (call) => claimRows(sql, t, call),
-  updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),
-  transaction: sql.withTransaction,
-  updateRecording: (request) => fencedRecording(sql, t, request),
-  deleteReturning: (request) =>
-    sql.withTransaction(
-      Effect.gen(function* () {
-        const locked = yield* sql<Row>`SELECT id FROM ${sql(t.runs)} WHERE ${request.where}
+export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
+  const now = nowOf(sql)
+  return {
+    sql,
+    tables: t,
+    now,
+    concat: (left, right) => sql`CONCAT(${left}, ${right})`,
+    onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
+    ignoresDuplicateIds: true,
+    preparesStatements: true,
+    insertChunkRows,
+    insertRows: (chunk) => valuesList(sql, now, chunk),
+    onConflictReplace: (_key, columns) =>
+      sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
+    claim: (call) => claimRows(sql, t, call),
+    idsAndClaimsIn: (ids, claims) => idsAndClaimsInLists(sql, ids, claims),
+    updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),
+    transaction: sql.withTransaction,
+    updateRecording: (request) => fencedRecording(sql, t, request),
+    deleteReturning: (request) =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const locked = yield* sql<Row>`SELECT id FROM ${sql(t.runs)} WHERE ${request.where}
           ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED`
-        if (locked.length > 0) {
-          yield* sql`DELETE FROM ${sql(t.runs)} WHERE ${inList(
-            sql,
-            "id",
-            locked.map((row) => row["id"])
-          )}`
-        }
-        return locked
-      })
-    ),
-  affectedRows,
-  isTransient: (error) => {
-    const errno = propertyOf(causeOf(error), "errno")
-    return typeof errno === "number" && transientErrnos.has(errno)
-  },
-  setup: Effect.flatMap(sql<Row>`SELECT VERSION() AS version`, ([row]) => {
-    const version = String(row?.["version"])
-    return version.includes("MariaDB")
-      ? requireVersion("MariaDB", version, [10, 6], "SKIP LOCKED")
-      : requireVersion("MySQL", version, [8, 0, 1], "SKIP LOCKED")
-  }),
-  withMigrationLock: (migrate) =>
-    // GET_LOCK belongs to a connection: hold one for the lock while the Migrator uses the pool.
-    Effect.scoped(
-      Effect.gen(function* () {
-        const connection = yield* sql.reserve
-        const name = `jobss:migrate:${t.migrations}`
-        const [row] = yield* connection.execute(
-          "SELECT GET_LOCK(?, ?) AS acquired",
-          [name, migrationLockSeconds],
-          undefined
-        )
-        if (Number(row?.["acquired"]) !== 1) {
-          return yield* new JobsSError.JobStoreError({
-            message: `SqlStore migrations: another process held the migration lock for ${migrationLockSeconds} s`
-          })
-        }
-        yield* Effect.addFinalizer(() =>
-          connection.execute("SELECT RELEASE_LOCK(?)", [name], undefined).pipe(Effect.ignore)
-        )
-        yield* createMigrationsTable("mysql", t)
-        return yield* migrate
-      })
-    ),
-  wakeups: Stream.never
-})
+          if (locked.length > 0) {
+            yield* sql`DELETE FROM ${sql(t.runs)} WHERE ${inList(
+              sql,
+              "id",
+              locked.map((row) => row["id"])
+            )}`
+          }
+          return locked
+        })
+      ),
+    affectedRows,
+    isTransient: (error) => {
+      const errno = propertyOf(causeOf(error), "errno")
+      return typeof errno === "number" && transientErrnos.has(errno)
+    },
+    setup: Effect.flatMap(sql<Row>`SELECT VERSION() AS version`, ([row]) => {
+      const version = String(row?.["version"])
+      return version.includes("MariaDB")
+        ? requireVersion("MariaDB", version, [10, 6], "SKIP LOCKED")
+        : requireVersion("MySQL", version, [8, 0, 1], "SKIP LOCKED")
+    }),
+    migrations: migrations(t.prefix),
+    runMigrationStatement: runStatement(sql),
+    withMigrationLock: (migrate) =>
+      // GET_LOCK belongs to a connection: hold one for the lock while the Migrator uses the pool.
+      Effect.scoped(
+        Effect.gen(function* () {
+          const connection = yield* sql.reserve
+          const name = `jobss:migrate:${t.migrations}`
+          const [row] = yield* connection.execute(
+            "SELECT GET_LOCK(?, ?) AS acquired",
+            [name, migrationLockSeconds],
+            undefined
+          )
+          if (Number(row?.["acquired"]) !== 1) {
+            return yield* new JobsSError.JobStoreError({
+              message: `SqlStore migrations: another process held the migration lock for ${migrationLockSeconds} s`
+            })
+          }
+          yield* Effect.addFinalizer(() =>
+            connection.execute("SELECT RELEASE_LOCK(?)", [name], undefined).pipe(Effect.ignore)
+          )
+          yield* sql.unsafe(migrationsTable(t.prefix))
+          return yield* migrate
+        })
+      ),
+    wakeups: Stream.never
+  }
+}

@@ -1,14 +1,16 @@
 /**
- * Statement shapes shared by the dialects that have `UPDATE ... RETURNING`
- * (PostgreSQL, SQLite).
+ * Statement shapes that several dialects share: `UPDATE/DELETE ... RETURNING`
+ * and `ON CONFLICT` (PostgreSQL, SQLite); settlements recorded in a second
+ * statement and settled pairs as IN lists (MySQL, SQLite).
  *
  * @internal
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
-import type { Effect } from "effect"
-import type { Row, UpdateRequest } from "./dialect.js"
+import { Effect } from "effect"
+import type { Dialect, RecordingUpdate, Row, UpdateRequest } from "./dialect.js"
+import { inList } from "./sqlValues.js"
 
 /** The RETURNING list of an update request (`id` first, then the requested columns). */
 export const returningList = (sql: SqlClient.SqlClient, returning: UpdateRequest["returning"]): Fragment =>
@@ -47,3 +49,49 @@ export const onConflictReplace = (sql: SqlClient.SqlClient, key: string, columns
   sql.literal(
     `ON CONFLICT (${key}) DO UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(", ")}`
   )
+
+/**
+ * `idsAndClaimsIn` as two IN lists, padded to few statement texts, each found by a lookup (MySQL,
+ * SQLite; an OR of the pairs cost a comparison per pair for every row).
+ */
+export const idsAndClaimsInLists = (
+  sql: SqlClient.SqlClient,
+  ids: ReadonlyArray<string>,
+  claims: ReadonlyArray<string>
+): Fragment => sql`${inList(sql, "id", ids)} AND ${inList(sql, "claim", claims)}`
+
+/** Inserts the record of each of these runs (`request.select` over their current columns). */
+export const recordRuns = (
+  sql: SqlClient.SqlClient,
+  runs: string,
+  request: RecordingUpdate,
+  ids: ReadonlyArray<unknown>
+): Effect.Effect<unknown, SqlError> =>
+  sql`INSERT INTO ${request.into} SELECT ${request.select} FROM ${sql(runs)} WHERE ${inList(sql, "id", ids)}`
+
+/**
+ * `updateRecording` for dialects without data-modifying CTEs: in one transaction, `update` (which
+ * reports the changed ids), then one INSERT ... SELECT over those rows.
+ */
+export const updateThenRecord =
+  (
+    sql: SqlClient.SqlClient,
+    runs: string,
+    transaction: Dialect["transaction"],
+    update: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  ) =>
+  (request: RecordingUpdate): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+    transaction(
+      Effect.gen(function* () {
+        const updated = yield* update({ where: request.where, set: request.set, returning: [] })
+        if (updated.length > 0) {
+          yield* recordRuns(
+            sql,
+            runs,
+            request,
+            updated.map((row) => row["id"])
+          )
+        }
+        return updated
+      })
+    )

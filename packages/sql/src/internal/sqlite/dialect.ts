@@ -20,61 +20,79 @@ import {
   type UpdateRequest,
   causeOf,
   propertyOf,
-  requireVersion,
-  updateThenRecord
-} from "./dialect.js"
-import { createMigrationsTable } from "./migrations.js"
-import * as shared from "./shared.js"
+  requireVersion
+} from "../dialect.js"
+import { valuesList } from "../runInsert.js"
+import * as shapes from "../shapes.js"
+import { migrations, migrationsTable } from "./migrations.js"
 
 /** Milliseconds a statement waits for another connection's write lock before SQLITE_BUSY. */
 export const busyTimeoutMs = 10_000
+
+/** Rows per INSERT statement: 500 rows x 20 parameters stays far below the limit (32766). */
+const insertChunkRows = 500
 
 /** The SQLite dialect; `client` (when present) tells whether the user disabled WAL. */
 export const make = (
   sql: SqlClient.SqlClient,
   t: Tables,
   client: Option.Option<SqliteClient.SqliteClient>
-): Dialect => ({
-  name: "sqlite",
-  sql,
-  tables: t,
-  now: sql.literal("CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"),
-  concat: (left, right) => sql`(${left} || ${right})`,
-  onUniqueKeyConflictIgnore: shared.onUniqueKeyConflictIgnore(sql),
-  ignoresDuplicateIds: false,
-  preparesStatements: false,
-  onConflictReplace: (key, columns) => shared.onConflictReplace(sql, key, columns),
-  claim: undefined,
-  updateReturning: updateReturning(sql, t),
-  transaction: (effect) => withoutYielding(sql.withTransaction(effect)),
-  updateRecording: updateThenRecord(
+): Dialect => {
+  const now = sql.literal("CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)")
+  const update = updateReturning(sql, t)
+  return {
     sql,
-    t.runs,
-    (effect) => withoutYielding(sql.withTransaction(effect)),
-    updateReturning(sql, t)
-  ),
-  deleteReturning: (request) =>
-    shared.deleteReturning(sql, t.runs, {
-      where: sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`
-    }),
-  affectedRows: (raw) => Number(propertyOf(raw, "changes") ?? 0),
-  isTransient: (error) => {
-    const code = propertyOf(causeOf(error), "code")
-    return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
-  },
-  setup: setup(sql, client),
-  withMigrationLock: (migrate) =>
-    createMigrationsTable("sqlite", t).pipe(
-      Effect.zipRight(
-        sql.withTransaction(
-          // A write first: the transaction takes the write lock now (waiting for it), not on upgrade.
-          sql`DELETE FROM ${sql(t.migrations)} WHERE migration_id < 0`.pipe(Effect.zipRight(migrate))
-        )
-      ),
-      withoutYielding
+    tables: t,
+    now,
+    concat: (left, right) => sql`(${left} || ${right})`,
+    onUniqueKeyConflictIgnore: shapes.onUniqueKeyConflictIgnore(sql),
+    ignoresDuplicateIds: false,
+    preparesStatements: false,
+    insertChunkRows,
+    insertRows: (chunk) => valuesList(sql, now, chunk),
+    onConflictReplace: (key, columns) => shapes.onConflictReplace(sql, key, columns),
+    // one UPDATE ... RETURNING of the oldest due rows, taken at the database's time
+    claim: (call) =>
+      update({
+        where: call.due,
+        pick: { orderBy: sql.literal("run_at, id"), limit: call.limit },
+        set: call.set(now),
+        returning: "row"
+      }),
+    idsAndClaimsIn: (ids, claims) => shapes.idsAndClaimsInLists(sql, ids, claims),
+    updateReturning: update,
+    transaction: (effect) => withoutYielding(sql.withTransaction(effect)),
+    updateRecording: shapes.updateThenRecord(
+      sql,
+      t.runs,
+      (effect) => withoutYielding(sql.withTransaction(effect)),
+      update
     ),
-  wakeups: Stream.never
-})
+    deleteReturning: (request) =>
+      shapes.deleteReturning(sql, t.runs, {
+        where: sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`
+      }),
+    affectedRows: (raw) => Number(propertyOf(raw, "changes") ?? 0),
+    isTransient: (error) => {
+      const code = propertyOf(causeOf(error), "code")
+      return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
+    },
+    setup: setup(sql, client),
+    migrations: migrations(t.prefix),
+    runMigrationStatement: (statement) => Effect.asVoid(sql.unsafe(statement)),
+    withMigrationLock: (migrate) =>
+      sql.unsafe(migrationsTable(t.prefix)).pipe(
+        Effect.zipRight(
+          sql.withTransaction(
+            // A write first: the transaction takes the write lock now (waiting for it), not on upgrade.
+            sql`DELETE FROM ${sql(t.migrations)} WHERE migration_id < 0`.pipe(Effect.zipRight(migrate))
+          )
+        ),
+        withoutYielding
+      ),
+    wakeups: Stream.never
+  }
+}
 
 /**
  * Runs a transaction without yielding to other fibers between its statements. better-sqlite3 is
@@ -89,7 +107,7 @@ const withoutYielding = Effect.withMaxOpsBeforeYield(Number.MAX_SAFE_INTEGER)
 const updateReturning =
   (sql: SqlClient.SqlClient, t: Tables) =>
   (request: UpdateRequest): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
-    shared.updateReturning(sql, t.runs, {
+    shapes.updateReturning(sql, t.runs, {
       set: request.set,
       where:
         request.pick === undefined

@@ -1,0 +1,29 @@
+/**
+ * SQLite's migrations, in order (the ids and names the Migrator records),
+ * each a module of literal SQL in `migrations/`, and the Migrator's
+ * bookkeeping table.
+ *
+ * @internal
+ */
+import type { Migration } from "../dialect.js"
+import * as createTables from "./migrations/0001_create_tables.js"
+import * as runHistory from "./migrations/0002_run_history.js"
+import * as leanIndexes from "./migrations/0003_lean_indexes.js"
+
+/** The migrations for the (validated, lower-case) table prefix `p`. */
+export const migrations = (p: string): ReadonlyArray<Migration> => [
+  { id: 1, name: "create_tables", statements: createTables.statements(p) },
+  { id: 2, name: "run_history", statements: runHistory.statements(p) },
+  { id: 3, name: "lean_indexes", statements: leanIndexes.statements(p) },
+  // PostgreSQL only: SQLite claims with one UPDATE ... RETURNING
+  { id: 4, name: "claim_function", statements: [] },
+  // MySQL/MariaDB only: the partial index of migration 2 stays
+  { id: 5, name: "finished_index", statements: [] }
+]
+
+/** The Migrator's bookkeeping table, with the very definition the Migrator uses. */
+export const migrationsTable = (p: string): string => `CREATE TABLE IF NOT EXISTS "${p}migrations" (
+  migration_id integer PRIMARY KEY NOT NULL,
+  created_at datetime NOT NULL DEFAULT current_timestamp,
+  name VARCHAR(255) NOT NULL
+)`

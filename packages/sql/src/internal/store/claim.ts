@@ -1,0 +1,117 @@
+/**
+ * The clock, `claim` (due runs, through the dialect's claim), `reap` (runs
+ * whose lease or timeout passed, taken over with a new claim) and `nextDue`.
+ * A claimed row that does not decode ends failed rather than coming back.
+ *
+ * @internal
+ */
+import type { Fragment } from "@effect/sql/Statement"
+import { type JobStore, JobsSError } from "@jobss/core"
+import { Effect, Either } from "effect"
+import type { Row } from "../dialect.js"
+import * as rows from "../rows.js"
+import { int } from "../sqlValues.js"
+import type { StoreContext } from "./context.js"
+
+/** The store's clock, `claim`, `reap` and `nextDue`. */
+export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "claim" | "reap" | "nextDue"> => {
+  const { dialect, sql, now, runs, unit, affected, operation, claimable, fence, claimToken, claimOf, failedSet } = ctx
+
+  const storeNow: Effect.Effect<number, JobsSError.JobStoreError> = unit(sql<Row>`SELECT ${now} AS now_ms`).pipe(
+    Effect.flatMap((result) => {
+      const value = rows.toNumber(result[0]?.["now_ms"])
+      return value === undefined
+        ? Effect.fail(new JobsSError.JobStoreError({ message: "SqlStore.now: the database returned no time" }))
+        : Effect.succeed(value)
+    }),
+    operation("now")
+  )
+
+  /** Fails rows the runtime cannot be given (they would come back forever otherwise). */
+  const failMalformed = (row: Row, problem: string) => {
+    const id = rows.textColumn(row, "id")
+    const claim = rows.textColumn(row, "claim")
+    const message = `malformed row: ${problem}`
+    return Effect.logWarning(`SqlStore: run ${id} ends failed, ${message}`).pipe(
+      Effect.zipRight(
+        id === undefined || claim === undefined
+          ? Effect.void
+          : affected(sql`UPDATE ${runs} SET ${failedSet(message)} WHERE ${fence(id, claim)}`.raw)
+      )
+    )
+  }
+
+  const decodeTaken = (taken: ReadonlyArray<Row>) =>
+    Effect.gen(function* () {
+      const decoded: Array<JobStore.ClaimedRun> = []
+      for (const row of taken) {
+        const run = rows.decodeClaimed(row)
+        if (Either.isRight(run)) decoded.push(run.right)
+        else yield* failMalformed(row, run.left)
+      }
+      return decoded.sort((a, b) => a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    })
+
+  const claim = (request: JobStore.ClaimRequest) =>
+    Effect.gen(function* () {
+      const limit = Math.floor(request.limit)
+      if (request.jobs.length === 0 || limit <= 0) return []
+      const leaseMs = int(request.leaseMs)
+      const token = claimToken()
+      const due = sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`
+      const set = (at: Fragment) =>
+        sql`status = 'running', claim = ${claimOf(token)}, started_at = ${at}, started_by = ${request.instanceId},
+          lease_until = ${at} + ${leaseMs}, timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${at} + run_timeout_ms END,
+          run_total_count = run_total_count + 1`
+      const taken = yield* unit(dialect.claim({ ...request, due, set, limit, leaseMs, token }))
+      return yield* decodeTaken(taken)
+    }).pipe(operation("claim"))
+
+  const reap = (request: JobStore.ReapRequest) =>
+    Effect.gen(function* () {
+      const limit = Math.floor(request.limit)
+      if (request.jobs.length === 0 || limit <= 0) return []
+      const leaseMs = int(request.leaseMs)
+      const graceMs = int(request.graceMs)
+      const taken = yield* unit(
+        dialect.updateReturning({
+          where: sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}
+            AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
+          pick: { orderBy: sql.literal("run_at, id"), limit },
+          set: sql`claim = ${claimOf(claimToken())}, lease_until = ${now} + ${leaseMs}`,
+          returning: "row"
+        })
+      )
+      const claimed = yield* decodeTaken(taken)
+      return claimed.map((run): JobStore.ReapedRun => {
+        // The update set lease_until = now + leaseMs on the database clock: that gives its "now".
+        const at = (run.leaseUntil ?? 0) - leaseMs
+        const timedOut = run.timeoutAt !== null && run.timeoutAt + graceMs < at
+        return { ...run, reason: timedOut ? "timeout" : "lease" }
+      })
+    }).pipe(operation("reap"))
+
+  const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>) =>
+    unit(
+      sql<Row>`SELECT ${now} AS now_ms, (SELECT MIN(run_at) FROM ${runs}
+        WHERE status = 'pending' AND ${claimable(jobs, schedules)}) AS next_run_at`
+    ).pipe(
+      Effect.flatMap((result) => {
+        const row = result[0]
+        const at = rows.toNumber(row?.["now_ms"])
+        const next = row?.["next_run_at"]
+        if (at === undefined) {
+          return Effect.fail(
+            new JobsSError.JobStoreError({ message: "SqlStore.nextDue: the database returned no time" })
+          )
+        }
+        return Effect.succeed({
+          now: at,
+          nextRunAt: next === null || next === undefined ? null : (rows.toNumber(next) ?? null)
+        })
+      }),
+      operation("nextDue")
+    )
+
+  return { now: storeNow, claim, reap, nextDue }
+}

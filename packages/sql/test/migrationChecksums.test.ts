@@ -1,0 +1,92 @@
+/**
+ * Released migrations are frozen: each executes, per dialect, exactly the SQL it was released with,
+ * so fresh and upgraded databases have one schema. The checksums below fix that SQL (for the example
+ * prefix); a schema change is a new migration, whose checksum is added here when it is released.
+ */
+import { createHash } from "node:crypto"
+import { describe, expect, it } from "@effect/vitest"
+import type { Migration } from "../src/internal/dialect.js"
+import * as mysql from "../src/internal/mysql/migrations.js"
+import * as postgres from "../src/internal/postgres/migrations.js"
+import * as sqlite from "../src/internal/sqlite/migrations.js"
+
+/** The prefix the checksums are computed for. */
+const examplePrefix = "jobss_"
+
+/** sha256 of each released migration's statements joined by `;\n`, by dialect folder and `<id>_<name>`. */
+const released: Record<string, Record<string, string>> = {
+  postgres: {
+    "1_create_tables": "2ad04ca2539b6352b18371200170bd63a4010be67642b16a554c75fb1a7409c7",
+    "2_run_history": "a7c62e35e98db7b548629eb535c274967b3532937e7412363d3f8a060b8de5e7",
+    "3_lean_indexes": "375ea623c42be05dc32b16191b2ccce6089da1257f93900019d7ea5814197442",
+    "4_claim_function": "979dae7c9025ca7b85ece41993269bb8e04e78d9353952943ac2efe5ea0ec9ef",
+    "5_finished_index": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+  },
+  mysql: {
+    "1_create_tables": "9a4193ba7c31600a9c5143c4ad3fd9f8075146646aed1ccd3ee12c3196f5cec4",
+    "2_run_history": "37edc9885325340a9bb201ff0769f588a3c44cabf135ab0e80ece3fc3018b1ea",
+    "3_lean_indexes": "8bbbb2134995c7bb119fe408bca0140f73af462477874ccdb27a09ec55212e9a",
+    "4_claim_function": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "5_finished_index": "ac08c9d1b08bdffe7c159ce643e99767d32f936d758d88b52cc20cd51bff342f"
+  },
+  sqlite: {
+    "1_create_tables": "dc9517a3860b83f50d72dc873396e242b2e39ab7bc00626d61c099420f8bd35b",
+    "2_run_history": "086a6e53a36e92e89179e1d2601ca4d0e58cf40ba4af50bbfeae343ee5d643bf",
+    "3_lean_indexes": "375ea623c42be05dc32b16191b2ccce6089da1257f93900019d7ea5814197442",
+    "4_claim_function": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "5_finished_index": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+  }
+}
+
+const dialects: ReadonlyArray<readonly [string, (prefix: string) => ReadonlyArray<Migration>]> = [
+  ["postgres", postgres.migrations],
+  ["mysql", mysql.migrations],
+  ["sqlite", sqlite.migrations]
+]
+
+const keyOf = (migration: Migration): string => `${migration.id}_${migration.name}`
+
+const checksum = (migration: Migration): string =>
+  createHash("sha256").update(migration.statements.join(";\n")).digest("hex")
+
+describe.each(dialects)("released migrations of %s", (folder, migrationsFor) => {
+  const current = migrationsFor(examplePrefix)
+  const checksums = new Map(current.map((migration) => [keyOf(migration), checksum(migration)]))
+
+  it(`every released migration executes the SQL it was released with (${folder})`, () => {
+    for (const [key, expected] of Object.entries(released[folder]!)) {
+      const found = checksums.get(key)
+      expect(
+        found,
+        `${folder} migration ${key} ${found === undefined ? "is gone" : "was edited"}: a released migration ` +
+          "never changes (a database that already applied it would differ from a fresh one). Restore " +
+          `src/internal/${folder}/migrations/ and add a new migration instead.`
+      ).toBe(expected)
+    }
+  })
+
+  it(`every migration has its checksum here (${folder})`, () => {
+    const unrecorded = [...checksums]
+      .filter(([key]) => released[folder]![key] === undefined)
+      .map(([key, found]) => `"${key}": "${found}"`)
+    expect(
+      unrecorded,
+      `${folder} migrations without a checksum in this test: once final, add ${unrecorded.join(", ")} to ` +
+        "`released`, which freezes them (later schema changes are new migrations)."
+    ).toEqual([])
+  })
+
+  it(`the table prefix is the only parameter of the SQL (${folder})`, () => {
+    const other = migrationsFor("other_prefix_")
+    expect(other.map((migration) => migration.statements)).toEqual(
+      current.map((migration) =>
+        migration.statements.map((statement) => statement.replaceAll(examplePrefix, "other_prefix_"))
+      )
+    )
+  })
+
+  it(`ids count up from 1 with the names every dialect records (${folder})`, () => {
+    expect(current.map(keyOf)).toEqual(postgres.migrations(examplePrefix).map(keyOf))
+    expect(current.map((migration) => migration.id)).toEqual(current.map((_, index) => index + 1))
+  })
+})
