@@ -163,6 +163,11 @@ export const defaults = {
   retentionCheck: "1 minute"
 } as const
 
+/**
+ * A validated value, or the `InvalidConfig` error that names the option, its value and the rule.
+ *
+ * @inline
+ */
 type Check<A> = Either.Either<A, InvalidConfig>
 
 const fail = (message: string): Check<never> => Either.left(new InvalidConfig({ message }))
