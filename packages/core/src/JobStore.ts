@@ -68,7 +68,7 @@ export interface StoredRun extends NewRun {
   readonly createdAt: number
   /** When the latest attempt was claimed, epoch milliseconds; `null` before the first claim. */
   readonly startedAt: number | null
-  /** Instance id of the last claimer. */
+  /** The id of the instance that claimed the latest attempt (a takeover by the reaper leaves it unchanged). */
   readonly startedBy: string | null
   /**
    * When the running attempt times out (claim time + `runTimeoutMs`), epoch milliseconds; `null` when

@@ -70,7 +70,10 @@ export interface SchedulerShape {
   ) => Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | JobStoreError>
   /** Cancels a pending run, or interrupts it where it runs (on any instance). */
   readonly cancelRun: (id: RunId) => Effect.Effect<Exclude<CancelResult, "notFound">, RunNotFound | JobStoreError>
-  /** Pending runs that no live instance can execute: their job or schedule is implemented nowhere. */
+  /**
+   * Pending runs that no live instance (seen within the last minute, not shut down) can execute: their
+   * job or schedule is implemented nowhere.
+   */
   readonly waitingRuns: Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError>
 }
 
