@@ -1,6 +1,7 @@
 // `npm test`: the whole check, runnable on a fresh Debian machine as root after `npm ci`.
 //
-//   1. `biome check .` and `tsc -b` (lint, format and typecheck of every package);
+//   1. `biome check .`, `tsc -b` and `typedoc --emit none` (lint, format and typecheck of every package;
+//      the API reference's validation: every public export and member documented, exported, linked);
 //   2. installs PostgreSQL 15 / MariaDB with apt-get when missing, then starts throwaway servers
 //      (temp folder, free loopback ports, run as the `postgres` / `mysql` users);
 //   3. `vitest run` with JOBSS_TEST_PG_URL and JOBSS_TEST_MYSQL_URL pointing at them;
@@ -10,7 +11,7 @@
 // Usage:
 //   npm test                               everything
 //   npm test -- test/store                 extra arguments go to `vitest run` (e.g. a file filter)
-//   npm test -- --skip-checks test/store   skip biome and tsc (quick iteration)
+//   npm test -- --skip-checks test/store   skip biome, tsc and typedoc (quick iteration)
 //
 // Existing servers instead of throwaway ones: set JOBSS_TEST_PG_URL (admin URL, e.g.
 // postgres://postgres:pass@127.0.0.1:5432/postgres) and/or JOBSS_TEST_MYSQL_URL (e.g.
@@ -94,11 +95,12 @@ const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`
 
 const main = async () => {
   if (skipChecks) {
-    log("--skip-checks: not running biome and tsc")
+    log("--skip-checks: not running biome, tsc and typedoc")
   } else {
     for (const [name, command, commandArgs] of [
       ["biome check .", bin("biome"), ["check", "."]],
-      ["tsc -b", bin("tsc"), ["-b"]]
+      ["tsc -b", bin("tsc"), ["-b"]],
+      ["typedoc --emit none", bin("typedoc"), ["--emit", "none"]]
     ]) {
       const started = Date.now()
       log(`${name}`)

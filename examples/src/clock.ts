@@ -1,7 +1,7 @@
 import type { SqlClient } from "@effect/sql"
 /**
- * The original JobsD example: announce the time every minute, on every instance
- * that runs this program, exactly once per minute across the cluster.
+ * A scheduled run shared by a cluster: announce the time every minute, on every
+ * instance that runs this program, exactly once per minute across the cluster.
  * `npm run clock -w examples` (Ctrl-C to stop; start it in several terminals to see them share the work).
  */
 import { Job, JobSchedule, JobsS, RunInfo, Scheduler } from "@jobss/core"

@@ -13,6 +13,7 @@ import type { RunInfo } from "./RunInfo.js"
 
 /** A job definition. `A` is the decoded argument type, `I` its JSON-encodable form. */
 export interface Job<A, I = A> {
+  /** Marks a job definition. */
   readonly _tag: "Job"
   /** The name runs are stored under; it must be the same in every process. */
   readonly name: string
@@ -22,9 +23,9 @@ export interface Job<A, I = A> {
   readonly retriesErrorLimit: number | undefined
   /** Retries after timeouts for runs of this job (overrides the instance default; -1 unlimited). */
   readonly retriesTimeoutLimit: number | undefined
-  /** The timeout of one attempt for runs of this job (overrides the instance default; 0 disables). */
+  /** The timeout of one attempt for runs of this job, a `DurationInput` (overrides the instance's; 0 disables). */
   readonly runTimeout: Duration.DurationInput | undefined
-  /** The delay before each retry (overrides the default, immediate). */
+  /** The delay before each retry (`undefined`: immediate, `RetryBackoff.immediate`). */
   readonly retryBackoff: RetryBackoff | undefined
   /** A layer that registers `run` as this job's implementation on the instance (`JobsS`) in context. */
   readonly toLayer: <E, R>(
@@ -38,11 +39,40 @@ export type Any = Job<any, any>
 
 /** The options of `Job.make`. */
 export interface Options<A, I> {
+  /**
+   * The job's name. Runs are stored under it and an instance claims only runs of the job names it
+   * implements, so every process must use the same name for the same job.
+   */
   readonly name: string
+  /**
+   * The Schema of the arguments. `createRun` encodes them with it and stores the encoded form as
+   * JSON (failing with `InvalidRunArgs` when they do not encode); the instance that executes the run
+   * decodes them with it, and a run whose stored arguments no longer decode ends failed.
+   */
   readonly args: Schema.Schema<A, I>
+  /**
+   * How many times a run of this job is retried after its attempt fails (an error or a defect);
+   * -1 is unlimited. A `createRun` option overrides it; when absent, the `retriesErrorLimit` of the
+   * instance or client that creates the run applies (default 3).
+   */
   readonly retriesErrorLimit?: number
+  /**
+   * How many times a run of this job is retried after its attempt times out; -1 is unlimited. A
+   * `createRun` option overrides it; when absent, the `retriesTimeoutLimit` of the instance or client
+   * that creates the run applies (default 3).
+   */
   readonly retriesTimeoutLimit?: number
+  /**
+   * The longest an attempt of this job may run, a `DurationInput` (0 disables the timeout); an
+   * attempt still running then is interrupted. A `createRun` option overrides it; when absent, the
+   * `runTimeout` of the instance or client that creates the run applies (default 30 minutes).
+   */
   readonly runTimeout?: Duration.DurationInput
+  /**
+   * The delay before each retry of this job's runs (default `RetryBackoff.immediate`: no delay).
+   * The instance that ends the attempt computes it from its own definition of the job and stores the
+   * retry's due time with the run.
+   */
   readonly retryBackoff?: RetryBackoff
 }
 

@@ -18,34 +18,63 @@ export type JobSchedule = CustomSchedule | CronSchedule | SpacedSchedule
  * - `"skip"`: do not run it (it ends `cancelled`), continue with the next future occurrence;
  * - `{ catchUp: n }`: run every missed occurrence, one after the other, but at most the last `n`.
  */
-export type MissedPolicy = "runOnce" | "skip" | { readonly catchUp: number }
+export type MissedPolicy =
+  | "runOnce"
+  | "skip"
+  | {
+      /** Run at most this many of the missed occurrences, the most recent ones (a positive integer). */
+      readonly catchUp: number
+    }
 
 interface Common {
+  /**
+   * The schedule's name (1 to 255 characters). Runs store it, and an instance claims a scheduled run
+   * only when it was given a schedule of that name, so every process must use the same name.
+   */
   readonly name: string
+  /** What to do with occurrences missed while no instance ran them. */
   readonly missed: MissedPolicy
 }
 
 /** A schedule computed by a user function. */
 export interface CustomSchedule extends Common {
+  /** Marks a schedule computed by `next`. */
   readonly _tag: "Custom"
+  /**
+   * The next due time after `now`; it must return a valid `Date` later than `now`. When it throws or
+   * returns anything else, `createRun` fails with `InvalidRunOptions`, or the occurrence being ended
+   * fails with that message and the run stops.
+   */
   readonly next: (now: Date) => Date
 }
 
 /** A schedule following a cron expression (5 or 6 fields), optionally in a time zone. */
 export interface CronSchedule extends Common {
+  /** Marks a cron schedule. */
   readonly _tag: "Cron"
+  /** The cron expression: 5 fields (minute, hour, day of month, month, day of week) or 6 (seconds first). */
   readonly expression: string
+  /**
+   * The time zone the expression is read in (an IANA name such as `"Europe/Paris"`); `undefined` reads
+   * it at the UTC offset of the process computing the next time.
+   */
   readonly tz: string | undefined
 }
 
 /** A schedule with a fixed spacing between occurrences. */
 export interface SpacedSchedule extends Common {
+  /** Marks a schedule with a fixed spacing. */
   readonly _tag: "Spaced"
+  /**
+   * The spacing, a positive `DurationInput`: the first occurrence is due `every` after the time the
+   * run is created for (`now + delay`), each later one `every` after the previous one ended.
+   */
   readonly every: Duration.DurationInput
 }
 
 /** Options every schedule takes. */
 export interface CommonOptions {
+  /** The schedule's name (1 to 255 characters), the same in every process that uses the schedule. */
   readonly name: string
   /** What to do with occurrences missed while no instance ran (default `"runOnce"`). */
   readonly missed?: MissedPolicy

@@ -26,6 +26,7 @@ export interface NewRun {
   readonly originId: string
   /** 0 for the first occurrence, then 1, 2, ... */
   readonly occurrence: number
+  /** The job's name. */
   readonly job: string
   /** The job's arguments, encoded with its Schema, as JSON text. */
   readonly args: string
@@ -43,11 +44,13 @@ export interface NewRun {
   readonly runSuccessLimit: number | null
   /** Milliseconds a started attempt may run; 0 disables the timeout. */
   readonly runTimeoutMs: number
+  /** Retries after errors used by this occurrence (0 for a new one). */
   readonly retriesErrorCount: number
-  /** -1 is unlimited. */
+  /** The most retries after errors per occurrence; -1 is unlimited. */
   readonly retriesErrorLimit: number
+  /** Retries after timeouts used by this occurrence (0 for a new one). */
   readonly retriesTimeoutCount: number
-  /** -1 is unlimited. */
+  /** The most retries after timeouts per occurrence; -1 is unlimited. */
   readonly retriesTimeoutLimit: number
   /** The instance that created the run (for later occurrences: the first one's creator). */
   readonly createdBy: string
@@ -59,21 +62,32 @@ export interface NewRun {
 
 /** A stored occurrence, as the store returns it. */
 export interface StoredRun extends NewRun {
+  /** The occurrence's status. */
   readonly status: RunStatus
+  /** Creation time of the first occurrence, epoch milliseconds (the store's clock when it stamped it). */
   readonly createdAt: number
+  /** When the latest attempt was claimed, epoch milliseconds; `null` before the first claim. */
   readonly startedAt: number | null
-  /** Instance id of the last claimer. */
+  /** The id of the instance that claimed the latest attempt (a takeover by the reaper leaves it unchanged). */
   readonly startedBy: string | null
+  /**
+   * When the running attempt times out (claim time + `runTimeoutMs`), epoch milliseconds; `null` when
+   * the timeout is disabled, before the first claim, and after a retry or a release.
+   */
   readonly timeoutAt: number | null
+  /** Until when the claim holds unless the heartbeat extends it, epoch milliseconds; `null` unless running. */
   readonly leaseUntil: number | null
+  /** Set by `cancel` on a running occurrence; `extend` reports it to the instance that holds the claim. */
   readonly cancelRequested: boolean
   /** The last error recorded (a failure, a defect, a timeout, a decoding problem). */
   readonly error: string | null
+  /** When the occurrence reached a final status, epoch milliseconds; `null` while it is active. */
   readonly finishedAt: number | null
 }
 
 /** A run this instance now holds: `claim` is the fencing token every later write must present. */
 export interface ClaimedRun extends StoredRun {
+  /** The fencing token, fresh for each claim and each takeover. */
   readonly claim: string
 }
 
@@ -81,16 +95,19 @@ export interface ClaimedRun extends StoredRun {
 export interface InsertResult {
   /** The `RunId` of the new run or, for a unique name already active, of the run that holds it. */
   readonly originId: string
+  /** `false` when the unique name was already held by an active run and nothing was inserted. */
   readonly inserted: boolean
 }
 
 /** What a claimer asks for. */
 export interface ClaimRequest {
+  /** The claiming instance's id, stored as `startedBy`. */
   readonly instanceId: string
   /** Only runs of these jobs are claimed. */
   readonly jobs: ReadonlyArray<string>
   /** Runs with a schedule are claimed only when it is one of these. */
   readonly schedules: ReadonlyArray<string>
+  /** The most runs claimed by this call. */
   readonly limit: number
   /** The claim expires unless the heartbeat extends it within this many milliseconds. */
   readonly leaseMs: number
@@ -98,9 +115,13 @@ export interface ClaimRequest {
 
 /** What a timeout reaper asks for. */
 export interface ReapRequest {
+  /** Only runs of these jobs are taken over. */
   readonly jobs: ReadonlyArray<string>
+  /** Runs with a schedule are taken over only when it is one of these. */
   readonly schedules: ReadonlyArray<string>
+  /** The most runs taken over by this call. */
   readonly limit: number
+  /** The lease of each fresh claim, in milliseconds. */
   readonly leaseMs: number
   /** A run is reaped only once its timeout has passed by this many milliseconds. */
   readonly graceMs: number
@@ -111,6 +132,7 @@ export type ReapReason = "timeout" | "lease"
 
 /** A run the reaper took over, fenced by a fresh claim. */
 export interface ReapedRun extends ClaimedRun {
+  /** `timeout`: its timeout passed by more than `graceMs`; `lease`: its instance stopped extending the lease. */
   readonly reason: ReapReason
 }
 
@@ -126,39 +148,61 @@ export type AttemptOutcome = "succeeded" | "failed" | "retried" | "timedOut" | "
  * Fields every settlement has: the fenced row and claim, and how the attempt ended for its history
  * (`attempt`, by default `succeeded`, `failed`, `cancelled`, `retried`, `released`, or the `Next`
  * settlement's `outcome`).
+ *
+ * @inline
  */
 interface Fenced {
+  /** The occurrence to write (`StoredRun.id`). */
   readonly id: string
+  /** The claim token the runtime holds: the write happens only while the row is running under it. */
   readonly claim: string
+  /** The label of the attempt in the run history, when it differs from the one the settlement's tag implies. */
   readonly attempt?: AttemptOutcome
 }
 
 /** A fenced write that ends or hands back a claimed attempt; the store records the attempt when the fence holds. */
 export type Settlement =
-  /** The attempt succeeded and the run is over. */
-  | (Fenced & { readonly _tag: "Succeeded" })
-  /** The run is over, failed. */
-  | (Fenced & { readonly _tag: "Failed"; readonly error: string })
-  /** The run was cancelled while running. */
-  | (Fenced & { readonly _tag: "Cancelled" })
-  /** The attempt failed or timed out; try again at `runAt` with the given counters. */
   | (Fenced & {
-      readonly _tag: "Retry"
-      readonly runAt: number
-      readonly retriesErrorCount: number
-      readonly retriesTimeoutCount: number
+      /** The attempt succeeded and the run is over. */
+      readonly _tag: "Succeeded"
+    })
+  | (Fenced & {
+      /** The run is over, failed. */
+      readonly _tag: "Failed"
+      /** The error stored with the run. */
       readonly error: string
     })
-  /** Hand the run back (instance shutting down): pending again, no attempt used up. */
-  | (Fenced & { readonly _tag: "Released" })
-  /**
-   * This occurrence ended (`succeeded`, `failed`, or `cancelled` when a missed occurrence is skipped);
-   * `next` is inserted and takes over the unique name.
-   */
   | (Fenced & {
+      /** The run was cancelled while running. */
+      readonly _tag: "Cancelled"
+    })
+  | (Fenced & {
+      /** The attempt failed or timed out; try again at `runAt` with the given counters. */
+      readonly _tag: "Retry"
+      /** When the retry is due, epoch milliseconds (now plus the backoff's delay). */
+      readonly runAt: number
+      /** The occurrence's retries after errors, this retry included when it follows an error. */
+      readonly retriesErrorCount: number
+      /** The occurrence's retries after timeouts, this retry included when it follows a timeout. */
+      readonly retriesTimeoutCount: number
+      /** The error of the attempt that is retried, stored with the run. */
+      readonly error: string
+    })
+  | (Fenced & {
+      /** Hand the run back (instance shutting down): pending again, no attempt used up. */
+      readonly _tag: "Released"
+    })
+  | (Fenced & {
+      /**
+       * This occurrence ended (`succeeded`, `failed`, or `cancelled` when a missed occurrence is skipped);
+       * `next` is inserted and takes over the unique name.
+       */
       readonly _tag: "Next"
+      /** The final status of the occurrence that ended. */
       readonly outcome: "succeeded" | "failed" | "cancelled"
+      /** The error stored with the occurrence that ended (`null` when it succeeded). */
       readonly error: string | null
+      /** The next occurrence: same `originId`, `occurrence + 1`, retry counters at 0. */
       readonly next: NewRun
     })
 
@@ -191,15 +235,21 @@ export interface StoredAttempt {
   readonly originId: string
   /** The occurrence the attempt ran. */
   readonly id: string
+  /** The occurrence's number (0 for the first). */
   readonly occurrence: number
+  /** The job's name. */
   readonly job: string
   /** The run's `runTotalCount` during the attempt (a released attempt's number is used again). */
   readonly attempt: number
   /** The instance that started the attempt. */
   readonly startedBy: string
+  /** When the attempt was claimed, epoch milliseconds. */
   readonly startedAt: number
+  /** When its settlement was written, epoch milliseconds. */
   readonly finishedAt: number
+  /** How the attempt ended. */
   readonly outcome: AttemptOutcome
+  /** The settlement's error (failures, retries, ended occurrences), or `null`. */
   readonly error: string | null
 }
 
@@ -207,8 +257,11 @@ export interface StoredAttempt {
 export interface PruneRequest {
   /** Milliseconds to keep finished runs per final status; `null` keeps them forever. */
   readonly keepMs: {
+    /** Milliseconds succeeded runs are kept after they finished; `null` keeps them. */
     readonly succeeded: number | null
+    /** Milliseconds failed runs are kept after they finished; `null` keeps them. */
     readonly failed: number | null
+    /** Milliseconds cancelled runs are kept after they finished; `null` keeps them. */
     readonly cancelled: number | null
   }
   /** The most runs deleted by this call. */
@@ -217,54 +270,84 @@ export interface PruneRequest {
 
 /** How many pending runs a job has. */
 export interface PendingCount {
+  /** The job's name. */
   readonly job: string
+  /** Its pending runs (due or not). */
   readonly count: number
 }
 
 /** One run the heartbeat found still held by its instance. */
 export interface HeldRun {
+  /** The occurrence's id. */
   readonly id: string
+  /** The claim, whose lease was extended. */
   readonly claim: string
+  /** Whether `cancel` asked for the run to stop. */
   readonly cancelRequested: boolean
 }
 
 /** The instance counters, as stored on its row. */
 export interface InstanceCounters {
+  /** Attempts this instance started executing (claimed, arguments decoded). */
   readonly runsStarted: number
+  /** Attempts that succeeded on this instance. */
   readonly runsSucceeded: number
+  /** Occurrences of scheduled runs this instance ended with the next occurrence created. */
   readonly runsRescheduled: number
+  /** Attempts that timed out: interrupted here at their timeout, or taken over by this instance's reaper. */
   readonly runsTimedOut: number
+  /** Runs this instance's reaper took over from an instance that stopped heart-beating (lease expired). */
   readonly runsResurrected: number
+  /** Attempts that failed on this instance (an error, a defect, arguments that do not decode), retried or not. */
   readonly runsErrors: number
 }
 
 /** An instance's registration row. */
 export interface InstanceInfo {
+  /** The instance's id, generated when it starts (`JobsS.instanceId`, `startedBy` of its runs). */
   readonly id: string
+  /** Its readable name (`instanceName`). */
   readonly name: string
+  /** Its `workers` option. */
   readonly workers: number
+  /** The jobs implemented on it (updated whenever an implementation registers). */
   readonly jobs: ReadonlyArray<string>
+  /** The names of the schedules it knows. */
   readonly schedules: ReadonlyArray<string>
+  /** Its `pollInterval`, in milliseconds. */
   readonly pollIntervalMs: number
+  /** Its `pollLimit`. */
   readonly pollLimit: number
 }
 
 /** An instance row as stored. */
 export interface StoredInstance extends InstanceInfo, InstanceCounters {
+  /** When the instance (last) registered, epoch milliseconds. */
   readonly startedAt: number
+  /** Its last heartbeat (or registration, or shutdown), epoch milliseconds. */
   readonly lastSeenAt: number
+  /** When it shut down, epoch milliseconds; `null` while it runs, or when it stopped without shutting down. */
   readonly shutdownAt: number | null
 }
 
-/** What `cancel` found. */
+/**
+ * What `cancel` found: `cancelled` (the run was pending and will never start), `requested` (it is
+ * running; the instance running it is asked to interrupt it), `finished` (it had already ended),
+ * `notFound` (no such run).
+ */
 export type CancelResult = "cancelled" | "requested" | "finished" | "notFound"
 
 /** Runs that no instance can claim: their job or schedule is implemented nowhere. */
 export interface WaitingRun {
+  /** The occurrence's id. */
   readonly id: string
+  /** The `RunId`. */
   readonly originId: string
+  /** The job's name. */
   readonly job: string
+  /** The schedule's name, for a scheduled run. */
   readonly schedule: string | null
+  /** When it is (or was) due, epoch milliseconds. */
   readonly runAt: number
 }
 
@@ -280,7 +363,15 @@ export interface JobStoreShape {
   readonly nextDue: (
     jobs: ReadonlyArray<string>,
     schedules: ReadonlyArray<string>
-  ) => Effect.Effect<{ readonly now: number; readonly nextRunAt: number | null }, JobStoreError>
+  ) => Effect.Effect<
+    {
+      /** The store's clock, epoch milliseconds. */
+      readonly now: number
+      /** The earliest `runAt` of such a run, epoch milliseconds; `null` when there is none. */
+      readonly nextRunAt: number | null
+    },
+    JobStoreError
+  >
   /** Applies fenced settlements; each result says whether the claim was still held. */
   readonly settle: (settlements: ReadonlyArray<Settlement>) => Effect.Effect<ReadonlyArray<boolean>, JobStoreError>
   /** Extends the leases of the given claims and reports which are still held, with cancel requests. */

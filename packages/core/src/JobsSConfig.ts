@@ -57,60 +57,117 @@ export interface InstanceOptions extends ClientOptions {
 
 /** How long to keep finished runs, per final status. */
 export interface RetentionOptions {
+  /**
+   * How long a succeeded occurrence is kept after it ended: a `DurationInput` of at least 1 ms, or
+   * `"forever"` (or `Duration.infinity`) to keep it. Default 1 day.
+   */
   readonly succeeded?: Duration.DurationInput | "forever"
+  /**
+   * How long a failed occurrence is kept after it ended: a `DurationInput` of at least 1 ms, or
+   * `"forever"` (or `Duration.infinity`) to keep it. Default 14 days.
+   */
   readonly failed?: Duration.DurationInput | "forever"
+  /**
+   * How long a cancelled occurrence is kept after it ended: a `DurationInput` of at least 1 ms, or
+   * `"forever"` (or `Duration.infinity`) to keep it. Default 14 days.
+   */
   readonly cancelled?: Duration.DurationInput | "forever"
 }
 
 /** Retention in milliseconds per final status; `null` keeps forever. */
 export interface RetentionConfig {
+  /** Milliseconds a succeeded occurrence is kept after it ended; `null` keeps it forever. */
   readonly succeeded: number | null
+  /** Milliseconds a failed occurrence is kept after it ended; `null` keeps it forever. */
   readonly failed: number | null
+  /** Milliseconds a cancelled occurrence is kept after it ended; `null` keeps it forever. */
   readonly cancelled: number | null
 }
 
 /** Client options with defaults applied, durations in milliseconds. */
 export interface ClientConfig {
+  /** `runTimeout` in milliseconds, stored with runs created without a job or run timeout; 0 disables. */
   readonly runTimeoutMs: number
+  /** `retriesErrorLimit`, stored with runs created without a job or run limit; -1 is unlimited. */
   readonly retriesErrorLimit: number
+  /** `retriesTimeoutLimit`, stored with runs created without a job or run limit; -1 is unlimited. */
   readonly retriesTimeoutLimit: number
+  /** `instanceName`, or `<host name>-<process id>` when none was given. */
   readonly instanceName: string
+  /** `maxArgsBytes`: the largest encoded arguments, in bytes (UTF-8), that `createRun` accepts. */
   readonly maxArgsBytes: number
 }
 
 /** Instance options with defaults applied, durations in milliseconds. */
 export interface InstanceConfig extends ClientConfig {
+  /** `workers`: attempts this instance executes at the same time. */
   readonly workers: number
+  /** `pollInterval` in milliseconds: the longest the poller sleeps when nothing wakes it. */
   readonly pollIntervalMs: number
+  /** `pollLimit`: the most runs one claim takes. */
   readonly pollLimit: number
+  /** `claimAhead` in milliseconds: work claimed beyond the free workers, at the recent completion rate; 0 disables. */
   readonly claimAheadMs: number
+  /** `timeoutCheck` in milliseconds: the interval of the timeout reaper. */
   readonly timeoutCheckMs: number
+  /** `heartbeatInterval` in milliseconds: the interval of the heartbeat (leases, cancel requests, `last seen`). */
   readonly heartbeatIntervalMs: number
+  /** `leaseDuration` in milliseconds: how long a claim lasts unless the heartbeat extends it. */
   readonly leaseMs: number
+  /** `shutdownTimeout` in milliseconds: how long shutdown waits for running attempts before interrupting them. */
   readonly shutdownTimeoutMs: number
+  /** `schedules`: the schedules whose runs this instance claims (names checked and unique). */
   readonly schedules: ReadonlyArray<JobSchedule.JobSchedule>
+  /** `retention`, per final status, in milliseconds. */
   readonly retention: RetentionConfig
+  /** `retentionCheck` in milliseconds: the interval of the sweep that deletes runs past their retention. */
   readonly retentionCheckMs: number
 }
 
-/** The defaults, as in the original JobsD where it had one. */
+/** The default of each instance and client option; durations are `DurationInput`s. */
 export const defaults = {
+  /** Attempts one instance executes at the same time. */
   workers: 10,
+  /** The longest the poller sleeps between claims when nothing wakes it. */
   pollInterval: "5 seconds",
+  /** The most runs one claim takes. */
   pollLimit: 1000,
+  /** The work, at the recent completion rate, claimed beyond the free workers. */
   claimAhead: "100 millis",
+  /** The timeout of one attempt. */
   runTimeout: "30 minutes",
+  /** Retries after errors. */
   retriesErrorLimit: 3,
+  /** Retries after timeouts. */
   retriesTimeoutLimit: 3,
+  /** The interval of the timeout reaper. */
   timeoutCheck: "30 seconds",
+  /** The interval of the heartbeat. */
   heartbeatInterval: "5 seconds",
+  /** How long a claim lasts without a heartbeat. */
   leaseDuration: "30 seconds",
+  /** How long shutdown waits for running attempts. */
   shutdownTimeout: "30 seconds",
+  /** The largest encoded arguments accepted, in bytes (1 MiB). */
   maxArgsBytes: 1024 * 1024,
-  retention: { succeeded: "1 day", failed: "14 days", cancelled: "14 days" },
+  /** How long finished occurrences are kept, per final status. */
+  retention: {
+    /** Succeeded occurrences. */
+    succeeded: "1 day",
+    /** Failed occurrences. */
+    failed: "14 days",
+    /** Cancelled occurrences. */
+    cancelled: "14 days"
+  },
+  /** The interval of the retention sweep. */
   retentionCheck: "1 minute"
 } as const
 
+/**
+ * A validated value, or the `InvalidConfig` error that names the option, its value and the rule.
+ *
+ * @inline
+ */
 type Check<A> = Either.Either<A, InvalidConfig>
 
 const fail = (message: string): Check<never> => Either.left(new InvalidConfig({ message }))

@@ -8,32 +8,40 @@ import { Schema } from "effect"
 
 /** The job store failed (a database error, a lost connection, a malformed row). */
 export class JobStoreError extends Schema.TaggedError<JobStoreError>()("JobStoreError", {
+  /** What failed, naming the store operation (e.g. `SqlStore.claim failed: ...`). */
   message: Schema.String,
+  /** The underlying error (the driver's `SqlError`, for example), when there is one. */
   cause: Schema.optional(Schema.Defect)
 }) {}
 
 /** The arguments given to `createRun` do not satisfy the job's Schema, or do not encode to JSON. */
 export class InvalidRunArgs extends Schema.TaggedError<InvalidRunArgs>()("InvalidRunArgs", {
+  /** The name of the job whose arguments were rejected. */
   job: Schema.String,
+  /** Why: the Schema's parse error, or the size, nesting or JSON rule the encoded arguments broke. */
   message: Schema.String
 }) {}
 
 /** A run option or an instance option is out of range (a negative delay, an unknown schedule, ...). */
 export class InvalidRunOptions extends Schema.TaggedError<InvalidRunOptions>()("InvalidRunOptions", {
+  /** The option or schedule at fault, its value and the rule it breaks. */
   message: Schema.String
 }) {}
 
 /** No run exists for the given id. */
 export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
+  /** The `RunId` that was looked up. */
   id: Schema.String
 }) {}
 
 /** `awaitRun` gave up before the run reached a final state. */
 export class AwaitRunTimeout extends Schema.TaggedError<AwaitRunTimeout>()("AwaitRunTimeout", {
+  /** The `RunId` that was awaited. */
   id: Schema.String
 }) {}
 
 /** A configuration value (an option of `JobsS.layer` or `SqlStore.layer`) is invalid. */
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
+  /** The option at fault, its value and the rule it breaks. */
   message: Schema.String
 }) {}

@@ -6,28 +6,31 @@
  */
 import { Metric, MetricBoundaries } from "effect"
 
-/** Attempts started (claimed or taken over and executed). */
+/** Attempts started: claimed runs whose arguments decoded and whose job began executing on this instance. */
 export const runsStarted = Metric.counter("jobss_runs_started", { description: "Attempts started", incremental: true })
 
-/** Runs (or scheduled occurrences) that succeeded. */
+/** Attempts that succeeded (one per run, or scheduled occurrence, that succeeded). */
 export const runsSucceeded = Metric.counter("jobss_runs_succeeded", {
   description: "Attempts that succeeded",
   incremental: true
 })
 
-/** Attempts that failed (an error or a defect of the job, or arguments that do not decode). */
+/** Attempts that failed, retried or not (an error or a defect of the job, or arguments that do not decode). */
 export const runsFailed = Metric.counter("jobss_runs_failed", {
   description: "Attempts that failed",
   incremental: true
 })
 
-/** Attempts that will be retried. */
+/** Attempts that ended with a retry scheduled (after an error or a timeout). */
 export const runsRetried = Metric.counter("jobss_runs_retried", {
   description: "Attempts scheduled for a retry",
   incremental: true
 })
 
-/** Attempts interrupted by their timeout. */
+/**
+ * Attempts that ended timed out: interrupted by their own instance at their timeout, or taken over by
+ * the timeout reaper (their timeout or their instance's lease passed).
+ */
 export const runsTimedOut = Metric.counter("jobss_runs_timed_out", {
   description: "Attempts that timed out",
   incremental: true

@@ -1,7 +1,7 @@
 /**
  * Retry delays: how long a failed or timed-out attempt waits before the next one.
  * The due time of the next attempt is stored with the run, so any instance honours
- * it, also after a restart. The default is immediate, as in the original JobsD.
+ * it, also after a restart. The default is immediate: a retry is due as soon as its attempt ended.
  *
  * @since 0.1.0
  */
@@ -9,13 +9,26 @@ import { Duration } from "effect"
 
 /** A policy giving the delay before retry number `attempt` (1 for the first retry). */
 export type RetryBackoff =
-  | { readonly _tag: "Immediate" }
-  | { readonly _tag: "Fixed"; readonly delayMs: number }
   | {
+      /** No delay: each retry is due at once. */
+      readonly _tag: "Immediate"
+    }
+  | {
+      /** The same delay before every retry. */
+      readonly _tag: "Fixed"
+      /** The delay before each retry, in milliseconds. */
+      readonly delayMs: number
+    }
+  | {
+      /** A delay that grows with each retry. */
       readonly _tag: "Exponential"
+      /** The delay before the first retry, in milliseconds. */
       readonly baseMs: number
+      /** What each further retry multiplies the delay by (default 2). */
       readonly factor: number
+      /** The longest delay, in milliseconds (default 1 hour). */
       readonly maxMs: number
+      /** Whether each delay is drawn uniformly between half of it and all of it (default true). */
       readonly jitter: boolean
     }
 

@@ -21,13 +21,17 @@ export interface RunAttempt {
   readonly occurrence: number
   /** The run's attempt count during this attempt (`RunInfo.runTotalCount`); a released attempt's number is used again. */
   readonly attempt: number
+  /** The job's name. */
   readonly job: string
   /** The id of the instance that started the attempt. */
   readonly startedBy: string
+  /** When the attempt started, on the store's clock. */
   readonly startedAt: Date
+  /** When the attempt's end was recorded, on the store's clock (for a takeover: when another instance took it over). */
   readonly finishedAt: Date
   /** From the start to the recorded end (for a takeover: until the other instance took the run over). */
   readonly duration: Duration.Duration
+  /** How the attempt ended (`succeeded`, `failed`, `retried`, `timedOut`, `cancelled`, `released`, `lost`). */
   readonly outcome: AttemptOutcome
   /** The failure, timeout or takeover reason, if any. */
   readonly error: string | undefined

@@ -19,7 +19,7 @@ export interface RunInfoShape {
   readonly job: string
   /** The decoded arguments. */
   readonly args: unknown
-  /** When this occurrence was due. */
+  /** When this attempt was due: the occurrence's due time, or for a retry the retry's. */
   readonly runAt: Date
   /** Attempts started so far, this one included, across all occurrences. */
   readonly runTotalCount: number
@@ -37,11 +37,11 @@ export interface RunInfoShape {
   readonly runTimeoutAt: Date | undefined
   /** Retries used after errors in this occurrence. */
   readonly retriesErrorCount: number
-  /** -1 is unlimited. */
+  /** The most retries after errors for this occurrence; -1 is unlimited. */
   readonly retriesErrorLimit: number
   /** Retries used after timeouts in this occurrence. */
   readonly retriesTimeoutCount: number
-  /** -1 is unlimited. */
+  /** The most retries after timeouts for this occurrence; -1 is unlimited. */
   readonly retriesTimeoutLimit: number
   /** The schedule's name, for recurring runs. */
   readonly schedule: string | undefined

@@ -18,7 +18,7 @@ import type { RunState } from "./RunState.js"
 export interface CreateRunOptions {
   /** Due this long after now (or, with a schedule, the first occurrence is the schedule's next time after now + delay). */
   readonly delay?: Duration.DurationInput
-  /** Due at this time instead of now + delay. */
+  /** Due at this time (plus `delay` when both are given) instead of now. */
   readonly runAt?: Date
   /** Run recurrently on this schedule; instances claim it only when they know the schedule by name. */
   readonly schedule?: JobSchedule
@@ -26,11 +26,11 @@ export interface CreateRunOptions {
   readonly limit?: number
   /** At most one active run with this name across the cluster; creating another returns the active one's id. */
   readonly unique?: string
-  /** The timeout of one attempt (0 disables). */
+  /** One attempt's timeout, a `DurationInput` (0 disables); default the job's, else the instance's (30 minutes). */
   readonly runTimeout?: Duration.DurationInput
-  /** Retries after errors (-1 unlimited). */
+  /** Retries after errors (-1 unlimited); default the job's, else the instance's (3). */
   readonly retriesErrorLimit?: number
-  /** Retries after timeouts (-1 unlimited). */
+  /** Retries after timeouts (-1 unlimited); default the job's, else the instance's (3). */
   readonly retriesTimeoutLimit?: number
 }
 
@@ -70,7 +70,10 @@ export interface SchedulerShape {
   ) => Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | JobStoreError>
   /** Cancels a pending run, or interrupts it where it runs (on any instance). */
   readonly cancelRun: (id: RunId) => Effect.Effect<Exclude<CancelResult, "notFound">, RunNotFound | JobStoreError>
-  /** Pending runs that no live instance can execute: their job or schedule is implemented nowhere. */
+  /**
+   * Pending runs that no live instance (seen within the last minute, not shut down) can execute: their
+   * job or schedule is implemented nowhere.
+   */
   readonly waitingRuns: Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError>
 }
 
