@@ -89,13 +89,17 @@ const claimedId = (claim: string): string => claim.slice(claim.indexOf(":") + 1)
 const int = (n: number): number => Math.round(n)
 const intOrNull = (n: number | null): number | null => (n === null ? null : Math.round(n))
 
-/** Maps any failure of an operation to a `JobStoreError` naming it. */
+/** Maps any failure of an operation to a `JobStoreError` naming it; a failed database call may pass (transient). */
 const storeError =
   (operation: string) =>
   (error: unknown): JobsSError.JobStoreError =>
     error instanceof JobsSError.JobStoreError
       ? error
-      : new JobsSError.JobStoreError({ message: `SqlStore.${operation} failed: ${messageOf(error)}`, cause: error })
+      : new JobsSError.JobStoreError({
+          message: `SqlStore.${operation} failed: ${messageOf(error)}`,
+          cause: error,
+          transient: true
+        })
 
 /** Decodes every row, or fails the operation naming the first malformed one. */
 const decodeAll =
