@@ -16,6 +16,7 @@ import type { Fragment } from "@effect/sql/Statement"
 import { JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either, Option, Schedule } from "effect"
 import { type Dialect, type Row, heldPairs, inList, messageOf, powerOfTwoSizes } from "./dialect.js"
+import { isTransient } from "./driverError.js"
 import * as rows from "./rows.js"
 
 type JobStoreShape = JobStore.JobStoreShape
@@ -89,7 +90,7 @@ const claimedId = (claim: string): string => claim.slice(claim.indexOf(":") + 1)
 const int = (n: number): number => Math.round(n)
 const intOrNull = (n: number | null): number | null => (n === null ? null : Math.round(n))
 
-/** Maps any failure of an operation to a `JobStoreError` naming it; a failed database call may pass (transient). */
+/** Maps any failure of an operation to a `JobStoreError` naming it, transient unless the driver says otherwise. */
 const storeError =
   (operation: string) =>
   (error: unknown): JobsSError.JobStoreError =>
@@ -98,7 +99,7 @@ const storeError =
       : new JobsSError.JobStoreError({
           message: `SqlStore.${operation} failed: ${messageOf(error)}`,
           cause: error,
-          transient: true
+          transient: isTransient(error)
         })
 
 /** Decodes every row, or fails the operation naming the first malformed one. */
