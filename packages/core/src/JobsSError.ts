@@ -6,7 +6,7 @@
  */
 import { Schema } from "effect"
 
-/** The job store failed (a database error, a lost connection, a malformed row). */
+/** The job store failed (a database error, a lost connection, a malformed row, a database that cannot be used at start). */
 export class JobStoreError extends Schema.TaggedError<JobStoreError>()("JobStoreError", {
   message: Schema.String,
   cause: Schema.optional(Schema.Defect),

@@ -146,13 +146,21 @@ const diagnoseOne = (error: unknown): Diagnosis | undefined => {
   return uncoded(detail)
 }
 
+/** The failure and its chain of causes (`SqlError`, then the driver's error, ...). */
+export const chainOf = (error: unknown): ReadonlyArray<unknown> => {
+  const chain: Array<unknown> = []
+  for (let current = error; chain.length < 6 && current !== undefined && current !== null; ) {
+    chain.push(current)
+    current = propertyOf(current, "cause")
+  }
+  return chain
+}
+
 /** The driver-level failure inside `error` (its chain of causes), if it is one this module knows. */
 export const diagnose = (error: unknown): Diagnosis | undefined => {
-  let current = error
-  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth++) {
-    const found = diagnoseOne(current)
+  for (const link of chainOf(error)) {
+    const found = diagnoseOne(link)
     if (found !== undefined) return found
-    current = propertyOf(current, "cause")
   }
   return undefined
 }
