@@ -12,7 +12,7 @@ const Later = Job.make({ name: "Later", args: Schema.Struct({}) })
 const outage = new JobsSError.JobStoreError({ message: "connection refused", transient: true })
 const malformed = new JobsSError.JobStoreError({ message: "malformed row" })
 
-/** A client on a memory store whose `get` fails with `failing()` while it is set. */
+/** A client on a memory store whose `get` fails with the error last given to `fail` (none: it answers). */
 const client = Effect.gen(function* () {
   const memory = yield* JobStore.makeMemory
   let failure: JobsSError.JobStoreError | undefined
