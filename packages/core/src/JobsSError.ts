@@ -6,12 +6,18 @@
  */
 import { Schema } from "effect"
 
-/** The job store failed (a database error, a lost connection, a malformed row). */
+/** The job store failed (a database error, a lost connection, a malformed row, a database that cannot be used at start). */
 export class JobStoreError extends Schema.TaggedError<JobStoreError>()("JobStoreError", {
   /** What failed, naming the store operation (e.g. `SqlStore.claim failed: ...`). */
   message: Schema.String,
   /** The underlying error (the driver's `SqlError`, for example), when there is one. */
-  cause: Schema.optional(Schema.Defect)
+  cause: Schema.optional(Schema.Defect),
+  /**
+   * `true` when the failure may pass by itself: the database could not be reached, was restarting,
+   * busy or deadlocked, and the same operation may succeed later (`awaitRun` waits through such
+   * failures). Absent or `false` when retrying cannot help: a malformed row, a refused login, a missing database.
+   */
+  transient: Schema.optional(Schema.Boolean)
 }) {}
 
 /** The arguments given to `createRun` do not satisfy the job's Schema, or do not encode to JSON. */

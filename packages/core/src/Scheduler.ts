@@ -36,7 +36,7 @@ export interface CreateRunOptions {
 
 /** Options of `awaitRun`. */
 export interface AwaitRunOptions {
-  /** Give up with `AwaitRunTimeout` after this long (default: wait forever). */
+  /** Give up with `AwaitRunTimeout` after this long (default: no limit, but 1 minute of transient store failures in a row ends the wait). */
   readonly timeout?: Duration.DurationInput
   /** How often the run's state is read (default 50 ms). */
   readonly pollInterval?: Duration.DurationInput
@@ -63,7 +63,16 @@ export interface SchedulerShape {
   readonly getRunState: (id: RunId) => Effect.Effect<RunState, RunNotFound | JobStoreError>
   /** The recorded attempts of the run, all retries and occurrences, in the order they ended (empty before the first ends). */
   readonly getRunHistory: (id: RunId) => Effect.Effect<ReadonlyArray<RunAttempt>, RunNotFound | JobStoreError>
-  /** Waits until the run (all its retries and occurrences) has ended, and returns its final state. */
+  /**
+   * Waits until the run (all its retries and occurrences) has ended, and returns its final state.
+   *
+   * The run's state is read every `pollInterval`. A read that fails transiently (a `JobStoreError`
+   * with `transient: true`: the database is unreachable, restarting or busy) is tried again, from
+   * 100 ms apart up to 1 s apart, so a wait rides out a database outage as the instances do. With a
+   * `timeout`, it does so until the timeout (then `AwaitRunTimeout`); without one, until the reads
+   * have failed for 1 minute in a row (then the last `JobStoreError`). Any other failure ends the
+   * wait at once: `RunNotFound`, or a `JobStoreError` that is not transient (a malformed row).
+   */
   readonly awaitRun: (
     id: RunId,
     options?: AwaitRunOptions
@@ -106,7 +115,10 @@ export const getRunHistory = (
 ): Effect.Effect<ReadonlyArray<RunAttempt>, RunNotFound | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (scheduler) => scheduler.getRunHistory(id))
 
-/** Waits until a run has ended and returns its final state. */
+/**
+ * Waits until a run has ended and returns its final state. Transient store failures are read
+ * through, up to the `timeout` if one is given, else for 1 minute in a row (see `SchedulerShape.awaitRun`).
+ */
 export const awaitRun = (
   id: RunId,
   options?: AwaitRunOptions

@@ -13,11 +13,13 @@
  * @since 0.1.0
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { JobStore, type JobsSError } from "@jobss/core"
 import { Effect, Layer, type Scope } from "effect"
 import * as dialect from "./internal/dialect.js"
 import * as dialects from "./internal/dialects.js"
 import * as migrations from "./internal/migrations.js"
+import * as startup from "./internal/startup.js"
 import * as store from "./internal/store.js"
 
 /** Options of `SqlStore.make` and `SqlStore.layer`. */
@@ -52,10 +54,28 @@ export const make = (
     yield* dialects.setup(selected)
     yield* (options.autoMigrate ?? true) ? migrations.migrate(selected) : migrations.checkCurrent(selected)
     return store.make(selected)
-  })
+  }).pipe(startup.explain)
 
-/** The `JobStore` layer on the `SqlClient` in context. */
+/**
+ * The `JobStore` layer on the `SqlClient` in context. When the database cannot be used at start
+ * (unreachable, a refused login, an SQLite file that is read-only or not a database), it fails with a
+ * `JobStoreError` saying so: "SqlStore cannot start: cannot connect to the PostgreSQL server at
+ * 127.0.0.1:5432: connection refused". Failures of the client's own start: see `client`.
+ */
 export const layer = (
   options: SqlStoreOptions = {}
 ): Layer.Layer<JobStore.JobStore, JobsSError.JobStoreError | JobsSError.InvalidConfig, SqlClient.SqlClient> =>
   Layer.scoped(JobStore.JobStore, make(options))
+
+/**
+ * A database client's layer whose own start's failures are a `JobStoreError` that says what is
+ * wrong: `Layer.provide(SqlStore.client(PgClient.layer({ url })))`. `PgClient.layer` and
+ * `MysqlClient.layer` connect once while they are built, and `SqliteClient.layer` opens its file,
+ * before the store exists: a refused connection, a refused login, a missing database or an SQLite
+ * file that cannot be opened is otherwise the driver's `SqlError` ("Failed to connect", the reason
+ * in its `cause`) or a defect. The message names what the driver's failure names (the server's
+ * address when the connection was refused; not the SQLite file's name). Other failures pass.
+ */
+export const client = <ROut, E, RIn>(
+  layer: Layer.Layer<ROut, E, RIn>
+): Layer.Layer<ROut, JobsSError.JobStoreError | Exclude<E, SqlError>, RIn> => startup.explainClient(layer)

@@ -16,6 +16,7 @@ import { Effect } from "effect"
 import { defaultTablePrefix } from "./internal/dialect.js"
 import * as dialects from "./internal/dialects.js"
 import * as migrations from "./internal/migrations.js"
+import * as startup from "./internal/startup.js"
 
 /** Options of `SqlStoreMigrations.run`. */
 export interface MigrationOptions {
@@ -38,4 +39,4 @@ export const run = (
     const dialect = yield* dialects.fromContext(options.tablePrefix ?? defaultTablePrefix)
     yield* dialects.setup(dialect)
     return yield* migrations.migrate(dialect)
-  })
+  }).pipe(startup.explain)

@@ -2,12 +2,12 @@
  * The `Scheduler` implementation shared by full instances and clients:
  * validation and encoding of new runs, state reads, awaiting, cancelling.
  */
-import { Duration, Effect, Either, ParseResult, Schema } from "effect"
+import { Duration, Effect, Either, ParseResult, Schedule, Schema } from "effect"
 import type * as Job from "../Job.js"
 import * as JobSchedule from "../JobSchedule.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
 import type { ClientConfig } from "../JobsSConfig.js"
-import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, RunNotFound } from "../JobsSError.js"
+import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, type JobStoreError, RunNotFound } from "../JobsSError.js"
 import * as RunHistory from "../RunHistory.js"
 import * as RunId from "../RunId.js"
 import * as RunState from "../RunState.js"
@@ -198,6 +198,15 @@ const newRun = (
   }
 }
 
+/** How long `awaitRun` without a timeout reads through transient store failures in a row before it fails. */
+const awaitOutageTolerance: Duration.Duration = Duration.minutes(1)
+
+/** Between reads of a run's state that failed transiently: from 100 ms, doubling, at most 1 s apart, jittered. */
+const awaitRetry = Schedule.exponential("100 millis", 2).pipe(
+  Schedule.union(Schedule.spaced("1 second")),
+  Schedule.jittered
+)
+
 /** Builds the `Scheduler` service over a store. */
 export const makeScheduler = (context: ClientContext): SchedulerShape => {
   const { config, instanceId, store } = context
@@ -238,9 +247,12 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
 
   const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) => {
     const interval = options.pollInterval ?? "50 millis"
-    const poll: Effect.Effect<RunState.RunState, RunNotFound | import("../JobsSError.js").JobStoreError> = getRunState(
-      id
-    ).pipe(
+    // each read retries its own streak of failures: the tolerance applies to one outage, not to the whole wait
+    const read = Effect.retry(getRunState(id), {
+      schedule: options.timeout === undefined ? Schedule.upTo(awaitRetry, awaitOutageTolerance) : awaitRetry,
+      while: (error) => error._tag === "JobStoreError" && error.transient === true
+    })
+    const poll: Effect.Effect<RunState.RunState, RunNotFound | JobStoreError> = read.pipe(
       Effect.flatMap((state) =>
         RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)
       )

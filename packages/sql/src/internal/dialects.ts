@@ -4,6 +4,7 @@
  * @internal
  */
 
+import type * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -15,8 +16,12 @@ import * as postgres from "./postgres/dialect.js"
 import * as sqlite from "./sqlite/dialect.js"
 
 // The drivers' tags, by key: importing the driver modules would load every driver for every user.
-const PgClientTag = Context.GenericTag<PgClient.PgClient>("@effect/sql-pg/PgClient")
-const SqliteClientTag = Context.GenericTag<SqliteClient.SqliteClient>("@effect/sql-sqlite-node/SqliteClient")
+/** The `PgClient` tag of `@effect/sql-pg`. */
+export const PgClientTag = Context.GenericTag<PgClient.PgClient>("@effect/sql-pg/PgClient")
+/** The `MysqlClient` tag of `@effect/sql-mysql2`. */
+export const MysqlClientTag = Context.GenericTag<MysqlClient.MysqlClient>("@effect/sql-mysql2/MysqlClient")
+/** The `SqliteClient` tag of `@effect/sql-sqlite-node`. */
+export const SqliteClientTag = Context.GenericTag<SqliteClient.SqliteClient>("@effect/sql-sqlite-node/SqliteClient")
 
 /** The pattern a table prefix must match: it becomes part of SQL identifiers. */
 export const tablePrefixPattern = /^[A-Za-z_][A-Za-z0-9_]{0,30}$/

@@ -11,6 +11,7 @@ import type { Fragment, Identifier } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either, Option, Schedule } from "effect"
 import { type Dialect, type Row, messageOf } from "../dialect.js"
+import { isTransient } from "../driverError.js"
 import { insertColumns, valuesRow } from "../runInsert.js"
 import { inList, int } from "../sqlValues.js"
 
@@ -31,13 +32,17 @@ export const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArra
 /** The row id inside a claim token made by `claimOf` (a UUID has no colon). */
 export const claimedId = (claim: string): string => claim.slice(claim.indexOf(":") + 1)
 
-/** Maps any failure of an operation to a `JobStoreError` naming it. */
+/** Maps any failure of an operation to a `JobStoreError` naming it, transient unless the driver says otherwise. */
 export const storeError =
   (operation: string) =>
   (error: unknown): JobsSError.JobStoreError =>
     error instanceof JobsSError.JobStoreError
       ? error
-      : new JobsSError.JobStoreError({ message: `SqlStore.${operation} failed: ${messageOf(error)}`, cause: error })
+      : new JobsSError.JobStoreError({
+          message: `SqlStore.${operation} failed: ${messageOf(error)}`,
+          cause: error,
+          transient: isTransient(error)
+        })
 
 /** Decodes every row, or fails the operation naming the first malformed one. */
 export const decodeAll =
