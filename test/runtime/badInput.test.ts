@@ -204,6 +204,33 @@ describe.each(runtimeBackends)("bad input on %s", (backend) => {
       })
   )
 
+  it.scopedLive(
+    `a failure whose text has a NUL is stored escaped, and the runs settled with it are written (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const cluster = yield* makeCluster(backend)
+        const Nul = Job.make({ name: "Nul", args: Schema.Struct({ bad: Schema.Boolean }), retriesErrorLimit: 0 })
+        const instance = yield* start(
+          cluster,
+          { workers: 20 },
+          Nul.toLayer(({ bad }) => (bad ? Effect.fail("before\u0000after") : Effect.sleep("10 millis")))
+        )
+        const [bad, ...good] = yield* instance.scheduler.createRuns(Nul, [
+          { bad: true },
+          ...Array.from({ length: 20 }, () => ({ bad: false }))
+        ])
+        const failed = yield* instance.scheduler.awaitRun(bad!, { timeout: "15 seconds" })
+        expect(failed.status).toBe("failed")
+        // the same text on every backend: PostgreSQL refuses NUL in text, so it is written as its escape
+        expect(failed.error).toContain("before\\u0000after")
+        expect(failed.error).not.toContain("\u0000")
+        for (const id of good) {
+          const state = yield* instance.scheduler.awaitRun(id, { timeout: "15 seconds" })
+          expect(state).toMatchObject({ status: "succeeded", runTotalCount: 1 })
+        }
+      })
+  )
+
   it.scopedLive(`arguments that do not survive JSON are refused, naming the path; nothing is stored (${backend})`, () =>
     Effect.gen(function* () {
       const cluster = yield* makeCluster(backend)

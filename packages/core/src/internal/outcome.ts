@@ -132,9 +132,22 @@ const retryOrEnd = (run: ClaimedRun, context: DecisionContext, kind: "error" | "
   }
 }
 
-/** Decides the settlement of an attempt; one whose due time is not a time ends the run failed instead. */
+/**
+ * Decides the settlement of an attempt, as every store can write it: one whose due time is not a
+ * time ends the run failed instead, and its error text has no NUL.
+ */
 export const decide = (run: ClaimedRun, outcome: Outcome, context: DecisionContext): Decision =>
-  dueTimeChecked(run, decision(run, outcome, context))
+  withStorableError(dueTimeChecked(run, decision(run, outcome, context)))
+
+/**
+ * The error text written as the escape `\u0000` where it has a NUL (a job failed with such a
+ * string): PostgreSQL refuses NUL in text, which would fail the whole batch of settlements.
+ */
+const withStorableError = (decided: Decision): Decision => {
+  const { settlement } = decided
+  if (!("error" in settlement) || settlement.error === null || !settlement.error.includes("\u0000")) return decided
+  return { ...decided, settlement: { ...settlement, error: settlement.error.replaceAll("\u0000", "\\u0000") } }
+}
 
 /** The latest due time stored: the end of JavaScript's dates (year 275760), well within a 64-bit integer. */
 const maxDueTime = 8.64e15
