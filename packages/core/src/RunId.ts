@@ -19,13 +19,9 @@ export const RunId = Schema.String.pipe(Schema.pattern(format, { message: () => 
 /** The id of a run, as returned by `Scheduler.createRun`. */
 export type RunId = typeof RunId.Type
 
-/** Why `id` cannot be a run id (not a string, or not in the format), or `undefined` when it can. */
+/** The rule a value breaks when it cannot be a run id (not a string, or not in the format), or `undefined` when it can. */
 export const problem = (id: unknown): string | undefined =>
-  typeof id !== "string"
-    ? `it is a ${id === null ? "null" : typeof id}, not a string (${rule})`
-    : format.test(id)
-      ? undefined
-      : rule
+  typeof id === "string" && format.test(id) ? undefined : rule
 
 /** Builds a `RunId` from a stored string (no validation beyond the brand). */
 export const make = (id: string): RunId => id as RunId
