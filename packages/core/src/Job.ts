@@ -8,6 +8,7 @@
 import type { Duration, Schema } from "effect"
 import { type Context, Effect, Layer } from "effect"
 import { JobsS } from "./JobsS.js"
+import type { InvalidJob } from "./JobsSError.js"
 import type { RetryBackoff } from "./RetryBackoff.js"
 import type { RunInfo } from "./RunInfo.js"
 
@@ -27,10 +28,13 @@ export interface Job<A, I = A> {
   readonly runTimeout: Duration.DurationInput | undefined
   /** The delay before each retry (`undefined`: immediate, `RetryBackoff.immediate`). */
   readonly retryBackoff: RetryBackoff | undefined
-  /** A layer that registers `run` as this job's implementation on the instance (`JobsS`) in context. */
+  /**
+   * A layer that registers `run` as this job's implementation on the instance (`JobsS`) in context;
+   * it fails with `InvalidJob` when the name breaks the name rule or the instance already implements the job.
+   */
   readonly toLayer: <E, R>(
     run: (args: A) => Effect.Effect<void, E, R>
-  ) => Layer.Layer<never, never, JobsS | Exclude<R, RunInfo>>
+  ) => Layer.Layer<never, InvalidJob, JobsS | Exclude<R, RunInfo>>
 }
 
 /** Any job definition, whatever its argument types. */

@@ -7,6 +7,7 @@
  */
 import { Cron, Duration, Either } from "effect"
 import { InvalidRunOptions } from "./JobsSError.js"
+import * as Names from "./internal/names.js"
 
 /** A named rule giving the next due time from the current time. */
 export type JobSchedule = CustomSchedule | CronSchedule | SpacedSchedule
@@ -105,40 +106,61 @@ export const spaced = (options: CommonOptions & { readonly every: Duration.Durat
   every: options.every
 })
 
-/** Checks that a schedule is usable: a parsable cron expression and time zone, a positive spacing, a name. */
-export const validate = (schedule: JobSchedule): Either.Either<JobSchedule, InvalidRunOptions> => {
-  if (schedule.name.length === 0 || schedule.name.length > 255) {
-    return Either.left(new InvalidRunOptions({ message: "A schedule needs a name of 1 to 255 characters" }))
+/** Why a missed policy is invalid, or `undefined` when it is one of the three kinds. */
+const missedProblem = (missed: unknown): string | undefined => {
+  if (missed === "runOnce" || missed === "skip") return undefined
+  if (typeof missed === "object" && missed !== null && "catchUp" in missed) {
+    const catchUp: unknown = missed.catchUp
+    return typeof catchUp === "number" && Number.isSafeInteger(catchUp) && catchUp >= 1
+      ? undefined
+      : `missed.catchUp must be a positive integer, got ${Names.quote(catchUp)}`
   }
+  return `missed must be "runOnce", "skip" or { catchUp: n }, got ${Names.quote(missed)}`
+}
+
+/** Why a schedule's own rule is unusable (cron expression and zone, spacing, function), or `undefined`. */
+const ruleProblem = (schedule: JobSchedule): string | undefined => {
   switch (schedule._tag) {
     case "Cron":
+      if (typeof schedule.expression !== "string") {
+        return `expression must be a cron expression, got ${Names.quote(schedule.expression)}`
+      }
+      if (schedule.tz !== undefined && typeof schedule.tz !== "string") {
+        return `tz must be a time zone name, got ${Names.quote(schedule.tz)}`
+      }
       return Either.match(Cron.parse(schedule.expression, schedule.tz), {
-        onLeft: (error) =>
-          Either.left(
-            new InvalidRunOptions({
-              message: `Schedule ${schedule.name}: invalid cron expression "${schedule.expression}": ${error.message}`
-            })
-          ),
-        onRight: () => Either.right(schedule)
+        onLeft: (error) => `invalid cron expression "${schedule.expression}": ${error.message}`,
+        onRight: () => undefined
       })
     case "Spaced": {
       const every = Duration.decodeUnknown(schedule.every)
-      return every._tag === "Some" && Duration.toMillis(every.value) > 0
-        ? Either.right(schedule)
-        : Either.left(
-            new InvalidRunOptions({ message: `Schedule ${schedule.name}: "every" must be a positive duration` })
-          )
+      return every._tag === "Some" && Duration.isFinite(every.value) && Duration.toMillis(every.value) >= 1
+        ? undefined
+        : `"every" must be a finite duration of at least 1 millisecond, got ${Names.quote(schedule.every)}`
     }
     case "Custom":
-      break
+      return typeof schedule.next === "function" ? undefined : "next must be a function"
+    default:
+      return "it is not a schedule made by JobSchedule.make, cron or spaced"
   }
-  const missed = schedule.missed
-  if (typeof missed === "object" && !(Number.isInteger(missed.catchUp) && missed.catchUp >= 1)) {
+}
+
+/**
+ * Checks that a schedule is usable: a valid name, a parsable cron expression and time zone, a
+ * finite spacing of at least 1 ms, a valid missed policy. Every kind of schedule is checked alike.
+ */
+export const validate = (schedule: JobSchedule): Either.Either<JobSchedule, InvalidRunOptions> => {
+  if (typeof schedule !== "object" || schedule === null) {
     return Either.left(
-      new InvalidRunOptions({ message: `Schedule ${schedule.name}: catchUp must be a positive integer` })
+      new InvalidRunOptions({ message: `A schedule must be a JobSchedule, got ${Names.quote(schedule)}` })
     )
   }
-  return Either.right(schedule)
+  const nameProblem = Names.check("schedule name", schedule.name)
+  if (nameProblem !== undefined) return Either.left(new InvalidRunOptions({ message: nameProblem }))
+  const problem = ruleProblem(schedule) ?? missedProblem(schedule.missed)
+  return problem === undefined
+    ? Either.right(schedule)
+    : Either.left(new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${problem}` }))
 }
 
 /**
@@ -149,10 +171,10 @@ export const nextRunAt = (schedule: JobSchedule, now: number): Either.Either<num
   const invalid = (why: string) => Either.left(new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${why}` }))
   switch (schedule._tag) {
     case "Spaced": {
-      const every = Duration.decodeUnknown(schedule.every)
-      return every._tag === "Some" && Duration.toMillis(every.value) > 0
-        ? Either.right(now + Duration.toMillis(every.value))
-        : invalid(`"every" must be a positive duration`)
+      const problem = ruleProblem(schedule)
+      return problem === undefined
+        ? Either.right(now + Duration.toMillis(Duration.decode(schedule.every)))
+        : invalid(problem)
     }
     case "Cron":
       return Either.flatMap(
@@ -160,7 +182,16 @@ export const nextRunAt = (schedule: JobSchedule, now: number): Either.Either<num
           Cron.parse(schedule.expression, schedule.tz),
           (error) => new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${error.message}` })
         ),
-        (parsed) => Either.right(Cron.next(parsed, new Date(now)).getTime())
+        (parsed) => {
+          try {
+            return Either.right(Cron.next(parsed, new Date(now)).getTime())
+          } catch {
+            // an expression no date matches (`0 0 30 2 *`): Cron.next throws
+            return invalid(
+              `the cron expression "${schedule.expression}" has no occurrence after ${new Date(now).toISOString()}`
+            )
+          }
+        }
       )
     case "Custom": {
       let next: unknown
@@ -210,5 +241,8 @@ export const followingRunAt = (
   }
   if (due.length === 0) return nextRunAt(schedule, dueAt)
   if (due.length >= catchUpScanLimit) return nextRunAt(schedule, now)
-  return Either.right(due[Math.max(0, due.length - missed.catchUp)]!)
+  const oldest = due[Math.max(0, due.length - missed.catchUp)]
+  return oldest === undefined
+    ? Either.left(new InvalidRunOptions({ message: `Schedule ${schedule.name}: ${missedProblem(missed)}` }))
+    : Either.right(oldest)
 }

@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Duration, Schema } from "effect"
+import * as RunId from "./RunId.js"
 
 /** The job store failed (a database error, a lost connection, a malformed row, a database that cannot be used at start). */
 export class JobStoreError extends Schema.TaggedError<JobStoreError>()("JobStoreError", {
@@ -34,16 +35,44 @@ export class InvalidRunOptions extends Schema.TaggedError<InvalidRunOptions>()("
   message: Schema.String
 }) {}
 
-/** No run exists for the given id. */
+/** No run exists for the given id (also when the id is not a run id at all: not a string, or not in the format ids have). */
 export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
   /** The `RunId` that was looked up. */
   id: Schema.String
-}) {}
+}) {
+  /** Says which id was looked for, and why it cannot name a run when it is malformed. */
+  override get message(): string {
+    const rule = RunId.problem(this.id)
+    return `No run with id ${JSON.stringify(this.id)} exists${rule === undefined ? "" : `: ${rule}`}`
+  }
+}
 
 /** `awaitRun` gave up before the run reached a final state. */
 export class AwaitRunTimeout extends Schema.TaggedError<AwaitRunTimeout>()("AwaitRunTimeout", {
   /** The `RunId` that was awaited. */
-  id: Schema.String
+  id: Schema.String,
+  /** How long `awaitRun` waited. */
+  timeout: Schema.optional(Schema.DurationFromSelf),
+  /** The run's status when `awaitRun` gave up, if it was read. */
+  status: Schema.optional(Schema.String)
+}) {
+  /** Says which run, after how long, and in what status it still was. */
+  override get message(): string {
+    const after = this.timeout === undefined ? "" : ` after ${Duration.format(this.timeout)}`
+    const still = this.status === undefined ? "" : `; it is still ${this.status}`
+    return `awaitRun gave up on run ${JSON.stringify(this.id)}${after}${still}`
+  }
+}
+
+/**
+ * A job cannot be registered or used: its name breaks the name rule, or the instance already
+ * implements a job of that name (`job.toLayer` fails with it, and so does `createRun` for a bad name).
+ */
+export class InvalidJob extends Schema.TaggedError<InvalidJob>()("InvalidJob", {
+  /** The job's name, as given. */
+  job: Schema.String,
+  /** What is wrong, naming the rule. */
+  message: Schema.String
 }) {}
 
 /** A configuration value (an option of `JobsS.layer` or `SqlStore.layer`) is invalid. */

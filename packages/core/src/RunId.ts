@@ -7,11 +7,21 @@
 import { randomUUID } from "node:crypto"
 import { Schema } from "effect"
 
-/** The id of a run, as returned by `Scheduler.createRun`. */
-export const RunId = Schema.String.pipe(Schema.brand("@jobss/RunId"))
+/** The format of every run id: a UUID in lowercase hexadecimal (`generate` makes version 7 ones). */
+const format = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** The rule run ids follow, in words. */
+const rule = "a run id is a 36-character lowercase UUID, as createRun returns it"
+
+/** The id of a run, as returned by `Scheduler.createRun`: a lowercase UUID. */
+export const RunId = Schema.String.pipe(Schema.pattern(format, { message: () => rule }), Schema.brand("@jobss/RunId"))
 
 /** The id of a run, as returned by `Scheduler.createRun`. */
 export type RunId = typeof RunId.Type
+
+/** The rule a value breaks when it cannot be a run id (not a string, or not in the format), or `undefined` when it can. */
+export const problem = (id: unknown): string | undefined =>
+  typeof id === "string" && format.test(id) ? undefined : rule
 
 /** Builds a `RunId` from a stored string (no validation beyond the brand). */
 export const make = (id: string): RunId => id as RunId

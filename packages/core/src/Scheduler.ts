@@ -9,7 +9,14 @@ import { Context, Effect } from "effect"
 import type * as Job from "./Job.js"
 import type { JobSchedule } from "./JobSchedule.js"
 import type { CancelResult, WaitingRun } from "./JobStore.js"
-import type { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, JobStoreError, RunNotFound } from "./JobsSError.js"
+import type {
+  AwaitRunTimeout,
+  InvalidJob,
+  InvalidRunArgs,
+  InvalidRunOptions,
+  JobStoreError,
+  RunNotFound
+} from "./JobsSError.js"
 import type { RunAttempt } from "./RunHistory.js"
 import type { RunId } from "./RunId.js"
 import type { RunState } from "./RunState.js"
@@ -42,8 +49,8 @@ export interface AwaitRunOptions {
   readonly pollInterval?: Duration.DurationInput
 }
 
-/** Everything `createRun` can fail with. */
-export type CreateRunError = InvalidRunArgs | InvalidRunOptions | JobStoreError
+/** Everything `createRun` can fail with (`InvalidJob`: the job's name breaks the name rule). */
+export type CreateRunError = InvalidRunArgs | InvalidRunOptions | InvalidJob | JobStoreError
 
 /** The client API of a JobsS instance. */
 export interface SchedulerShape {

@@ -1,5 +1,6 @@
 /** The pure settlement decision: retries, limits, occurrences, backoff. */
 import { describe, expect, it } from "@effect/vitest"
+import { Duration } from "effect"
 import type { ClaimedRun } from "../src/JobStore.js"
 import { JobSchedule, JobStore, RetryBackoff } from "../src/index.js"
 import { decide } from "../src/internal/outcome.js"
@@ -138,6 +139,37 @@ describe("outcome decisions", () => {
         { ...context, backoff }
       ).settlement
     expect([0, 1, 2].map((count) => (at(count) as { runAt: number }).runAt)).toEqual([2_000, 4_000, 6_000])
+  })
+
+  it("fails a run whose retry or next occurrence would have no valid due time, instead of storing it", () => {
+    const nan: RetryBackoff.RetryBackoff = { _tag: "Fixed", delayMs: Number.NaN }
+    const huge = RetryBackoff.exponential({ base: "1 millis", factor: 1e308, max: Duration.infinity, jitter: false })
+    for (const [backoff, count] of [
+      [nan, 0],
+      [huge, 1]
+    ] as const) {
+      const decision = decide(
+        run({ retriesErrorCount: count, retriesErrorLimit: -1 }),
+        { _tag: "Error", error: "e" },
+        { ...context, backoff }
+      )
+      expect(decision.tally).toBe("failed")
+      expect(decision.settlement).toMatchObject({ _tag: "Failed", id: "r1", claim: "c" })
+      expect(decision.settlement._tag === "Failed" && decision.settlement.error).toContain(
+        "The retry of this run has no valid due time"
+      )
+    }
+    // a schedule changed after it was checked: catchUp 0 used to give the next occurrence no due time at all
+    const broken = { ...Spaced, missed: { catchUp: 0 } }
+    const next = decide(
+      run({ schedule: "S", runAt: 0 }),
+      { _tag: "Success" },
+      { ...context, now: 600_000, schedule: broken }
+    )
+    expect(next.settlement).toMatchObject({ _tag: "Failed" })
+    expect(next.settlement._tag === "Failed" && next.settlement.error).toContain(
+      "missed.catchUp must be a positive integer"
+    )
   })
 
   it("cancels, releases and fails invalid input without retrying", () => {

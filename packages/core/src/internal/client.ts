@@ -12,6 +12,8 @@ import * as RunHistory from "../RunHistory.js"
 import * as RunId from "../RunId.js"
 import * as RunState from "../RunState.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
+import * as JsonValue from "./jsonValue.js"
+import * as Names from "./names.js"
 import type { StoreClock } from "./storeClock.js"
 import * as TraceContext from "./traceContext.js"
 
@@ -60,12 +62,12 @@ const limitOf = (
     : invalid(`${name} must be an integer >= -1, got ${limit}`)
 }
 
-const nameOf = (what: string, value: string | undefined): Either.Either<string | null, InvalidRunOptions> =>
-  value === undefined
-    ? Either.right(null)
-    : value.length > 0 && value.length <= 255
-      ? Either.right(value)
-      : invalid(`${what} must have 1 to 255 characters`)
+/** An optional name option: absent, or valid by the name rule. */
+const nameOf = (field: string, value: string | undefined): Either.Either<string | null, InvalidRunOptions> => {
+  if (value === undefined) return Either.right(null)
+  const problem = Names.check(field, value)
+  return problem === undefined ? Either.right(value) : invalid(problem)
+}
 
 /** Validates run options against the job and the client defaults (run > job > instance). */
 const template = (
@@ -76,8 +78,8 @@ const template = (
 ): Either.Either<Template, InvalidRunOptions> =>
   Either.gen(function* () {
     const delayMs = yield* durationMillis("delay", options.delay ?? 0)
-    if (options.runAt !== undefined && Number.isNaN(options.runAt.getTime())) {
-      return yield* invalid("runAt is not a valid date")
+    if (options.runAt !== undefined && !(options.runAt instanceof Date && !Number.isNaN(options.runAt.getTime()))) {
+      return yield* invalid(`runAt must be a valid Date, got ${Names.quote(options.runAt)}`)
     }
     const baseAt = (options.runAt?.getTime() ?? now) + delayMs
     if (
@@ -108,53 +110,37 @@ const template = (
         options.retriesTimeoutLimit ?? job.retriesTimeoutLimit,
         config.retriesTimeoutLimit
       ),
-      uniqueName: yield* nameOf("unique", options.unique)
+      uniqueName: yield* nameOf("unique name", options.unique)
     }
   })
 
 /** The deepest nesting of arrays and objects accepted in encoded arguments. */
 const maxArgsDepth = 64
 
-/** How deeply arrays and objects nest in a JSON text (strings are skipped). */
-const nestingDepth = (json: string): number => {
-  let depth = 0
-  let deepest = 0
-  let inString = false
-  for (let i = 0; i < json.length; i++) {
-    const char = json[i]
-    if (inString) {
-      if (char === "\\") i++
-      else if (char === '"') inString = false
-    } else if (char === '"') inString = true
-    else if (char === "{" || char === "[") deepest = Math.max(deepest, ++depth)
-    else if (char === "}" || char === "]") depth--
-  }
-  return deepest
-}
-
-/** Encodes arguments with the job's Schema to JSON text, within the size and nesting limits. */
+/**
+ * Encodes arguments with the job's Schema to JSON text, within the size and nesting limits. The
+ * encoded value must survive JSON (come back from the text deep-equal), or the run would get
+ * different arguments from those it was given.
+ */
 const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect.Effect<string, InvalidRunArgs> =>
   Schema.encode(job.args)(args).pipe(
     Effect.mapError(
       (error) => new InvalidRunArgs({ job: job.name, message: ParseResult.TreeFormatter.formatErrorSync(error) })
     ),
-    Effect.flatMap((encoded) =>
-      Effect.try({
-        try: () => JSON.stringify(encoded) ?? "null",
-        catch: (error) =>
-          new InvalidRunArgs({ job: job.name, message: `Arguments do not encode to JSON: ${String(error)}` })
-      })
-    ),
+    Effect.flatMap((encoded) => {
+      const problem = JsonValue.problem(encoded, "args", maxArgsDepth)
+      return problem === undefined
+        ? Effect.try({
+            try: () => JSON.stringify(encoded),
+            catch: (error) =>
+              new InvalidRunArgs({ job: job.name, message: `Arguments do not encode to JSON: ${String(error)}` })
+          })
+        : Effect.fail(
+            new InvalidRunArgs({ job: job.name, message: `Encoded arguments do not survive JSON: ${problem}` })
+          )
+    }),
     Effect.catchAllDefect((defect) =>
       Effect.fail(new InvalidRunArgs({ job: job.name, message: `Arguments could not be encoded: ${String(defect)}` }))
-    ),
-    Effect.filterOrFail(
-      (json) => nestingDepth(json) <= maxArgsDepth,
-      () =>
-        new InvalidRunArgs({
-          job: job.name,
-          message: `Encoded arguments are nested deeper than ${maxArgsDepth} levels`
-        })
     ),
     Effect.filterOrFail(
       (json) => Buffer.byteLength(json, "utf8") <= maxBytes,
@@ -207,12 +193,20 @@ const awaitRetry = Schedule.exponential("100 millis", 2).pipe(
   Schedule.jittered
 )
 
+/** Fails with `RunNotFound` for an id that cannot name a run (not a string, or not in the format), without asking the store. */
+const knownFormat = (id: RunId.RunId): Effect.Effect<void, RunNotFound> =>
+  RunId.problem(id) === undefined
+    ? Effect.void
+    : Effect.fail(new RunNotFound({ id: typeof id === "string" ? id : Names.quote(id) }))
+
 /** Builds the `Scheduler` service over a store. */
 export const makeScheduler = (context: ClientContext): SchedulerShape => {
   const { config, instanceId, store } = context
 
   const createRuns: SchedulerShape["createRuns"] = (job, argsList, options = {}) =>
     Effect.gen(function* () {
+      const badName = Names.invalidJob(job.name)
+      if (badName !== undefined) return yield* badName
       const now = yield* context.clock.now
       const shape = yield* template(job, options, config, now)
       const encoded = yield* Effect.forEach(argsList, (args) => encodeArgs(job, args, config.maxArgsBytes))
@@ -226,24 +220,22 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
     }).pipe(Effect.withSpan("JobsS.createRun", { attributes: { job: job.name, count: argsList.length } }))
 
   const getRunState: SchedulerShape["getRunState"] = (id) =>
-    store
-      .get(id)
-      .pipe(
-        Effect.flatMap((row) =>
-          row === undefined ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(RunState.fromStored(row))
-        )
+    knownFormat(id).pipe(
+      Effect.flatMap(() => store.get(id)),
+      Effect.flatMap((row) =>
+        row === undefined ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(RunState.fromStored(row))
       )
+    )
 
   const getRunHistory: SchedulerShape["getRunHistory"] = (id) =>
-    store
-      .history(id)
-      .pipe(
-        Effect.flatMap((attempts) =>
-          attempts.length > 0
-            ? Effect.succeed(attempts.map(RunHistory.fromStored))
-            : Effect.flatMap(getRunState(id), () => Effect.succeed([]))
-        )
+    knownFormat(id).pipe(
+      Effect.flatMap(() => store.history(id)),
+      Effect.flatMap((attempts) =>
+        attempts.length > 0
+          ? Effect.succeed(attempts.map(RunHistory.fromStored))
+          : Effect.flatMap(getRunState(id), () => Effect.succeed([]))
       )
+    )
 
   const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) => {
     const interval = options.pollInterval ?? "50 millis"
@@ -252,18 +244,32 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       schedule: options.timeout === undefined ? Schedule.upTo(awaitRetry, awaitOutageTolerance) : awaitRetry,
       while: (error) => error._tag === "JobStoreError" && error.transient === true
     })
+    let status: string | undefined
     const poll: Effect.Effect<RunState.RunState, RunNotFound | JobStoreError> = read.pipe(
-      Effect.flatMap((state) =>
-        RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)
-      )
+      Effect.flatMap((state) => {
+        status = state.status
+        return RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)
+      })
     )
-    return options.timeout === undefined
+    const timeout = options.timeout
+    return timeout === undefined
       ? poll
-      : poll.pipe(Effect.timeoutFail({ duration: options.timeout, onTimeout: () => new AwaitRunTimeout({ id }) }))
+      : poll.pipe(
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () =>
+              new AwaitRunTimeout({
+                id,
+                timeout: Duration.decode(timeout),
+                ...(status === undefined ? {} : { status })
+              })
+          })
+        )
   }
 
   const cancelRun: SchedulerShape["cancelRun"] = (id) =>
-    store.cancel(id).pipe(
+    knownFormat(id).pipe(
+      Effect.flatMap(() => store.cancel(id)),
       Effect.flatMap((result) =>
         result === "notFound" ? Effect.fail(new RunNotFound({ id })) : Effect.succeed(result)
       ),

@@ -438,7 +438,8 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     ): void => {
       const { run } = entry
       if (Either.isLeft(decoded)) {
-        settleInFiber(entry, { _tag: "Invalid", error: decoded.left })
+        const warning = Effect.logWarning("Run failed: its stored arguments do not decode", decoded.left)
+        settleInFiber(entry, { _tag: "Invalid", error: decoded.left }, warning)
         return
       }
       const args = decoded.right

@@ -9,7 +9,7 @@ import type { Scope } from "effect"
 import { JobStore } from "../JobStore.js"
 import { JobsS, type JobsSShape } from "../JobsS.js"
 import { type ClientOptions, type InstanceOptions, resolveClient, resolveInstance } from "../JobsSConfig.js"
-import type { InvalidConfig, JobStoreError } from "../JobsSError.js"
+import { type InvalidConfig, InvalidJob, type JobStoreError } from "../JobsSError.js"
 import * as RunId from "../RunId.js"
 import { Scheduler } from "../Scheduler.js"
 import * as ClaimAhead from "./claimAhead.js"
@@ -17,6 +17,7 @@ import { makeScheduler } from "./client.js"
 import * as Counters from "./counters.js"
 import * as Executor from "./executor.js"
 import * as Heartbeat from "./heartbeat.js"
+import * as Names from "./names.js"
 import * as PendingGauge from "./pendingGauge.js"
 import * as Poller from "./poller.js"
 import * as Reaper from "./reaper.js"
@@ -124,8 +125,13 @@ export const make = (
       instanceName: config.instanceName,
       register: (job, run, context) =>
         Effect.gen(function* () {
+          const badName = Names.invalidJob(job.name)
+          if (badName !== undefined) return yield* badName
           if (!registry.add({ job, run, context })) {
-            return yield* Effect.dieMessage(`Job ${job.name} is implemented twice on this instance`)
+            return yield* new InvalidJob({
+              job: job.name,
+              message: `Job ${JSON.stringify(job.name)} is already implemented on this instance: provide one toLayer per job`
+            })
           }
           yield* Effect.addFinalizer(() => Effect.sync(() => registry.remove(job.name)))
           yield* registerInstance.pipe(

@@ -132,8 +132,49 @@ const retryOrEnd = (run: ClaimedRun, context: DecisionContext, kind: "error" | "
   }
 }
 
-/** Decides the settlement of an attempt. */
-export const decide = (run: ClaimedRun, outcome: Outcome, context: DecisionContext): Decision => {
+/**
+ * Decides the settlement of an attempt, as every store can write it: one whose due time is not a
+ * time ends the run failed instead, and its error text has no NUL.
+ */
+export const decide = (run: ClaimedRun, outcome: Outcome, context: DecisionContext): Decision =>
+  withStorableError(dueTimeChecked(run, decision(run, outcome, context)))
+
+/**
+ * The error text written as the escape `\u0000` where it has a NUL (a job failed with such a
+ * string): PostgreSQL refuses NUL in text, which would fail the whole batch of settlements.
+ */
+const withStorableError = (decided: Decision): Decision => {
+  const { settlement } = decided
+  if (!("error" in settlement) || settlement.error === null || !settlement.error.includes("\u0000")) return decided
+  return { ...decided, settlement: { ...settlement, error: settlement.error.replaceAll("\u0000", "\\u0000") } }
+}
+
+/** The latest due time stored: the end of JavaScript's dates (year 275760), well within a 64-bit integer. */
+const maxDueTime = 8.64e15
+
+/**
+ * A settlement that would store a due time that is not a time (not a number, infinite, or beyond the
+ * last JavaScript date: a misbehaving schedule or backoff) becomes a failure saying so. Written, it
+ * would fail the whole batch of settlements it is part of, on the databases that refuse it.
+ */
+const dueTimeChecked = (run: ClaimedRun, decided: Decision): Decision => {
+  const { settlement } = decided
+  const runAt: unknown =
+    settlement._tag === "Retry" ? settlement.runAt : settlement._tag === "Next" ? settlement.next.runAt : 0
+  if (typeof runAt === "number" && Math.abs(runAt) <= maxDueTime) return decided
+  const which = settlement._tag === "Retry" ? "retry" : "next occurrence"
+  return {
+    settlement: {
+      _tag: "Failed",
+      id: run.id,
+      claim: run.claim,
+      error: `The ${which} of this run has no valid due time (${String(runAt)}); the run ends here`
+    },
+    tally: "failed"
+  }
+}
+
+const decision = (run: ClaimedRun, outcome: Outcome, context: DecisionContext): Decision => {
   switch (outcome._tag) {
     case "Success":
       return endOccurrence(run, context, "succeeded", null)
