@@ -94,7 +94,7 @@ export interface TestCluster {
   /** Starts an instance with the given job implementations, on a store connection of its own. */
   readonly start: (
     options: JobsSConfig.InstanceOptions,
-    implementations: Layer.Layer<never, never, JobsS.JobsS>
+    implementations: Layer.Layer<never, unknown, JobsS.JobsS>
   ) => Effect.Effect<TestInstance, unknown, Scope.Scope>
   /** A client-only scheduler on the shared store. */
   readonly client: Effect.Effect<Scheduler.SchedulerShape, unknown, Scope.Scope>

@@ -10,7 +10,7 @@ import { Context, Layer } from "effect"
 import type * as Job from "./Job.js"
 import type { InstanceCounters, JobStore } from "./JobStore.js"
 import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"
-import type { InvalidConfig, JobStoreError } from "./JobsSError.js"
+import type { InvalidConfig, InvalidRunOptions, JobStoreError } from "./JobsSError.js"
 import type { RunInfo } from "./RunInfo.js"
 import type { Scheduler } from "./Scheduler.js"
 import * as instance from "./internal/instance.js"
@@ -22,14 +22,15 @@ export interface JobsSShape {
   /** The readable name given by `instanceName`. */
   readonly instanceName: string
   /**
-   * Registers a job implementation for the lifetime of the current scope. `run` executes with the
-   * services of `context` (the instance's when omitted) plus the run's `RunInfo`.
+   * Registers a job implementation for the lifetime of the current scope (`InvalidRunOptions` when
+   * the job's policies break a rule). `run` executes with the services of `context` (the instance's
+   * when omitted) plus the run's `RunInfo`.
    */
   readonly register: (
     job: Job.Any,
     run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>,
     context?: Context.Context<never>
-  ) => Effect.Effect<void, never, Scope.Scope>
+  ) => Effect.Effect<void, InvalidRunOptions, Scope.Scope>
   /** What this instance has done so far. */
   readonly counters: Effect.Effect<InstanceCounters>
 }

@@ -2,16 +2,17 @@
  * The `Scheduler` implementation shared by full instances and clients:
  * validation and encoding of new runs, state reads, awaiting, cancelling.
  */
-import { Duration, Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import type * as Job from "../Job.js"
 import * as JobSchedule from "../JobSchedule.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
 import type { ClientConfig } from "../JobsSConfig.js"
-import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, RunNotFound } from "../JobsSError.js"
+import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, type JobStoreError, RunNotFound } from "../JobsSError.js"
 import * as RunHistory from "../RunHistory.js"
 import * as RunId from "../RunId.js"
 import * as RunState from "../RunState.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
+import * as Options from "./options.js"
 import type { StoreClock } from "./storeClock.js"
 import * as TraceContext from "./traceContext.js"
 
@@ -42,24 +43,6 @@ interface Template {
 
 const invalid = (message: string) => Either.left(new InvalidRunOptions({ message }))
 
-const durationMillis = (name: string, input: Duration.DurationInput): Either.Either<number, InvalidRunOptions> => {
-  const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "None") return invalid(`${name} is not a duration: ${String(input)}`)
-  const ms = Duration.toMillis(decoded.value)
-  return Number.isFinite(ms) && ms >= 0 ? Either.right(ms) : invalid(`${name} must be a finite, non-negative duration`)
-}
-
-const limitOf = (
-  name: string,
-  value: number | undefined,
-  fallback: number
-): Either.Either<number, InvalidRunOptions> => {
-  const limit = value ?? fallback
-  return Number.isInteger(limit) && limit >= -1
-    ? Either.right(limit)
-    : invalid(`${name} must be an integer >= -1, got ${limit}`)
-}
-
 const nameOf = (what: string, value: string | undefined): Either.Either<string | null, InvalidRunOptions> =>
   value === undefined
     ? Either.right(null)
@@ -75,39 +58,25 @@ const template = (
   now: number
 ): Either.Either<Template, InvalidRunOptions> =>
   Either.gen(function* () {
-    const delayMs = yield* durationMillis("delay", options.delay ?? 0)
+    const run = yield* Options.runOptions(options)
+    const policies = yield* Options.jobPolicies(job)
     if (options.runAt !== undefined && Number.isNaN(options.runAt.getTime())) {
       return yield* invalid("runAt is not a valid date")
     }
-    const baseAt = (options.runAt?.getTime() ?? now) + delayMs
-    if (
-      options.limit !== undefined &&
-      (options.schedule === undefined || !Number.isInteger(options.limit) || options.limit < 1)
-    ) {
-      return yield* invalid("limit must be a positive integer, and needs a schedule")
+    const baseAt = yield* Options.dueAt(options.runAt?.getTime() ?? now, run.delay)
+    if (run.limit !== undefined && options.schedule === undefined) {
+      return yield* invalid(`limit needs a schedule, got limit ${run.limit} without one`)
     }
     const schedule = options.schedule === undefined ? undefined : yield* JobSchedule.validate(options.schedule)
     const runAt = schedule === undefined ? baseAt : yield* JobSchedule.nextRunAt(schedule, baseAt)
-    const runTimeoutMs = yield* durationMillis(
-      "runTimeout",
-      options.runTimeout ?? job.runTimeout ?? config.runTimeoutMs
-    )
     return {
       baseAt,
       runAt,
       schedule: schedule?.name ?? null,
-      runSuccessLimit: options.limit ?? null,
-      runTimeoutMs,
-      retriesErrorLimit: yield* limitOf(
-        "retriesErrorLimit",
-        options.retriesErrorLimit ?? job.retriesErrorLimit,
-        config.retriesErrorLimit
-      ),
-      retriesTimeoutLimit: yield* limitOf(
-        "retriesTimeoutLimit",
-        options.retriesTimeoutLimit ?? job.retriesTimeoutLimit,
-        config.retriesTimeoutLimit
-      ),
+      runSuccessLimit: run.limit ?? null,
+      runTimeoutMs: run.runTimeout ?? policies.runTimeoutMs ?? config.runTimeoutMs,
+      retriesErrorLimit: run.retriesErrorLimit ?? policies.retriesErrorLimit ?? config.retriesErrorLimit,
+      retriesTimeoutLimit: run.retriesTimeoutLimit ?? policies.retriesTimeoutLimit ?? config.retriesTimeoutLimit,
       uniqueName: yield* nameOf("unique", options.unique)
     }
   })
@@ -236,19 +205,20 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
         )
       )
 
-  const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) => {
-    const interval = options.pollInterval ?? "50 millis"
-    const poll: Effect.Effect<RunState.RunState, RunNotFound | import("../JobsSError.js").JobStoreError> = getRunState(
-      id
-    ).pipe(
-      Effect.flatMap((state) =>
-        RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)
-      )
-    )
-    return options.timeout === undefined
-      ? poll
-      : poll.pipe(Effect.timeoutFail({ duration: options.timeout, onTimeout: () => new AwaitRunTimeout({ id }) }))
-  }
+  const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) =>
+    Either.match(Options.awaitOptions(options), {
+      onLeft: Effect.fail,
+      onRight: ({ pollInterval, timeout }) => {
+        const poll: Effect.Effect<RunState.RunState, RunNotFound | JobStoreError> = getRunState(id).pipe(
+          Effect.flatMap((state) =>
+            RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(pollInterval), poll)
+          )
+        )
+        return timeout === Number.POSITIVE_INFINITY
+          ? poll
+          : poll.pipe(Effect.timeoutFail({ duration: timeout, onTimeout: () => new AwaitRunTimeout({ id }) }))
+      }
+    })
 
   const cancelRun: SchedulerShape["cancelRun"] = (id) =>
     store.cancel(id).pipe(

@@ -4,11 +4,11 @@
  * wake-up listener in the layer's scope, and shuts them down in order when the
  * scope closes.
  */
-import { Context, Effect, Either, Fiber, Schedule, Stream } from "effect"
+import { Context, Effect, Fiber, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
 import { JobStore } from "../JobStore.js"
 import { JobsS, type JobsSShape } from "../JobsS.js"
-import { type ClientOptions, type InstanceOptions, resolveClient, resolveInstance } from "../JobsSConfig.js"
+import type { ClientOptions, InstanceOptions } from "../JobsSConfig.js"
 import type { InvalidConfig, JobStoreError } from "../JobsSError.js"
 import * as RunId from "../RunId.js"
 import { Scheduler } from "../Scheduler.js"
@@ -17,6 +17,7 @@ import { makeScheduler } from "./client.js"
 import * as Counters from "./counters.js"
 import * as Executor from "./executor.js"
 import * as Heartbeat from "./heartbeat.js"
+import * as Options from "./options.js"
 import * as PendingGauge from "./pendingGauge.js"
 import * as Poller from "./poller.js"
 import * as Reaper from "./reaper.js"
@@ -30,7 +31,7 @@ export const make = (
   options: InstanceOptions
 ): Effect.Effect<Context.Context<JobsS | Scheduler>, InvalidConfig | JobStoreError, JobStore | Scope.Scope> =>
   Effect.gen(function* () {
-    const config = yield* Either.match(resolveInstance(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const config = yield* Options.resolveInstance(options)
     const store = yield* JobStore
     const clock = yield* StoreClock.make(store)
     const instanceId = RunId.generate(yield* clock.now)
@@ -124,6 +125,7 @@ export const make = (
       instanceName: config.instanceName,
       register: (job, run, context) =>
         Effect.gen(function* () {
+          yield* Options.jobPolicies(job)
           if (!registry.add({ job, run, context })) {
             return yield* Effect.dieMessage(`Job ${job.name} is implemented twice on this instance`)
           }
@@ -157,7 +159,7 @@ export const makeClient = (
   options: ClientOptions
 ): Effect.Effect<Context.Context<Scheduler>, InvalidConfig | JobStoreError, JobStore | Scope.Scope> =>
   Effect.gen(function* () {
-    const config = yield* Either.match(resolveClient(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const config = yield* Options.resolveClient(options)
     const store = yield* JobStore
     const clock = yield* StoreClock.make(store)
     yield* Effect.forkScoped(
