@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Scope } from "effect"
-import { Context, Layer } from "effect"
+import type { ConfigError, Scope } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
 import type * as Job from "./Job.js"
 import type { InstanceCounters, JobStore } from "./JobStore.js"
 import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"
@@ -47,3 +47,13 @@ export const layer = (
 /** `Scheduler` only, with no workers: for processes that create runs but never execute them. */
 export const layerClient = (options?: ClientOptions): Layer.Layer<Scheduler, InvalidConfig | JobStoreError, JobStore> =>
   Layer.scopedContext(instance.makeClient(options ?? {}))
+
+/**
+ * `JobsS.layer` configured from effect `Config` values, e.g. from the environment:
+ * `JobsS.layerConfig({ workers: Config.integer("JOBSS_WORKERS"), runTimeout: JobsSConfig.duration("JOBSS_RUN_TIMEOUT") })`.
+ * The values read are checked like `layer`'s options.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<InstanceOptions>
+): Layer.Layer<JobsS | Scheduler, ConfigError.ConfigError | InvalidConfig | JobStoreError, JobStore> =>
+  Layer.scopedContext(Effect.flatMap(Config.unwrap(config), instance.make))

@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import type { Duration, Either } from "effect"
+import type { Duration } from "effect"
+import { Config, ConfigError, Either } from "effect"
 import type * as JobSchedule from "./JobSchedule.js"
 import type { InvalidConfig } from "./JobsSError.js"
 import * as options from "./internal/options.js"
@@ -103,3 +104,17 @@ export const resolveClient = (clientOptions: ClientOptions = {}): Either.Either<
 /** Applies defaults to instance options and validates them (`InvalidConfig` names the option, the value and the rule). */
 export const resolveInstance = (instanceOptions: InstanceOptions = {}): Either.Either<InstanceConfig, InvalidConfig> =>
   options.resolveInstance(instanceOptions)
+
+/**
+ * A duration read from configuration as the text it is (e.g. `"30 seconds"`), for `JobsS.layerConfig`:
+ * JobsS then checks it like any other value. Prefer it to `Config.duration`, which reads a negative
+ * duration as 0 (for `runTimeout`: disabled) before JobsS can refuse it.
+ */
+export const duration = (name: string): Config.Config<Duration.DurationInput> =>
+  Config.mapOrFail(Config.string(name), (text) =>
+    options.isDurationText(text)
+      ? Either.right(text)
+      : Either.left(
+          ConfigError.InvalidData([], `Expected a duration such as "30 seconds", got ${JSON.stringify(text)}`)
+        )
+  )

@@ -5,7 +5,7 @@
  * test/runtime/options.test.ts).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, LogLevel, Logger, Schema } from "effect"
+import { Config, ConfigError, ConfigProvider, Context, Duration, Effect, Layer, LogLevel, Logger, Schema } from "effect"
 import { Job, JobStore, JobsS, JobsSConfig, JobsSError, RetryBackoff, Scheduler } from "../src/index.js"
 
 const Task = Job.make({ name: "Task", args: Schema.Struct({}) })
@@ -107,6 +107,89 @@ describe("instance options", () => {
       )
       const notObject = yield* buildError(JobsS.layer(5 as never))
       expect(notObject.message).toBe("options must be an object, got 5")
+    })
+  )
+})
+
+describe("JobsS.layerConfig", () => {
+  const fromMap = (entries: ReadonlyArray<readonly [string, string]>) =>
+    Layer.setConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+
+  const configured = JobsS.layerConfig({
+    workers: Config.integer("JOBSS_WORKERS"),
+    runTimeout: JobsSConfig.duration("JOBSS_RUN_TIMEOUT"),
+    instanceName: Config.string("JOBSS_INSTANCE_NAME")
+  })
+
+  it.scoped("builds a working instance from a ConfigProvider", () =>
+    Effect.gen(function* () {
+      const store = yield* JobStore.makeMemory
+      const context = yield* Layer.build(
+        Task.toLayer(() => Effect.void).pipe(
+          Layer.provideMerge(configured),
+          Layer.provide(Layer.succeed(JobStore.JobStore, store)),
+          Layer.provide(
+            fromMap([
+              ["JOBSS_WORKERS", "3"],
+              ["JOBSS_RUN_TIMEOUT", "2 minutes"],
+              ["JOBSS_INSTANCE_NAME", "configured"]
+            ])
+          ),
+          Layer.provide(quiet)
+        )
+      )
+      expect(Context.get(context, JobsS.JobsS).instanceName).toBe("configured")
+      const [registered] = yield* store.instances
+      expect(registered).toMatchObject({ name: "configured", workers: 3 })
+      const scheduler = Context.get(context, Scheduler.Scheduler)
+      const id = yield* scheduler.createRun(Task, {})
+      expect((yield* scheduler.getRunState(id)).runTimeout).toBe(120_000)
+    })
+  )
+
+  it.scoped("a bad value read from config is refused like layer's, with InvalidConfig", () =>
+    Effect.gen(function* () {
+      const error = yield* buildError(
+        configured.pipe(
+          Layer.provide(
+            fromMap([
+              ["JOBSS_WORKERS", "3"],
+              ["JOBSS_RUN_TIMEOUT", "-3 minutes"],
+              ["JOBSS_INSTANCE_NAME", "configured"]
+            ])
+          )
+        )
+      )
+      expect(error).toBeInstanceOf(JobsSError.InvalidConfig)
+      expect(error.message).toBe(durationRule("runTimeout", '"-3 minutes"'))
+      const zero = yield* buildError(
+        configured.pipe(
+          Layer.provide(
+            fromMap([
+              ["JOBSS_WORKERS", "0"],
+              ["JOBSS_RUN_TIMEOUT", "1 minute"],
+              ["JOBSS_INSTANCE_NAME", "configured"]
+            ])
+          )
+        )
+      )
+      expect(zero.message).toBe("workers must be an integer from 1 to 2147483647, got 0")
+      // text that is no duration at all is a ConfigError of the key, like Config.duration's
+      const banana = yield* buildError(
+        configured.pipe(
+          Layer.provide(
+            fromMap([
+              ["JOBSS_WORKERS", "3"],
+              ["JOBSS_RUN_TIMEOUT", "banana"],
+              ["JOBSS_INSTANCE_NAME", "configured"]
+            ])
+          )
+        )
+      )
+      expect(ConfigError.isConfigError(banana)).toBe(true)
+      expect(String(banana)).toBe(
+        '(Invalid data at JOBSS_RUN_TIMEOUT: "Expected a duration such as "30 seconds", got "banana"")'
+      )
     })
   )
 })

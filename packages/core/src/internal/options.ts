@@ -54,6 +54,8 @@ import {
   show
 } from "./rules.js"
 
+export { isDurationText } from "./rules.js"
+
 /** The defaults of the instance options. */
 export const defaults = {
   workers: 10,
