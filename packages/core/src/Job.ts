@@ -8,7 +8,7 @@
 import type { Duration, Schema } from "effect"
 import { type Context, Effect, Layer } from "effect"
 import { JobsS } from "./JobsS.js"
-import type { InvalidJob } from "./JobsSError.js"
+import type { InvalidJob, InvalidRunOptions } from "./JobsSError.js"
 import type { RetryBackoff } from "./RetryBackoff.js"
 import type { RunInfo } from "./RunInfo.js"
 
@@ -30,18 +30,23 @@ export interface Job<A, I = A> {
   readonly retryBackoff: RetryBackoff | undefined
   /**
    * A layer that registers `run` as this job's implementation on the instance (`JobsS`) in context;
-   * it fails with `InvalidJob` when the name breaks the name rule or the instance already implements the job.
+   * it fails with `InvalidJob` when the name breaks the name rule or the instance already implements the job,
+   * and with `InvalidRunOptions` when the job's policies break a rule.
    */
   readonly toLayer: <E, R>(
     run: (args: A) => Effect.Effect<void, E, R>
-  ) => Layer.Layer<never, InvalidJob, JobsS | Exclude<R, RunInfo>>
+  ) => Layer.Layer<never, InvalidJob | InvalidRunOptions, JobsS | Exclude<R, RunInfo>>
 }
 
 /** Any job definition, whatever its argument types. */
 // biome-ignore lint/suspicious/noExplicitAny: the variance of a Schema's types needs `any` here
 export type Any = Job<any, any>
 
-/** The options of `Job.make`. */
+/**
+ * The options of `Job.make`. `Job.make` keeps them as given; a policy that breaks a rule (a
+ * negative, undecodable or infinite `runTimeout`, a retries limit that is not an integer from -1, an
+ * invalid `retryBackoff`) makes `toLayer` and `createRun` of the job fail with `InvalidRunOptions`.
+ */
 export interface Options<A, I> {
   /**
    * The job's name. Runs are stored under it and an instance claims only runs of the job names it

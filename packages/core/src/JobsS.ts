@@ -5,12 +5,12 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Scope } from "effect"
-import { Context, Layer } from "effect"
+import type { ConfigError, Scope } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
 import type * as Job from "./Job.js"
 import type { InstanceCounters, JobStore } from "./JobStore.js"
 import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"
-import type { InvalidConfig, InvalidJob, JobStoreError } from "./JobsSError.js"
+import type { InvalidConfig, InvalidJob, InvalidRunOptions, JobStoreError } from "./JobsSError.js"
 import type { RunInfo } from "./RunInfo.js"
 import type { Scheduler } from "./Scheduler.js"
 import * as instance from "./internal/instance.js"
@@ -24,13 +24,14 @@ export interface JobsSShape {
   /**
    * Registers a job implementation for the lifetime of the current scope. `run` executes with the
    * services of `context` (the instance's when omitted) plus the run's `RunInfo`. Fails with
-   * `InvalidJob` when the job's name breaks the name rule or the job is already implemented here.
+   * `InvalidJob` when the job's name breaks the name rule or the job is already implemented here,
+   * and with `InvalidRunOptions` when the job's policies break a rule.
    */
   readonly register: (
     job: Job.Any,
     run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>,
     context?: Context.Context<never>
-  ) => Effect.Effect<void, InvalidJob, Scope.Scope>
+  ) => Effect.Effect<void, InvalidJob | InvalidRunOptions, Scope.Scope>
   /** What this instance has done so far. */
   readonly counters: Effect.Effect<InstanceCounters>
 }
@@ -47,3 +48,13 @@ export const layer = (
 /** `Scheduler` only, with no workers: for processes that create runs but never execute them. */
 export const layerClient = (options?: ClientOptions): Layer.Layer<Scheduler, InvalidConfig | JobStoreError, JobStore> =>
   Layer.scopedContext(instance.makeClient(options ?? {}))
+
+/**
+ * `JobsS.layer` configured from effect `Config` values, e.g. from the environment:
+ * `JobsS.layerConfig({ workers: Config.integer("JOBSS_WORKERS"), runTimeout: JobsSConfig.duration("JOBSS_RUN_TIMEOUT") })`.
+ * The values read are checked like `layer`'s options.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<InstanceOptions>
+): Layer.Layer<JobsS | Scheduler, ConfigError.ConfigError | InvalidConfig | JobStoreError, JobStore> =>
+  Layer.scopedContext(Effect.flatMap(Config.unwrap(config), instance.make))

@@ -1,12 +1,13 @@
-import { hostname } from "node:os"
 /**
  * Instance options of `JobsS.layer` and `JobsS.layerClient`, their defaults, and their validation.
  *
  * @since 0.1.0
  */
-import { Duration, Either } from "effect"
-import * as JobSchedule from "./JobSchedule.js"
-import { InvalidConfig } from "./JobsSError.js"
+import type { Duration } from "effect"
+import { Config, ConfigError, Either } from "effect"
+import type * as JobSchedule from "./JobSchedule.js"
+import type { InvalidConfig } from "./JobsSError.js"
+import * as options from "./internal/options.js"
 
 /** Options shared by a full instance and a client-only instance. */
 export interface ClientOptions {
@@ -124,138 +125,27 @@ export interface InstanceConfig extends ClientConfig {
   readonly retentionCheckMs: number
 }
 
-/** The default of each instance and client option; durations are `DurationInput`s. */
-export const defaults = {
-  /** Attempts one instance executes at the same time. */
-  workers: 10,
-  /** The longest the poller sleeps between claims when nothing wakes it. */
-  pollInterval: "5 seconds",
-  /** The most runs one claim takes. */
-  pollLimit: 1000,
-  /** The work, at the recent completion rate, claimed beyond the free workers. */
-  claimAhead: "100 millis",
-  /** The timeout of one attempt. */
-  runTimeout: "30 minutes",
-  /** Retries after errors. */
-  retriesErrorLimit: 3,
-  /** Retries after timeouts. */
-  retriesTimeoutLimit: 3,
-  /** The interval of the timeout reaper. */
-  timeoutCheck: "30 seconds",
-  /** The interval of the heartbeat. */
-  heartbeatInterval: "5 seconds",
-  /** How long a claim lasts without a heartbeat. */
-  leaseDuration: "30 seconds",
-  /** How long shutdown waits for running attempts. */
-  shutdownTimeout: "30 seconds",
-  /** The largest encoded arguments accepted, in bytes (1 MiB). */
-  maxArgsBytes: 1024 * 1024,
-  /** How long finished occurrences are kept, per final status. */
-  retention: {
-    /** Succeeded occurrences. */
-    succeeded: "1 day",
-    /** Failed occurrences. */
-    failed: "14 days",
-    /** Cancelled occurrences. */
-    cancelled: "14 days"
-  },
-  /** The interval of the retention sweep. */
-  retentionCheck: "1 minute"
-} as const
+/** The defaults of the instance options. */
+export const defaults = options.defaults
+
+/** Applies defaults to client options and validates them (`InvalidConfig` names the option, the value and the rule). */
+export const resolveClient = (clientOptions: ClientOptions = {}): Either.Either<ClientConfig, InvalidConfig> =>
+  options.resolveClient(clientOptions)
+
+/** Applies defaults to instance options and validates them (`InvalidConfig` names the option, the value and the rule). */
+export const resolveInstance = (instanceOptions: InstanceOptions = {}): Either.Either<InstanceConfig, InvalidConfig> =>
+  options.resolveInstance(instanceOptions)
 
 /**
- * A validated value, or the `InvalidConfig` error that names the option, its value and the rule.
- *
- * @inline
+ * A duration read from configuration as the text it is (e.g. `"30 seconds"`), for `JobsS.layerConfig`:
+ * JobsS then checks it like any other value. Prefer it to `Config.duration`, which reads a negative
+ * duration as 0 (for `runTimeout`: disabled) before JobsS can refuse it.
  */
-type Check<A> = Either.Either<A, InvalidConfig>
-
-const fail = (message: string): Check<never> => Either.left(new InvalidConfig({ message }))
-
-const millis = (name: string, input: Duration.DurationInput, min: number): Check<number> => {
-  const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "None") return fail(`${name} is not a duration: ${String(input)}`)
-  const ms = Duration.toMillis(decoded.value)
-  return Number.isFinite(ms) && ms >= min ? Either.right(ms) : fail(`${name} must be at least ${min} ms, got ${ms}`)
-}
-
-const integer = (name: string, value: number, min: number): Check<number> =>
-  Number.isInteger(value) && value >= min
-    ? Either.right(value)
-    : fail(`${name} must be an integer >= ${min}, got ${value}`)
-
-/** Checks a retries limit: a whole number, -1 meaning unlimited. */
-export const retriesLimit = (name: string, value: number): Check<number> => integer(name, value, -1)
-
-/** Applies defaults to client options and validates them. */
-export const resolveClient = (options: ClientOptions = {}): Check<ClientConfig> =>
-  Either.all({
-    runTimeoutMs: millis("runTimeout", options.runTimeout ?? defaults.runTimeout, 0),
-    retriesErrorLimit: retriesLimit("retriesErrorLimit", options.retriesErrorLimit ?? defaults.retriesErrorLimit),
-    retriesTimeoutLimit: retriesLimit(
-      "retriesTimeoutLimit",
-      options.retriesTimeoutLimit ?? defaults.retriesTimeoutLimit
-    ),
-    instanceName: Either.right(options.instanceName ?? `${hostname()}-${process.pid}`),
-    maxArgsBytes: integer("maxArgsBytes", options.maxArgsBytes ?? defaults.maxArgsBytes, 2)
-  })
-
-const uniqueSchedules = (
-  schedules: ReadonlyArray<JobSchedule.JobSchedule>
-): Check<ReadonlyArray<JobSchedule.JobSchedule>> => {
-  const names = new Set<string>()
-  for (const schedule of schedules) {
-    const valid = JobSchedule.validate(schedule)
-    if (valid._tag === "Left") return fail(valid.left.message)
-    if (names.has(schedule.name)) return fail(`Two schedules are named ${schedule.name}`)
-    names.add(schedule.name)
-  }
-  return Either.right(schedules)
-}
-
-const retentionKeys: ReadonlyArray<keyof RetentionOptions> = ["succeeded", "failed", "cancelled"]
-
-/** One status's retention: at least 1 ms, or `null` for "forever" and `Duration.infinity`. */
-const keep = (status: keyof RetentionOptions, input: Duration.DurationInput | "forever"): Check<number | null> => {
-  if (input === "forever") return Either.right(null)
-  const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "Some" && !Duration.isFinite(decoded.value)) return Either.right(null)
-  return millis(`retention.${status}`, input, 1)
-}
-
-const resolveRetention = (options: RetentionOptions = {}): Check<RetentionConfig> => {
-  const unknown = Object.keys(options).filter((key) => !retentionKeys.includes(key as keyof RetentionOptions))
-  if (unknown.length > 0) {
-    return fail(`retention has unknown keys ${unknown.join(", ")} (expected ${retentionKeys.join(", ")})`)
-  }
-  return Either.all({
-    succeeded: keep("succeeded", options.succeeded ?? defaults.retention.succeeded),
-    failed: keep("failed", options.failed ?? defaults.retention.failed),
-    cancelled: keep("cancelled", options.cancelled ?? defaults.retention.cancelled)
-  })
-}
-
-/** Applies defaults to instance options and validates them. */
-export const resolveInstance = (options: InstanceOptions = {}): Check<InstanceConfig> =>
-  Either.all({
-    client: resolveClient(options),
-    workers: integer("workers", options.workers ?? defaults.workers, 1),
-    pollIntervalMs: millis("pollInterval", options.pollInterval ?? defaults.pollInterval, 1),
-    pollLimit: integer("pollLimit", options.pollLimit ?? defaults.pollLimit, 1),
-    claimAheadMs: millis("claimAhead", options.claimAhead ?? defaults.claimAhead, 0),
-    timeoutCheckMs: millis("timeoutCheck", options.timeoutCheck ?? defaults.timeoutCheck, 1),
-    heartbeatIntervalMs: millis("heartbeatInterval", options.heartbeatInterval ?? defaults.heartbeatInterval, 1),
-    leaseMs: millis("leaseDuration", options.leaseDuration ?? defaults.leaseDuration, 1),
-    shutdownTimeoutMs: millis("shutdownTimeout", options.shutdownTimeout ?? defaults.shutdownTimeout, 0),
-    schedules: uniqueSchedules(options.schedules ?? []),
-    retention: resolveRetention(options.retention),
-    retentionCheckMs: millis("retentionCheck", options.retentionCheck ?? defaults.retentionCheck, 1)
-  }).pipe(
-    Either.flatMap(({ client, ...instance }) =>
-      instance.heartbeatIntervalMs >= instance.leaseMs
-        ? fail(
-            `heartbeatInterval (${instance.heartbeatIntervalMs} ms) must be shorter than leaseDuration (${instance.leaseMs} ms)`
-          )
-        : Either.right({ ...client, ...instance })
-    )
+export const duration = (name: string): Config.Config<Duration.DurationInput> =>
+  Config.mapOrFail(Config.string(name), (text) =>
+    options.isDurationText(text)
+      ? Either.right(text)
+      : Either.left(
+          ConfigError.InvalidData([], `Expected a duration such as "30 seconds", got ${JSON.stringify(text)}`)
+        )
   )

@@ -29,7 +29,11 @@ export class InvalidRunArgs extends Schema.TaggedError<InvalidRunArgs>()("Invali
   message: Schema.String
 }) {}
 
-/** A run option or an instance option is out of range (a negative delay, an unknown schedule, ...). */
+/**
+ * An option of `createRun`, `createRuns` or `awaitRun`, or a job definition's policy (`Job.make`,
+ * `RetryBackoff`), breaks a rule: a negative delay, a duration that does not decode, an invalid
+ * schedule, ... The message names the field, the value and the rule.
+ */
 export class InvalidRunOptions extends Schema.TaggedError<InvalidRunOptions>()("InvalidRunOptions", {
   /** The option or schedule at fault, its value and the rule it breaks. */
   message: Schema.String
@@ -75,7 +79,10 @@ export class InvalidJob extends Schema.TaggedError<InvalidJob>()("InvalidJob", {
   message: Schema.String
 }) {}
 
-/** A configuration value (an option of `JobsS.layer` or `SqlStore.layer`) is invalid. */
+/**
+ * A configuration value (an option of `JobsS.layer`, `JobsS.layerClient`, `SqlStore.layer` or their
+ * `layerConfig`) is invalid. The message names the option, the value and the rule.
+ */
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
   /** The option at fault, its value and the rule it breaks. */
   message: Schema.String

@@ -3,9 +3,16 @@
  * The due time of the next attempt is stored with the run, so any instance honours
  * it, also after a restart. The default is immediate: a retry is due as soon as its attempt ended.
  *
+ * A policy is plain data: the constructors keep what they are given and check nothing. A job whose
+ * policy breaks a rule (a duration that does not decode, is negative or is infinite, a `factor`
+ * below 1, a `max` below `base`) is refused with `InvalidRunOptions` by `job.toLayer` and by
+ * `createRun`, before anything runs or is written.
+ *
  * @since 0.1.0
  */
-import { Duration } from "effect"
+import type { Duration } from "effect"
+import { Either } from "effect"
+import * as options from "./internal/options.js"
 
 /** A policy giving the delay before retry number `attempt` (1 for the first retry). */
 export type RetryBackoff =
@@ -16,19 +23,19 @@ export type RetryBackoff =
   | {
       /** The same delay before every retry. */
       readonly _tag: "Fixed"
-      /** The delay before each retry, in milliseconds. */
-      readonly delayMs: number
+      /** The delay before each retry (at least 0, finite). */
+      readonly delay: Duration.DurationInput
     }
   | {
-      /** A delay that grows with each retry. */
+      /** A delay growing by `factor` with each retry, up to `max`. */
       readonly _tag: "Exponential"
-      /** The delay before the first retry, in milliseconds. */
-      readonly baseMs: number
-      /** What each further retry multiplies the delay by (default 2). */
+      /** The delay before the first retry (at least 0, finite). */
+      readonly base: Duration.DurationInput
+      /** How much the delay grows per retry (a finite number, at least 1; default 2). */
       readonly factor: number
-      /** The longest delay, in milliseconds (default 1 hour). */
-      readonly maxMs: number
-      /** Whether each delay is drawn uniformly between half of it and all of it (default true). */
+      /** The longest delay (finite, at least `base`; default 1 hour). */
+      readonly max: Duration.DurationInput
+      /** Whether the delay is drawn between half of it and all of it (default true). */
       readonly jitter: boolean
     }
 
@@ -36,14 +43,12 @@ export type RetryBackoff =
 export const immediate: RetryBackoff = { _tag: "Immediate" }
 
 /** Wait the same delay before every retry. */
-export const fixed = (delay: Duration.DurationInput): RetryBackoff => ({
-  _tag: "Fixed",
-  delayMs: Duration.toMillis(Duration.decode(delay))
-})
+export const fixed = (delay: Duration.DurationInput): RetryBackoff => ({ _tag: "Fixed", delay })
 
 /**
- * Wait `base * factor^(attempt - 1)`, capped at `max` (default 1 hour); with `jitter` (default true)
- * the delay is drawn uniformly between half of it and all of it, so retries of many runs spread out.
+ * Wait `base * factor^(attempt - 1)` (`factor` default 2), capped at `max` (default 1 hour); with
+ * `jitter` (default true) the delay is drawn uniformly between half of it and all of it, so retries
+ * of many runs spread out.
  */
 export const exponential = (options: {
   readonly base: Duration.DurationInput
@@ -52,22 +57,30 @@ export const exponential = (options: {
   readonly jitter?: boolean
 }): RetryBackoff => ({
   _tag: "Exponential",
-  baseMs: Duration.toMillis(Duration.decode(options.base)),
+  base: options.base,
   factor: options.factor ?? 2,
-  maxMs: Duration.toMillis(Duration.decode(options.max ?? "1 hour")),
+  max: options.max ?? "1 hour",
   jitter: options.jitter ?? true
 })
 
-/** The delay in milliseconds before retry `attempt` (1-based); `random` is a number in [0, 1). */
-export const delayMillis = (backoff: RetryBackoff, attempt: number, random: number): number => {
-  switch (backoff._tag) {
-    case "Immediate":
-      return 0
-    case "Fixed":
-      return Math.max(0, backoff.delayMs)
-    case "Exponential": {
-      const full = Math.min(backoff.maxMs, backoff.baseMs * backoff.factor ** Math.max(0, attempt - 1))
-      return Math.max(0, Math.round(backoff.jitter ? full * (0.5 + random / 2) : full))
+/**
+ * The delay in milliseconds before retry `attempt` (1-based); `random` is a number in [0, 1).
+ * A policy that breaks the rules above has no delay (0): JobsS never uses one, it refuses the job.
+ */
+export const delayMillis = (backoff: RetryBackoff, attempt: number, random: number): number =>
+  Either.match(options.backoffMillis(backoff), {
+    onLeft: () => 0,
+    onRight: (policy) => {
+      switch (policy._tag) {
+        case "Immediate":
+          return 0
+        case "Fixed":
+          return policy.delayMs
+        case "Exponential": {
+          const growth = policy.factor ** Math.max(0, attempt - 1)
+          const full = policy.baseMs === 0 ? 0 : Math.min(policy.maxMs, policy.baseMs * growth)
+          return Math.round(policy.jitter ? full * (0.5 + random / 2) : full)
+        }
+      }
     }
-  }
-}
+  })

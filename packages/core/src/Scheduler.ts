@@ -23,29 +23,35 @@ import type { RunState } from "./RunState.js"
 
 /** Options of `createRun`; run options override the job's, which override the instance defaults. */
 export interface CreateRunOptions {
-  /** Due this long after now (or, with a schedule, the first occurrence is the schedule's next time after now + delay). */
+  /**
+   * Due this long after now (or, with a schedule, the first occurrence is the schedule's next time after
+   * now + delay); at least 0, finite.
+   */
   readonly delay?: Duration.DurationInput
   /** Due at this time (plus `delay` when both are given) instead of now. */
   readonly runAt?: Date
   /** Run recurrently on this schedule; instances claim it only when they know the schedule by name. */
   readonly schedule?: JobSchedule
-  /** With a schedule: stop after this many successful occurrences (unlimited when absent). */
+  /** With a schedule: stop after this many successful occurrences (an integer from 1; unlimited when absent). */
   readonly limit?: number
   /** At most one active run with this name across the cluster; creating another returns the active one's id. */
   readonly unique?: string
-  /** One attempt's timeout, a `DurationInput` (0 disables); default the job's, else the instance's (30 minutes). */
+  /** One attempt's timeout (at least 0, finite; 0 disables); default the job's, else the instance's (30 minutes). */
   readonly runTimeout?: Duration.DurationInput
-  /** Retries after errors (-1 unlimited); default the job's, else the instance's (3). */
+  /** Retries after errors (an integer from 0; -1 unlimited); default the job's, else the instance's (3). */
   readonly retriesErrorLimit?: number
-  /** Retries after timeouts (-1 unlimited); default the job's, else the instance's (3). */
+  /** Retries after timeouts (an integer from 0; -1 unlimited); default the job's, else the instance's (3). */
   readonly retriesTimeoutLimit?: number
 }
 
 /** Options of `awaitRun`. */
 export interface AwaitRunOptions {
-  /** Give up with `AwaitRunTimeout` after this long (default: no limit, but 1 minute of transient store failures in a row ends the wait). */
+  /**
+   * Give up with `AwaitRunTimeout` after this long (at least 0). Default, or an infinite duration: no
+   * limit, but 1 minute of transient store failures in a row ends the wait.
+   */
   readonly timeout?: Duration.DurationInput
-  /** How often the run's state is read (default 50 ms). */
+  /** How often the run's state is read (default 50 ms; at least 1 ms, finite). */
   readonly pollInterval?: Duration.DurationInput
 }
 
@@ -83,7 +89,7 @@ export interface SchedulerShape {
   readonly awaitRun: (
     id: RunId,
     options?: AwaitRunOptions
-  ) => Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | JobStoreError>
+  ) => Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | InvalidRunOptions | JobStoreError>
   /** Cancels a pending run, or interrupts it where it runs (on any instance). */
   readonly cancelRun: (id: RunId) => Effect.Effect<Exclude<CancelResult, "notFound">, RunNotFound | JobStoreError>
   /**
@@ -129,7 +135,7 @@ export const getRunHistory = (
 export const awaitRun = (
   id: RunId,
   options?: AwaitRunOptions
-): Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | JobStoreError, Scheduler> =>
+): Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | InvalidRunOptions | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (scheduler) => scheduler.awaitRun(id, options))
 
 /** Cancels a run: a pending run never starts; a running one is interrupted on whichever instance runs it. */

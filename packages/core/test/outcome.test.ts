@@ -1,6 +1,5 @@
 /** The pure settlement decision: retries, limits, occurrences, backoff. */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration } from "effect"
 import type { ClaimedRun } from "../src/JobStore.js"
 import { JobSchedule, JobStore, RetryBackoff } from "../src/index.js"
 import { decide } from "../src/internal/outcome.js"
@@ -142,16 +141,16 @@ describe("outcome decisions", () => {
   })
 
   it("fails a run whose retry or next occurrence would have no valid due time, instead of storing it", () => {
-    const nan: RetryBackoff.RetryBackoff = { _tag: "Fixed", delayMs: Number.NaN }
-    const huge = RetryBackoff.exponential({ base: "1 millis", factor: 1e308, max: Duration.infinity, jitter: false })
-    for (const [backoff, count] of [
-      [nan, 0],
-      [huge, 1]
+    // backoffs are checked when a job is registered, so only a due time past the last Date gets here
+    const lastDate = 8.64e15
+    for (const [backoff, now] of [
+      [RetryBackoff.fixed("1 hour"), lastDate - 1_000],
+      [RetryBackoff.exponential({ base: "1 day", factor: 10, max: "40000000 days", jitter: false }), lastDate - 1e15]
     ] as const) {
       const decision = decide(
-        run({ retriesErrorCount: count, retriesErrorLimit: -1 }),
+        run({ retriesErrorCount: 9, retriesErrorLimit: -1 }),
         { _tag: "Error", error: "e" },
-        { ...context, backoff }
+        { ...context, now, backoff }
       )
       expect(decision.tally).toBe("failed")
       expect(decision.settlement).toMatchObject({ _tag: "Failed", id: "r1", claim: "c" })

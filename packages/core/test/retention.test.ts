@@ -25,10 +25,17 @@ describe("retention", () => {
     expect(Either.getOrThrow(custom).retention).toEqual({ succeeded: 3_600_000, failed: null, cancelled: null })
     const message = (options: JobsSConfig.InstanceOptions) =>
       Either.match(JobsSConfig.resolveInstance(options), { onLeft: (error) => error.message, onRight: () => "" })
-    expect(message({ retention: { succeeded: "soon" as never } })).toContain("retention.succeeded is not a duration")
-    expect(message({ retention: { failed: 0 } })).toContain("retention.failed must be at least 1 ms")
-    expect(message({ retention: { succeded: "1 day" } as never })).toContain("retention has unknown keys succeded")
-    expect(message({ retentionCheck: 0 })).toContain("retentionCheck must be at least 1 ms")
+    expect(message({ retention: { succeeded: "soon" as never } })).toBe(
+      'retention.succeeded must be "forever" or a duration (milliseconds, a string such as "5 seconds", or a Duration), got "soon"'
+    )
+    expect(message({ retention: { failed: 0 } })).toBe("retention.failed must be a duration of at least 1 ms, got 0")
+    expect(message({ retention: { failed: "-1 day" } })).toBe(
+      'retention.failed must be a duration of at least 1 ms, got "-1 day"'
+    )
+    expect(message({ retention: { succeded: "1 day" } as never })).toBe(
+      'retention.succeded is unexpected, expected: "succeeded" | "failed" | "cancelled"'
+    )
+    expect(message({ retentionCheck: 0 })).toBe("retentionCheck must be a duration of at least 1 ms, got 0")
   })
 
   it.effect("a sweep deletes in batches of 1,000 up to 10 per sweep, and says when it left runs behind", () =>

@@ -14,8 +14,8 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { JobStore, type JobsSError } from "@jobss/core"
-import { Effect, Layer, type Scope } from "effect"
+import { JobStore, JobsSError } from "@jobss/core"
+import { Config, type ConfigError, Effect, Layer, type Scope } from "effect"
 import * as dialect from "./internal/dialect.js"
 import * as dialects from "./internal/dialects.js"
 import * as migrations from "./internal/migrations.js"
@@ -50,9 +50,18 @@ export const make = (
   SqlClient.SqlClient | Scope.Scope
 > =>
   Effect.gen(function* () {
+    const autoMigrate = options.autoMigrate ?? true
+    if (typeof autoMigrate !== "boolean") {
+      const given: unknown = autoMigrate
+      const shown =
+        typeof given === "string" ? JSON.stringify(given) : typeof given === "object" ? "an object" : String(given)
+      return yield* new JobsSError.InvalidConfig({
+        message: `SqlStore: autoMigrate must be true or false, got ${shown}`
+      })
+    }
     const selected = yield* dialects.fromContext(options.tablePrefix ?? defaultTablePrefix)
     yield* dialects.setup(selected)
-    yield* (options.autoMigrate ?? true) ? migrations.migrate(selected) : migrations.checkCurrent(selected)
+    yield* autoMigrate ? migrations.migrate(selected) : migrations.checkCurrent(selected)
     return store.make(selected)
   }).pipe(startup.explain)
 
@@ -79,3 +88,16 @@ export const layer = (
 export const client = <ROut, E, RIn>(
   layer: Layer.Layer<ROut, E, RIn>
 ): Layer.Layer<ROut, JobsSError.JobStoreError | Exclude<E, SqlError>, RIn> => startup.explainClient(layer)
+
+/**
+ * `SqlStore.layer` configured from effect `Config` values, e.g.
+ * `SqlStore.layerConfig({ tablePrefix: Config.string("JOBSS_TABLE_PREFIX") })`; the values read are
+ * checked like `layer`'s options.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<SqlStoreOptions>
+): Layer.Layer<
+  JobStore.JobStore,
+  ConfigError.ConfigError | JobsSError.JobStoreError | JobsSError.InvalidConfig,
+  SqlClient.SqlClient
+> => Layer.scoped(JobStore.JobStore, Effect.flatMap(Config.unwrap(config), make))

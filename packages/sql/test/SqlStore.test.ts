@@ -4,7 +4,7 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
 import { JobStore } from "@jobss/core"
 import { SqlStore, SqlStoreMigrations } from "@jobss/sql"
-import { Context, Deferred, Effect, Layer, String as Str, Stream } from "effect"
+import { Config, ConfigProvider, Context, Deferred, Effect, Layer, String as Str, Stream } from "effect"
 import { newRun } from "../../core/test/fixtures.js"
 import { versionAtLeast } from "../src/internal/dialect.js"
 import { freshDatabase, makeDatabase, sqlBackends } from "./databases.js"
@@ -47,6 +47,56 @@ describe("SqlStore options (sqlite in memory)", () => {
       for (const prefix of ["_", "a", "Jobs_2_", "x".repeat(31)]) {
         yield* buildStore({ tablePrefix: prefix })
       }
+    }).pipe(Effect.provide(memorySqlite))
+  )
+
+  it.scoped("sqlite: autoMigrate that is not a boolean is refused with InvalidConfig, nothing is created", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(buildStore({ autoMigrate: "false" as never }))
+      expect(error._tag).toBe("InvalidConfig")
+      expect(error.message).toBe('SqlStore: autoMigrate must be true or false, got "false"')
+      const sql = yield* SqlClient.SqlClient
+      expect(yield* sql`SELECT name FROM sqlite_master`).toEqual([])
+    }).pipe(Effect.provide(memorySqlite))
+  )
+
+  const configured = () =>
+    SqlStore.layerConfig({
+      tablePrefix: Config.string("JOBSS_TABLE_PREFIX"),
+      autoMigrate: Config.boolean("JOBSS_AUTO_MIGRATE")
+    })
+  const fromMap = (prefix: string) =>
+    Layer.setConfigProvider(
+      ConfigProvider.fromMap(
+        new Map([
+          ["JOBSS_TABLE_PREFIX", prefix],
+          ["JOBSS_AUTO_MIGRATE", "true"]
+        ])
+      )
+    )
+
+  it.scoped("sqlite: layerConfig builds the store from a ConfigProvider", () =>
+    Effect.gen(function* () {
+      const store = Context.get(
+        yield* Layer.build(configured().pipe(Layer.provide(fromMap("configured_")))),
+        JobStore.JobStore
+      )
+      const sql = yield* SqlClient.SqlClient
+      const tables = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+      expect(tables.map((row) => row.name)).toContain("configured_runs")
+      const run = newRun({ job: "Configured", runAt: yield* store.now })
+      yield* store.insert([run])
+      expect((yield* store.get(run.id))?.job).toBe("Configured")
+    }).pipe(Effect.provide(memorySqlite))
+  )
+
+  it.scoped("sqlite: layerConfig refuses a bad value like layer, with InvalidConfig, and creates nothing", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Layer.build(configured().pipe(Layer.provide(fromMap("x; drop table y")))))
+      expect(error._tag).toBe("InvalidConfig")
+      expect(error.message).toContain('tablePrefix "x; drop table y"')
+      const sql = yield* SqlClient.SqlClient
+      expect(yield* sql`SELECT name FROM sqlite_master`).toEqual([])
     }).pipe(Effect.provide(memorySqlite))
   )
 

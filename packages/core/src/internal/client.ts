@@ -14,6 +14,7 @@ import * as RunState from "../RunState.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
 import * as JsonValue from "./jsonValue.js"
 import * as Names from "./names.js"
+import * as Options from "./options.js"
 import type { StoreClock } from "./storeClock.js"
 import * as TraceContext from "./traceContext.js"
 
@@ -44,24 +45,6 @@ interface Template {
 
 const invalid = (message: string) => Either.left(new InvalidRunOptions({ message }))
 
-const durationMillis = (name: string, input: Duration.DurationInput): Either.Either<number, InvalidRunOptions> => {
-  const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "None") return invalid(`${name} is not a duration: ${String(input)}`)
-  const ms = Duration.toMillis(decoded.value)
-  return Number.isFinite(ms) && ms >= 0 ? Either.right(ms) : invalid(`${name} must be a finite, non-negative duration`)
-}
-
-const limitOf = (
-  name: string,
-  value: number | undefined,
-  fallback: number
-): Either.Either<number, InvalidRunOptions> => {
-  const limit = value ?? fallback
-  return Number.isInteger(limit) && limit >= -1
-    ? Either.right(limit)
-    : invalid(`${name} must be an integer >= -1, got ${limit}`)
-}
-
 /** An optional name option: absent, or valid by the name rule. */
 const nameOf = (field: string, value: string | undefined): Either.Either<string | null, InvalidRunOptions> => {
   if (value === undefined) return Either.right(null)
@@ -77,39 +60,25 @@ const template = (
   now: number
 ): Either.Either<Template, InvalidRunOptions> =>
   Either.gen(function* () {
-    const delayMs = yield* durationMillis("delay", options.delay ?? 0)
+    const run = yield* Options.runOptions(options)
+    const policies = yield* Options.jobPolicies(job)
     if (options.runAt !== undefined && !(options.runAt instanceof Date && !Number.isNaN(options.runAt.getTime()))) {
       return yield* invalid(`runAt must be a valid Date, got ${Names.quote(options.runAt)}`)
     }
-    const baseAt = (options.runAt?.getTime() ?? now) + delayMs
-    if (
-      options.limit !== undefined &&
-      (options.schedule === undefined || !Number.isInteger(options.limit) || options.limit < 1)
-    ) {
-      return yield* invalid("limit must be a positive integer, and needs a schedule")
+    const baseAt = yield* Options.dueAt(options.runAt?.getTime() ?? now, run.delay)
+    if (run.limit !== undefined && options.schedule === undefined) {
+      return yield* invalid(`limit needs a schedule, got limit ${run.limit} without one`)
     }
     const schedule = options.schedule === undefined ? undefined : yield* JobSchedule.validate(options.schedule)
     const runAt = schedule === undefined ? baseAt : yield* JobSchedule.nextRunAt(schedule, baseAt)
-    const runTimeoutMs = yield* durationMillis(
-      "runTimeout",
-      options.runTimeout ?? job.runTimeout ?? config.runTimeoutMs
-    )
     return {
       baseAt,
       runAt,
       schedule: schedule?.name ?? null,
-      runSuccessLimit: options.limit ?? null,
-      runTimeoutMs,
-      retriesErrorLimit: yield* limitOf(
-        "retriesErrorLimit",
-        options.retriesErrorLimit ?? job.retriesErrorLimit,
-        config.retriesErrorLimit
-      ),
-      retriesTimeoutLimit: yield* limitOf(
-        "retriesTimeoutLimit",
-        options.retriesTimeoutLimit ?? job.retriesTimeoutLimit,
-        config.retriesTimeoutLimit
-      ),
+      runSuccessLimit: run.limit ?? null,
+      runTimeoutMs: run.runTimeout ?? policies.runTimeoutMs ?? config.runTimeoutMs,
+      retriesErrorLimit: run.retriesErrorLimit ?? policies.retriesErrorLimit ?? config.retriesErrorLimit,
+      retriesTimeoutLimit: run.retriesTimeoutLimit ?? policies.retriesTimeoutLimit ?? config.retriesTimeoutLimit,
       uniqueName: yield* nameOf("unique name", options.unique)
     }
   })
@@ -237,35 +206,37 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       )
     )
 
-  const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) => {
-    const interval = options.pollInterval ?? "50 millis"
-    // each read retries its own streak of failures: the tolerance applies to one outage, not to the whole wait
-    const read = Effect.retry(getRunState(id), {
-      schedule: options.timeout === undefined ? Schedule.upTo(awaitRetry, awaitOutageTolerance) : awaitRetry,
-      while: (error) => error._tag === "JobStoreError" && error.transient === true
-    })
-    let status: string | undefined
-    const poll: Effect.Effect<RunState.RunState, RunNotFound | JobStoreError> = read.pipe(
-      Effect.flatMap((state) => {
-        status = state.status
-        return RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(interval), poll)
-      })
-    )
-    const timeout = options.timeout
-    return timeout === undefined
-      ? poll
-      : poll.pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () =>
-              new AwaitRunTimeout({
-                id,
-                timeout: Duration.decode(timeout),
-                ...(status === undefined ? {} : { status })
-              })
+  const awaitRun: SchedulerShape["awaitRun"] = (id, options = {}) =>
+    Either.match(Options.awaitOptions(options), {
+      onLeft: Effect.fail,
+      onRight: ({ pollInterval, timeout }) => {
+        // each read retries its own streak of failures: the tolerance applies to one outage, not to the whole wait
+        const read = Effect.retry(getRunState(id), {
+          schedule: timeout === Number.POSITIVE_INFINITY ? Schedule.upTo(awaitRetry, awaitOutageTolerance) : awaitRetry,
+          while: (error) => error._tag === "JobStoreError" && error.transient === true
+        })
+        let status: string | undefined
+        const poll: Effect.Effect<RunState.RunState, RunNotFound | JobStoreError> = read.pipe(
+          Effect.flatMap((state) => {
+            status = state.status
+            return RunState.isFinal(state) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(pollInterval), poll)
           })
         )
-  }
+        return timeout === Number.POSITIVE_INFINITY
+          ? poll
+          : poll.pipe(
+              Effect.timeoutFail({
+                duration: timeout,
+                onTimeout: () =>
+                  new AwaitRunTimeout({
+                    id,
+                    timeout: Duration.millis(timeout),
+                    ...(status === undefined ? {} : { status })
+                  })
+              })
+            )
+      }
+    })
 
   const cancelRun: SchedulerShape["cancelRun"] = (id) =>
     knownFormat(id).pipe(

@@ -4,11 +4,11 @@
  * wake-up listener in the layer's scope, and shuts them down in order when the
  * scope closes.
  */
-import { Context, Effect, Either, Fiber, Schedule, Stream } from "effect"
+import { Context, Effect, Fiber, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
 import { JobStore } from "../JobStore.js"
 import { JobsS, type JobsSShape } from "../JobsS.js"
-import { type ClientOptions, type InstanceOptions, resolveClient, resolveInstance } from "../JobsSConfig.js"
+import type { ClientOptions, InstanceOptions } from "../JobsSConfig.js"
 import { type InvalidConfig, InvalidJob, type JobStoreError } from "../JobsSError.js"
 import * as RunId from "../RunId.js"
 import { Scheduler } from "../Scheduler.js"
@@ -18,6 +18,7 @@ import * as Counters from "./counters.js"
 import * as Executor from "./executor.js"
 import * as Heartbeat from "./heartbeat.js"
 import * as Names from "./names.js"
+import * as Options from "./options.js"
 import * as PendingGauge from "./pendingGauge.js"
 import * as Poller from "./poller.js"
 import * as Reaper from "./reaper.js"
@@ -31,7 +32,7 @@ export const make = (
   options: InstanceOptions
 ): Effect.Effect<Context.Context<JobsS | Scheduler>, InvalidConfig | JobStoreError, JobStore | Scope.Scope> =>
   Effect.gen(function* () {
-    const config = yield* Either.match(resolveInstance(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const config = yield* Options.resolveInstance(options)
     const store = yield* JobStore
     const clock = yield* StoreClock.make(store)
     const instanceId = RunId.generate(yield* clock.now)
@@ -127,6 +128,7 @@ export const make = (
         Effect.gen(function* () {
           const badName = Names.invalidJob(job.name)
           if (badName !== undefined) return yield* badName
+          yield* Options.jobPolicies(job)
           if (!registry.add({ job, run, context })) {
             return yield* new InvalidJob({
               job: job.name,
@@ -163,7 +165,7 @@ export const makeClient = (
   options: ClientOptions
 ): Effect.Effect<Context.Context<Scheduler>, InvalidConfig | JobStoreError, JobStore | Scope.Scope> =>
   Effect.gen(function* () {
-    const config = yield* Either.match(resolveClient(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const config = yield* Options.resolveClient(options)
     const store = yield* JobStore
     const clock = yield* StoreClock.make(store)
     yield* Effect.forkScoped(
