@@ -1,6 +1,7 @@
 // `npm test`: the whole check, runnable on a fresh Debian machine as root after `npm ci`.
 //
-//   1. `biome check .` and `tsc -b` (lint, format and typecheck of every package);
+//   1. `biome check .` and `tsc -b` (lint, format and typecheck of every package), then publint and
+//      attw on the packed @jobss/core and @jobss/sql (scripts/check-packages.mjs);
 //   2. installs PostgreSQL 15 / MariaDB with apt-get when missing, then starts throwaway servers
 //      (temp folder, free loopback ports, run as the `postgres` / `mysql` users);
 //   3. `vitest run` with JOBSS_TEST_PG_URL and JOBSS_TEST_MYSQL_URL pointing at them;
@@ -10,7 +11,7 @@
 // Usage:
 //   npm test                               everything
 //   npm test -- test/store                 extra arguments go to `vitest run` (e.g. a file filter)
-//   npm test -- --skip-checks test/store   skip biome and tsc (quick iteration)
+//   npm test -- --skip-checks test/store   skip biome, tsc, publint and attw (quick iteration)
 //
 // Existing servers instead of throwaway ones: set JOBSS_TEST_PG_URL (admin URL, e.g.
 // postgres://postgres:pass@127.0.0.1:5432/postgres) and/or JOBSS_TEST_MYSQL_URL (e.g.
@@ -36,7 +37,8 @@ const skipChecks = args.includes("--skip-checks")
 const vitestArgs = args.filter((arg) => arg !== "--skip-checks")
 
 // ---------------------------------------------------------------------------------------------
-// Signals: forwarded to the running child (biome, tsc, vitest); cleanup happens after it exits.
+// Signals: forwarded to the running child (biome, tsc, the package checks, vitest); cleanup happens
+// after it exits.
 
 let current
 let interrupted
@@ -94,11 +96,12 @@ const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`
 
 const main = async () => {
   if (skipChecks) {
-    log("--skip-checks: not running biome and tsc")
+    log("--skip-checks: not running biome, tsc, publint and attw")
   } else {
     for (const [name, command, commandArgs] of [
       ["biome check .", bin("biome"), ["check", "."]],
-      ["tsc -b", bin("tsc"), ["-b"]]
+      ["tsc -b", bin("tsc"), ["-b"]],
+      ["publint and attw", process.execPath, [join(repo, "scripts", "check-packages.mjs")]]
     ]) {
       const started = Date.now()
       log(`${name}`)
