@@ -1,5 +1,5 @@
 // The first program: one job, one instance on an SQLite file, one run created and awaited.
-// Runs with plain `node main.mjs` once the packages of the README's Install section are installed.
+// Runs with plain `node main.mjs` in a project where the README's SQLite install line was run.
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Job, JobsS, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
