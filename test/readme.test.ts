@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 
 const root = join(import.meta.dirname, "..")
 const readme = readFileSync(join(root, "README.md"), "utf8")
-const blocks = [...readme.matchAll(/<!-- from (\S+) -->\n```ts\n([\s\S]*?)```/g)].map(([, file, code]) => ({
+const blocks = [...readme.matchAll(/<!-- from (\S+) -->\n```(?:ts|js)\n([\s\S]*?)```/g)].map(([, file, code]) => ({
   file: file!,
   code: code!
 }))

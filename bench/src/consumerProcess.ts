@@ -1,5 +1,6 @@
 /**
- * The parent's side of a consumer process (child.ts), forked with tsx.
+ * The parent's side of a consumer process (child.ts), forked with tsx (and the `@jobss/source` export
+ * condition, so JobsS runs from its TypeScript sources).
  */
 import { type ChildProcess, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -38,6 +39,7 @@ export const startConsumer = async (spec: ConsumerSpec): Promise<ConsumerProcess
   const child = fork(childPath, [], {
     // BENCH_CPU_PROF=dir writes a V8 CPU profile of each consumer process there.
     execArgv: [
+      "--conditions=@jobss/source",
       "--import",
       "tsx",
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])

@@ -37,19 +37,23 @@ const serverUrl = (variable: string): string => {
 /** Runs `bench/src/main.ts` in quick mode, JobsS only, and resolves its exit code and output. */
 const runBench = (outDir: string) =>
   new Promise<{ code: number; output: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repo, "bench", "src", "main.ts")], {
-      cwd: repo,
-      env: {
-        ...process.env,
-        BENCH_QUICK: "1",
-        BENCH_REPS: "1",
-        BENCH_SYSTEMS: "jobss",
-        BENCH_OUT: outDir,
-        BENCH_PG_URL: serverUrl("JOBSS_TEST_PG_URL"),
-        BENCH_MYSQL_URL: serverUrl("JOBSS_TEST_MYSQL_URL")
-      },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@jobss/source", "--import", "tsx", join(repo, "bench", "src", "main.ts")],
+      {
+        cwd: repo,
+        env: {
+          ...process.env,
+          BENCH_QUICK: "1",
+          BENCH_REPS: "1",
+          BENCH_SYSTEMS: "jobss",
+          BENCH_OUT: outDir,
+          BENCH_PG_URL: serverUrl("JOBSS_TEST_PG_URL"),
+          BENCH_MYSQL_URL: serverUrl("JOBSS_TEST_MYSQL_URL")
+        },
+        stdio: ["ignore", "pipe", "pipe"]
+      }
+    )
     let output = ""
     child.stdout.on("data", (chunk) => {
       output += chunk

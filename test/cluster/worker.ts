@@ -9,7 +9,8 @@
  * - tells the parent `Ready` over IPC, answers `Create` requests, and shuts down gracefully
  *   (closes the instance's scope) on SIGTERM; exits when the parent goes away.
  *
- * Started by `test/support/processes.ts` as `node --import tsx test/cluster/worker.ts`.
+ * Started by `test/support/processes.ts` as a bundle of this file (or as `node
+ * --conditions=@jobss/source --import tsx test/cluster/worker.ts`).
  */
 import { SqlClient } from "@effect/sql"
 import { MysqlClient } from "@effect/sql-mysql2"

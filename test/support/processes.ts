@@ -115,11 +115,12 @@ let workerArgs: Promise<ReadonlyArray<string>> | undefined
  * on 2 cores; so the worker is bundled once per test process with esbuild (tsx's own dependency)
  * into `node_modules/.cache/jobss-cluster/worker-<content hash>.mjs` (next to `node_modules`, so
  * `better-sqlite3` resolves), which starts in about 0.3 s. Bundles older than a day are removed.
+ * JobsS comes from its sources (the `@jobss/source` export condition) either way.
  * `JOBSS_CLUSTER_TSX=1`, or esbuild missing, uses `--import tsx` instead.
  */
 const workerCommand = (): Promise<ReadonlyArray<string>> => {
   workerArgs ??= (async (): Promise<ReadonlyArray<string>> => {
-    const viaTsx = ["--import", "tsx", workerPath]
+    const viaTsx = ["--conditions=@jobss/source", "--import", "tsx", workerPath]
     if (process.env.JOBSS_CLUSTER_TSX === "1") return viaTsx
     try {
       const esbuild = await import("esbuild")
@@ -129,6 +130,7 @@ const workerCommand = (): Promise<ReadonlyArray<string>> => {
         platform: "node",
         format: "esm",
         target: "node20",
+        conditions: ["@jobss/source"],
         write: false,
         outfile: join(bundleDir, "worker.mjs"),
         external: ["better-sqlite3", "pg-native"],

@@ -172,7 +172,7 @@ const startMigrateProcess = (backend: string, url: string): Effect.Effect<Migrat
   Effect.gen(function* () {
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        spawn(process.execPath, ["--import", "tsx", childScript, backend, url], {
+        spawn(process.execPath, ["--conditions=@jobss/source", "--import", "tsx", childScript, backend, url], {
           cwd: repoRoot,
           stdio: ["pipe", "pipe", "pipe"]
         })
