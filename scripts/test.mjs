@@ -1,7 +1,8 @@
 // `npm test`: the whole check, runnable on a fresh Debian machine as root after `npm ci`.
 //
 //   1. `biome check .`, `tsc -b` and `typedoc --emit none` (lint, format and typecheck of every package;
-//      the API reference's validation: every public export and member documented, exported, linked),
+//      the API reference's validation: every public export and member documented, exported, linked;
+//      dependency-cruiser's import rules in .dependency-cruiser.cjs: no value import cycles),
 //      then publint and attw on the packed @jobss/core and @jobss/sql (scripts/check-packages.mjs);
 //   2. installs PostgreSQL 15 / MariaDB with apt-get when missing, then starts throwaway servers
 //      (temp folder, free loopback ports, run as the `postgres` / `mysql` users);
@@ -12,7 +13,7 @@
 // Usage:
 //   npm test                               everything
 //   npm test -- test/store                 extra arguments go to `vitest run` (e.g. a file filter)
-//   npm test -- --skip-checks test/store   skip biome, tsc, typedoc, publint and attw (quick iteration)
+//   npm test -- --skip-checks test/store   skip biome, tsc, typedoc, depcruise, publint and attw (quick iteration)
 //
 // Existing servers instead of throwaway ones: set JOBSS_TEST_PG_URL (admin URL, e.g.
 // postgres://postgres:pass@127.0.0.1:5432/postgres) and/or JOBSS_TEST_MYSQL_URL (e.g.
@@ -97,12 +98,13 @@ const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`
 
 const main = async () => {
   if (skipChecks) {
-    log("--skip-checks: not running biome, tsc, typedoc, publint and attw")
+    log("--skip-checks: not running biome, tsc, typedoc, depcruise, publint and attw")
   } else {
     for (const [name, command, commandArgs] of [
       ["biome check .", bin("biome"), ["check", "."]],
       ["tsc -b", bin("tsc"), ["-b"]],
       ["typedoc --emit none", bin("typedoc"), ["--emit", "none"]],
+      ["depcruise (import rules)", bin("depcruise"), ["packages/core/src", "packages/sql/src", "--output-type", "err"]],
       ["publint and attw", process.execPath, [join(repo, "scripts", "check-packages.mjs")]]
     ]) {
       const started = Date.now()

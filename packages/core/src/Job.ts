@@ -7,10 +7,10 @@
  */
 import type { Duration, Schema } from "effect"
 import { type Context, Effect, Layer } from "effect"
-import { JobsS } from "./JobsS.js"
 import type { InvalidJob, InvalidRunOptions } from "./JobsSError.js"
 import type { RetryBackoff } from "./RetryBackoff.js"
 import type { RunInfo } from "./RunInfo.js"
+import { JobsS } from "./internal/jobsSTag.js"
 
 /** A job definition. `A` is the decoded argument type, `I` its JSON-encodable form. */
 export interface Job<A, I = A> {

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { ConfigError, Scope } from "effect"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, type Context, Effect, Layer } from "effect"
 import type * as Job from "./Job.js"
 import type { InstanceCounters, JobStore } from "./JobStore.js"
 import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"
@@ -14,6 +14,7 @@ import type { InvalidConfig, InvalidJob, InvalidRunOptions, JobStoreError } from
 import type { RunInfo } from "./RunInfo.js"
 import type { Scheduler } from "./Scheduler.js"
 import * as instance from "./internal/instance.js"
+import { JobsS } from "./internal/jobsSTag.js"
 
 /** The running instance: where job implementations register. */
 export interface JobsSShape {
@@ -37,7 +38,7 @@ export interface JobsSShape {
 }
 
 /** The running JobsS instance service. */
-export class JobsS extends Context.Tag("@jobss/core/JobsS")<JobsS, JobsSShape>() {}
+export { JobsS }
 
 /** A running instance: claims and executes runs of the jobs registered on it, and provides `Scheduler`. */
 export const layer = (
