@@ -35,10 +35,10 @@ export const AnnounceLive = Announce.toLayer(({ name }) =>
 export const FlakyLive = Flaky.toLayer(({ failures }) =>
   Effect.gen(function* () {
     const info = yield* RunInfo
-    if (info.retriesErrorCount < failures) {
-      return yield* Effect.fail(`attempt ${info.retriesErrorCount + 1} failed`)
+    if (info.retriesOnErrorCount < failures) {
+      return yield* Effect.fail(`attempt ${info.retriesOnErrorCount + 1} failed`)
     }
-    yield* Effect.log(`Flaky succeeded after ${info.retriesErrorCount} retries`)
+    yield* Effect.log(`Flaky succeeded after ${info.retriesOnErrorCount} retries`)
   })
 )
 
@@ -71,7 +71,8 @@ export const program = Effect.gen(function* () {
   )
   const states = yield* Effect.forEach([a, b, c, e1, flaky, sleepy], (id) => Scheduler.awaitRun(id))
   for (const state of states) {
-    yield* Effect.log(`${state.job} ${state.id}: ${state.status}${state.error ? ` (${state.error})` : ""}`)
+    const error = state.runCompletedError ? ` (${state.runCompletedError})` : ""
+    yield* Effect.log(`${state.job} ${state.originId}: ${state.status}${error}`)
   }
   return { sameUniqueRun: e1 === e2, states }
 })

@@ -27,8 +27,11 @@ export const program = Effect.gen(function* () {
   const id = yield* Scheduler.createRun(Flaky, { failures: 2 })
   yield* Scheduler.awaitRun(id)
   const attempts = yield* Scheduler.getRunHistory(id)
-  for (const { attempt, duration, error, outcome, startedBy } of attempts) {
-    yield* Effect.log(`attempt ${attempt} on ${startedBy}: ${outcome} in ${Duration.format(duration)}`, error ?? "")
+  for (const { attempt, duration, outcome, runCompletedError, runStartedBy } of attempts) {
+    yield* Effect.log(
+      `attempt ${attempt} on ${runStartedBy}: ${outcome} in ${Duration.format(duration)}`,
+      runCompletedError ?? ""
+    )
   }
   return attempts.map((attempt) => attempt.outcome) // ["retried", "retried", "succeeded"]
 })

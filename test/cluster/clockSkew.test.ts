@@ -75,15 +75,17 @@ const skew = (backend: Backend) =>
     expect(ledger.filter((row) => row.kind === "reap")).toEqual([])
 
     // Due `delay` after creation on the database's clock, whatever the creator's clock says.
-    const dueErrors = states.map((state) => state.runAt.getTime() - state.createdAt.getTime() - delays.get(state.id)!)
+    const dueErrors = states.map(
+      (state) => state.runAt.getTime() - state.createdAt.getTime() - delays.get(state.originId)!
+    )
     // Started when due: never before, and not long after.
-    const lags = states.map((state) => starts.get(state.id)![0]!.db_at - state.runAt.getTime())
+    const lags = states.map((state) => starts.get(state.originId)![0]!.db_at - state.runAt.getTime())
     const due = stats(dueErrors.map(Math.abs))
     const lag = stats(lags)
     const delayedLag = stats(lags.filter((_, i) => delays.get(states[i]!.id)! > 0))
     const bySkew = offsets.map((offset, slot) => ({
       offset,
-      created: states.filter((state) => creator.get(state.id) === slot).length,
+      created: states.filter((state) => creator.get(state.originId) === slot).length,
       executed: ledger.filter((row) => row.kind === "start" && row.slot === slot).length
     }))
     yield* report("clock-skew", backend, {

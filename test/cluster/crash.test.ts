@@ -105,8 +105,8 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
       "settle"
     )
     expect([...accepted.entries()].filter(([, rows]) => rows.length > 1).map(([id]) => id)).toEqual([])
-    const wrongOwner = states.filter((state) => starts.get(state.id)?.at(-1)?.instance !== state.startedBy)
-    expect(wrongOwner.map((state) => state.id)).toEqual([])
+    const wrongOwner = states.filter((state) => starts.get(state.originId)?.at(-1)?.instance !== state.runStartedBy)
+    expect(wrongOwner.map((state) => state.originId)).toEqual([])
 
     // How long until another instance took a killed process's runs over (lease expiry + reaper
     // period), and until they ran again (a retried run is due at once, but queues behind older ones).

@@ -72,8 +72,10 @@ const freeze = (backend: Backend) =>
     )
     expect(ids.filter((id) => successes.get(id)?.length !== 1)).toEqual([])
     expect(held.length).toBeGreaterThan(0)
-    const takenOver = states.filter((state) => held.includes(state.id))
-    expect(takenOver.filter((state) => state.startedBy === frozen.instanceId).map((state) => state.id)).toEqual([])
+    const takenOver = states.filter((state) => held.includes(state.originId))
+    expect(
+      takenOver.filter((state) => state.runStartedBy === frozen.instanceId).map((state) => state.originId)
+    ).toEqual([])
 
     // After SIGCONT: whatever the frozen child tried to record was refused; the rest was interrupted.
     const fromFrozen = ledger.filter((row) => row.pid === frozen.pid && held.includes(row.origin_id))

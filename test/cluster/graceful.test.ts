@@ -89,14 +89,14 @@ const graceful = (backend: Backend) =>
     expect(states.map((state) => state.status)).toEqual(ids.map(() => "succeeded"))
     expect(ledger.filter((row) => row.kind === "reap")).toEqual([])
     const usedUp = states.filter(
-      (state) => state.runTotalCount !== 1 || state.retriesTimeoutCount !== 0 || state.retriesErrorCount !== 0
+      (state) => state.runTotalCount !== 1 || state.retriesOnTimeoutCount !== 0 || state.retriesOnErrorCount !== 0
     )
     expect(
       usedUp.map((state) => ({
-        id: state.id,
+        originId: state.originId,
         total: state.runTotalCount,
-        timeouts: state.retriesTimeoutCount,
-        errors: state.retriesErrorCount
+        timeouts: state.retriesOnTimeoutCount,
+        errors: state.retriesOnErrorCount
       }))
     ).toEqual([])
 
@@ -109,7 +109,7 @@ const graceful = (backend: Backend) =>
       expect(stop.code).toBe(0)
       expect(stop.exitMs).toBeLessThan(shutdownTimeoutMs + 5_000)
       for (const row of stop.running) {
-        const state = states.find((candidate) => candidate.id === row.origin_id)!
+        const state = states.find((candidate) => candidate.originId === row.origin_id)!
         const ended = ledger.some(
           (other) => other.kind === "end" && other.pid === stop.child.pid && other.origin_id === row.origin_id
         )
@@ -117,7 +117,7 @@ const graceful = (backend: Backend) =>
           // finished during the drain: completed there, executed there once (after, maybe, being handed
           // back by the child stopped before, as the same attempt)
           finishedInDrain++
-          expect(state.startedBy).toBe(stop.child.instanceId)
+          expect(state.runStartedBy).toBe(stop.child.instanceId)
           const executions = starts.get(row.origin_id)!
           expect(executions.filter((other) => other.pid === stop.child.pid)).toHaveLength(1)
           expect(executions.map((other) => other.attempt)).toEqual(executions.map(() => 1))
@@ -125,7 +125,7 @@ const graceful = (backend: Backend) =>
         } else {
           // handed back: run again elsewhere, as the same attempt
           handedBack++
-          expect(state.startedBy).not.toBe(stop.child.instanceId)
+          expect(state.runStartedBy).not.toBe(stop.child.instanceId)
           // (it may be handed back again, by the other child stopped later: each time as attempt 1)
           const executions = starts.get(row.origin_id)!
           expect(executions.map((other) => other.attempt)).toEqual(executions.map(() => 1))

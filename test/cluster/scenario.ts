@@ -73,7 +73,7 @@ export const awaitAll = (
         Effect.either
       )
       if (states._tag === "Right") {
-        for (const state of states.right) if (RunState.isFinal(state)) final.set(state.id, state)
+        for (const state of states.right) if (RunState.isFinal(state)) final.set(state.originId, state)
         remaining = remaining.filter((id) => !final.has(id))
       }
       if (remaining.length === 0) break
@@ -84,7 +84,7 @@ export const awaitAll = (
             message: `${remaining.length} of ${ids.length} runs still not final after ${timeoutMs} ms; for example:\n${sample
               .map((state) =>
                 state._tag === "Right"
-                  ? `${state.right.id} ${state.right.status} total=${state.right.runTotalCount} startedBy=${state.right.startedBy} error=${state.right.error}`
+                  ? `${state.right.id} ${state.right.status} total=${state.right.runTotalCount} startedBy=${state.right.runStartedBy} error=${state.right.runCompletedError}`
                   : String(state.left)
               )
               .join("\n")}`

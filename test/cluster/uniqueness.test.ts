@@ -54,7 +54,7 @@ const race = (backend: Backend) =>
       // creates the next run: allowed, as long as the runs never overlap (checked below).
       if (ids.length > 1) contested++
       for (const id of ids) {
-        expect(runs.map((run) => run.id)).not.toContain(id)
+        expect(runs.map((run) => run.originId)).not.toContain(id)
         const state = yield* scheduler.awaitRun(RunId.make(id), { timeout: "20 seconds" })
         expect(state.status).toBe("succeeded")
         expect(state.name).toBe(name)
@@ -67,16 +67,20 @@ const race = (backend: Backend) =>
     const byCreation = [...runs].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
     const overlaps = byCreation
       .slice(1)
-      .filter((run, i) => run.createdAt.getTime() < byCreation[i]!.finishedAt!.getTime() - 100)
+      .filter((run, i) => run.createdAt.getTime() < byCreation[i]!.runCompletedAt!.getTime() - 100)
     expect(
-      overlaps.map((run) => ({ id: run.id, createdAt: run.createdAt.getTime(), finishedAt: run.finishedAt?.getTime() }))
+      overlaps.map((run) => ({
+        originId: run.originId,
+        createdAt: run.createdAt.getTime(),
+        runCompletedAt: run.runCompletedAt?.getTime()
+      }))
     ).toEqual([])
     // Each run executed once, or again only after a takeover (20 processes on a small machine can
     // starve one past its lease: at-least-once, not a uniqueness failure); nothing else ran.
     const ledger = yield* cluster.ledger
     const starts = groupByRun(ledger, "start")
     const takenOver = new Set(ledger.filter((row) => row.kind === "reap").map((row) => row.origin_id))
-    expect([...starts.keys()].sort()).toEqual(runs.map((run) => run.id).sort())
+    expect([...starts.keys()].sort()).toEqual(runs.map((run) => run.originId).sort())
     expect([...starts].filter(([id, executions]) => executions.length !== 1 && !takenOver.has(id))).toEqual([])
     const spread = stats(spreads)
     yield* report("uniqueness", backend, {

@@ -29,8 +29,8 @@ describe.each(sqlBackends)("README examples on %s", (backend) => {
         ["Sleepy", "failed"]
       ])
       expect(states[2]!.runSuccessCount).toBe(2)
-      expect(states[4]!.retriesErrorCount).toBe(2)
-      expect(states[5]).toMatchObject({ retriesTimeoutCount: 1, error: "Timed out after 200 ms" })
+      expect(states[4]!.retriesOnErrorCount).toBe(2)
+      expect(states[5]).toMatchObject({ retriesOnTimeoutCount: 1, runCompletedError: "Timed out after 200 ms" })
     })
   )
 

@@ -15,7 +15,7 @@ const FlakyLive = Flaky.toLayer(({ failures }) =>
   Effect.gen(function* () {
     const info = yield* RunInfo
     yield* Effect.sleep("50 millis")
-    if (info.retriesErrorCount < failures) return yield* Effect.fail(`attempt ${info.runTotalCount} failed`)
+    if (info.retriesOnErrorCount < failures) return yield* Effect.fail(`attempt ${info.runTotalCount} failed`)
   })
 )
 
@@ -27,19 +27,21 @@ describe.each(runtimeBackends)("run history and retention on %s", (backend) => {
       const id = yield* instance.scheduler.createRun(Flaky, { failures: 2 }, { retriesErrorLimit: 5 })
       expect((yield* instance.scheduler.awaitRun(id, { timeout: "15 seconds" })).status).toBe("succeeded")
       const history = yield* instance.scheduler.getRunHistory(id)
-      expect(history.map((attempt) => [attempt.attempt, attempt.outcome, attempt.error])).toEqual([
+      expect(history.map((attempt) => [attempt.attempt, attempt.outcome, attempt.runCompletedError])).toEqual([
         [1, "retried", expect.stringContaining("attempt 1 failed")],
         [2, "retried", expect.stringContaining("attempt 2 failed")],
         [3, "succeeded", undefined]
       ])
       for (const attempt of history) {
-        expect(attempt).toMatchObject({ id, occurrenceId: id, occurrence: 0, job: Flaky.name })
-        expect(attempt.startedBy).toBe(instance.jobs.instanceId)
+        expect(attempt).toMatchObject({ originId: id, id, occurrence: 0, job: Flaky.name })
+        expect(attempt.runStartedBy).toBe(instance.jobs.instanceId)
         expect(Duration.toMillis(attempt.duration)).toBeGreaterThanOrEqual(40)
         expect(Duration.toMillis(attempt.duration)).toBeLessThan(10_000)
-        expect(attempt.finishedAt.getTime() - attempt.startedAt.getTime()).toBe(Duration.toMillis(attempt.duration))
+        expect(attempt.runCompletedAt.getTime() - attempt.runStartedAt.getTime()).toBe(
+          Duration.toMillis(attempt.duration)
+        )
       }
-      expect(history[1]!.startedAt.getTime()).toBeGreaterThanOrEqual(history[0]!.finishedAt.getTime())
+      expect(history[1]!.runStartedAt.getTime()).toBeGreaterThanOrEqual(history[0]!.runCompletedAt.getTime())
     })
   )
 
@@ -56,7 +58,7 @@ describe.each(runtimeBackends)("run history and retention on %s", (backend) => {
       const timedOut = yield* a.scheduler.createRun(Slow, {}, { runTimeout: "200 millis", retriesTimeoutLimit: 0 })
       expect((yield* a.scheduler.awaitRun(timedOut, { timeout: "15 seconds" })).status).toBe("failed")
       const [attempt] = yield* a.scheduler.getRunHistory(timedOut)
-      expect(attempt).toMatchObject({ outcome: "timedOut", error: "Timed out after 200 ms" })
+      expect(attempt).toMatchObject({ outcome: "timedOut", runCompletedError: "Timed out after 200 ms" })
       expect(Duration.toMillis(attempt!.duration)).toBeGreaterThanOrEqual(150)
 
       // an instance that hangs: another one takes the run over once the lease has expired
@@ -71,8 +73,8 @@ describe.each(runtimeBackends)("run history and retention on %s", (backend) => {
       )
       expect((yield* b.scheduler.awaitRun(lost, { timeout: "20 seconds" })).status).toBe("failed")
       const [takenOver] = yield* b.scheduler.getRunHistory(lost)
-      expect(takenOver).toMatchObject({ outcome: "lost", startedBy: a.jobs.instanceId })
-      expect(takenOver!.error).toContain("stopped heart-beating")
+      expect(takenOver).toMatchObject({ outcome: "lost", runStartedBy: a.jobs.instanceId })
+      expect(takenOver!.runCompletedError).toContain("stopped heart-beating")
       expect(yield* Deferred.isDone(startedAgain)).toBe(false) // no retry was left
     })
   )

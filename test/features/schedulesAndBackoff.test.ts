@@ -36,18 +36,18 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
       const id = yield* first.scheduler.createRun(Backoff, {})
       const client = yield* cluster.client
       // wait for the failure to be recorded, then stop the instance: the retry is due later
-      const pending = yield* eventually(client.getRunState(id), (state) => state.retriesErrorCount === 1)
+      const pending = yield* eventually(client.getRunState(id), (state) => state.retriesOnErrorCount === 1)
       yield* first.stop
       expect(pending).toMatchObject({
         status: "pending",
         runTotalCount: 1,
-        error: expect.stringContaining("first attempt fails")
+        runCompletedError: expect.stringContaining("first attempt fails")
       })
       expect(pending.runAt.getTime()).toBeGreaterThanOrEqual(attempts[0]!.start + 800 - slackMs)
 
       const second = yield* cluster.start(fastOptions, implementation)
       const done = yield* second.scheduler.awaitRun(id, { timeout: "15 seconds" })
-      expect(done).toMatchObject({ status: "succeeded", runTotalCount: 2, startedBy: second.jobs.instanceId })
+      expect(done).toMatchObject({ status: "succeeded", runTotalCount: 2, runStartedBy: second.jobs.instanceId })
       expect(attempts.map((attempt) => attempt.instance)).toEqual([first.jobs.instanceId, second.jobs.instanceId])
       expect(attempts[1]!.start).toBeGreaterThanOrEqual(pending.runAt.getTime() - slackMs)
     })
@@ -108,7 +108,7 @@ describe.each(runtimeBackends)("retry backoff and missed schedules on %s", (back
           // nothing due before the instance started runs
           expect(runAts).toHaveLength(1)
           expect(runAts[0]).toBeGreaterThanOrEqual(startedAt - slackMs)
-          expect(state.occurrenceId).not.toBe(id)
+          expect(state.id).not.toBe(id)
         } else {
           // the claimed occurrence and the two missed ones after it, in order
           expect(relative).toEqual([1, 2, 3])

@@ -55,7 +55,7 @@ describe.each(["postgres", "mariadb"] as const)("awaitRun through a database out
         const failures = outcomes.flatMap((outcome) => (outcome._tag === "Left" ? [outcome.left] : []))
         expect(failures.map((error) => `${error._tag}: ${error.message}`)).toEqual([])
         const states = outcomes.flatMap((outcome) => (outcome._tag === "Right" ? [outcome.right] : []))
-        expect(states.map((state) => state.id)).toEqual(ids)
+        expect(states.map((state) => state.originId)).toEqual(ids)
         expect(states.every((state) => state.status === "succeeded")).toBe(true)
       }),
     120_000

@@ -177,7 +177,7 @@ describe.each(runtimeBackends)("bad input on %s", (backend) => {
         )
         const scheduledState = yield* instance.scheduler.awaitRun(scheduled, { timeout: "15 seconds" })
         expect(scheduledState.status).toBe("failed")
-        expect(scheduledState.error).toContain("missed.catchUp must be a positive integer, got 0")
+        expect(scheduledState.runCompletedError).toContain("missed.catchUp must be a positive integer, got 0")
         for (const id of others) {
           const state = yield* instance.scheduler.awaitRun(id, { timeout: "15 seconds" })
           // executed once: no settlement batch failed and had its runs taken over and run again
@@ -205,8 +205,8 @@ describe.each(runtimeBackends)("bad input on %s", (backend) => {
         const failed = yield* instance.scheduler.awaitRun(bad!, { timeout: "15 seconds" })
         expect(failed.status).toBe("failed")
         // the same text on every backend: PostgreSQL refuses NUL in text, so it is written as its escape
-        expect(failed.error).toContain("before\\u0000after")
-        expect(failed.error).not.toContain("\u0000")
+        expect(failed.runCompletedError).toContain("before\\u0000after")
+        expect(failed.runCompletedError).not.toContain("\u0000")
         for (const id of good) {
           const state = yield* instance.scheduler.awaitRun(id, { timeout: "15 seconds" })
           expect(state).toMatchObject({ status: "succeeded", runTotalCount: 1 })
@@ -448,7 +448,7 @@ describe.each(runtimeBackends)("bad input on %s", (backend) => {
         yield* store.insert([row])
         const state = yield* instance.scheduler.awaitRun(row.originId as never, { timeout: "10 seconds" })
         expect(state.status).toBe("failed")
-        expect(state.error).toContain("do not match the job's Schema")
+        expect(state.runCompletedError).toContain("do not match the job's Schema")
         const warnings = instance.logs.filter((line) => line.level === "WARN" && line.text.includes("do not decode"))
         expect(warnings).toHaveLength(1)
         expect(warnings[0]!.text).toContain("do not match the job's Schema")

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 /** Runs once, later, on a schedule; the fields of RunInfo and RunState; bad input. On every backend. */
 import { Job, JobSchedule, JobsSError, RunId, RunInfo } from "@jobss/core"
-import { Effect, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import { newRun } from "../../packages/core/test/fixtures.js"
 import { makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
@@ -92,10 +92,10 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
         runSuccessCount: 0,
         runSuccessLimit: undefined,
         runStartedBy: instance.jobs.instanceId,
-        runTimeout: 10_000,
-        retriesErrorCount: 0,
+        runTimeout: Duration.seconds(10),
+        retriesOnErrorCount: 0,
         retriesErrorLimit: 5,
-        retriesTimeoutCount: 0,
+        retriesOnTimeoutCount: 0,
         retriesTimeoutLimit: 4,
         schedule: undefined,
         createdBy: instance.jobs.instanceId
@@ -104,8 +104,8 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
       expect(info.runTimeoutAt!.getTime() - info.runStartedAt.getTime()).toBe(10_000)
       expect(Math.abs(info.createdAt.getTime() - before)).toBeLessThan(2_000)
       expect(state).toMatchObject({
+        originId: id,
         id,
-        occurrenceId: id,
         occurrence: 0,
         status: "succeeded",
         job: "Greet",
@@ -114,13 +114,13 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
         runTotalCount: 1,
         runSuccessCount: 1,
         retriesErrorLimit: 5,
-        runTimeout: 10_000,
-        startedBy: instance.jobs.instanceId,
+        runTimeout: Duration.seconds(10),
+        runStartedBy: instance.jobs.instanceId,
         createdBy: instance.jobs.instanceId,
         cancelRequested: false,
-        error: undefined
+        runCompletedError: undefined
       })
-      expect(state.finishedAt!.getTime()).toBeGreaterThanOrEqual(state.startedAt!.getTime())
+      expect(state.runCompletedAt!.getTime()).toBeGreaterThanOrEqual(state.runStartedAt!.getTime())
 
       const scheduled = yield* instance.scheduler.createRun(Greet, { name: "S" }, { schedule: Spaced, limit: 2 })
       yield* instance.scheduler.awaitRun(scheduled, { timeout: "10 seconds" })
@@ -168,9 +168,9 @@ describe.each(runtimeBackends)("runtime basics on %s", (backend) => {
       const shape = yield* instance.scheduler.awaitRun(RunId.make(wrongShape), { timeout: "10 seconds" })
       const json = yield* instance.scheduler.awaitRun(RunId.make(notJson), { timeout: "10 seconds" })
       expect(shape.status).toBe("failed")
-      expect(shape.error).toContain("do not match the job's Schema")
+      expect(shape.runCompletedError).toContain("do not match the job's Schema")
       expect(json.status).toBe("failed")
-      expect(json.error).toContain("not valid JSON")
+      expect(json.runCompletedError).toContain("not valid JSON")
       expect((yield* instance.scheduler.awaitRun(good, { timeout: "10 seconds" })).status).toBe("succeeded")
       expect(ledger.entries.map((entry) => entry.originId)).toEqual([good])
     })

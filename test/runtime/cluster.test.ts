@@ -123,7 +123,7 @@ describe.each(runtimeBackends)("runtime cluster on %s", (backend) => {
         fast,
         Unknown.toLayer(() => ledger.record)
       )
-      expect((yield* later.scheduler.awaitRun(waitingId, { timeout: "15 seconds" })).startedBy).toBe(
+      expect((yield* later.scheduler.awaitRun(waitingId, { timeout: "15 seconds" })).runStartedBy).toBe(
         later.jobs.instanceId
       )
     })
@@ -149,8 +149,8 @@ describe.each(runtimeBackends)("runtime cluster on %s", (backend) => {
       expect(state).toMatchObject({
         status: "succeeded",
         createdBy: a.jobs.instanceId,
-        startedBy: b.jobs.instanceId,
-        error: undefined
+        runStartedBy: b.jobs.instanceId,
+        runCompletedError: undefined
       })
       expect(ledger.of(id)).toHaveLength(1)
       expect(ledger.of(id)[0]!.instance).toBe(b.jobs.instanceId)
@@ -181,8 +181,8 @@ describe.each(runtimeBackends)("runtime cluster on %s", (backend) => {
       const handedBack = yield* client.getRunState(long)
       expect(handedBack).toMatchObject({
         status: "pending",
-        retriesErrorCount: 0,
-        retriesTimeoutCount: 0,
+        retriesOnErrorCount: 0,
+        retriesOnTimeoutCount: 0,
         runTotalCount: 0
       })
       const b = yield* cluster.start(
@@ -190,7 +190,7 @@ describe.each(runtimeBackends)("runtime cluster on %s", (backend) => {
         Work.toLayer(() => ledger.record)
       )
       const state = yield* b.scheduler.awaitRun(long, { timeout: "15 seconds" })
-      expect(state).toMatchObject({ status: "succeeded", startedBy: b.jobs.instanceId })
+      expect(state).toMatchObject({ status: "succeeded", runStartedBy: b.jobs.instanceId })
       const store = yield* cluster.store
       const rows = yield* store.instances
       const stopped = rows.find((row) => row.id === a.jobs.instanceId)!

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 /** Errors, defects, timeouts and cancellation, with the limits at each level. On every backend. */
 import { Job } from "@jobss/core"
-import { Deferred, Effect, Layer, Schema } from "effect"
+import { Deferred, Duration, Effect, Layer, Schema } from "effect"
 import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
 
@@ -42,12 +42,12 @@ describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
       )
       expect(states.map((state) => state.status)).toEqual(["failed", "failed", "failed", "succeeded", "failed"])
       expect([byInstance, byJob, byRun, unlimited, defect].map((id) => ledger.of(id).length)).toEqual([2, 3, 1, 5, 2])
-      expect(states[0]).toMatchObject({ retriesErrorCount: 1, retriesErrorLimit: 1, runTotalCount: 2 })
-      expect(states[0]!.error).toContain("planned failure 2")
-      expect(states[1]).toMatchObject({ retriesErrorCount: 2, retriesErrorLimit: 2 })
-      expect(states[2]).toMatchObject({ retriesErrorCount: 0, retriesErrorLimit: 0 })
-      expect(states[3]).toMatchObject({ retriesErrorCount: 4, retriesErrorLimit: -1, error: undefined })
-      expect(states[4]!.error).toContain("boom from a defect")
+      expect(states[0]).toMatchObject({ retriesOnErrorCount: 1, retriesErrorLimit: 1, runTotalCount: 2 })
+      expect(states[0]!.runCompletedError).toContain("planned failure 2")
+      expect(states[1]).toMatchObject({ retriesOnErrorCount: 2, retriesErrorLimit: 2 })
+      expect(states[2]).toMatchObject({ retriesOnErrorCount: 0, retriesErrorLimit: 0 })
+      expect(states[3]).toMatchObject({ retriesOnErrorCount: 4, retriesErrorLimit: -1, runCompletedError: undefined })
+      expect(states[4]!.runCompletedError).toContain("boom from a defect")
       expect((yield* instance.jobs.counters).runsErrors).toBe(2 + 3 + 1 + 4 + 2)
     })
   )
@@ -68,8 +68,13 @@ describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
       )
       const id = yield* instance.scheduler.createRun(Slow, {})
       const state = yield* instance.scheduler.awaitRun(id, { timeout: "20 seconds" })
-      expect(state).toMatchObject({ status: "failed", retriesTimeoutCount: 1, retriesTimeoutLimit: 1, runTimeout: 300 })
-      expect(state.error).toContain("Timed out after 300 ms")
+      expect(state).toMatchObject({
+        status: "failed",
+        retriesOnTimeoutCount: 1,
+        retriesTimeoutLimit: 1,
+        runTimeout: Duration.millis(300)
+      })
+      expect(state.runCompletedError).toContain("Timed out after 300 ms")
       expect(finalized).toEqual([1, 2])
       expect(ledger.of(id)).toHaveLength(2)
       expect((yield* instance.jobs.counters).runsTimedOut).toBe(2)
@@ -108,7 +113,7 @@ describe.each(runtimeBackends)("runtime failures on %s", (backend) => {
         expect(state.status).toBe("cancelled")
         expect(yield* client.cancelRun(running)).toBe("finished")
         expect(ledger.entries.map((entry) => entry.originId)).toEqual([running])
-        expect(runner.jobs.instanceId).toBe(state.startedBy)
+        expect(runner.jobs.instanceId).toBe(state.runStartedBy)
       })
   )
 })

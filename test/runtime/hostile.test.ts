@@ -60,7 +60,7 @@ describe.each(runtimeBackends)("hostile input on %s", (backend) => {
         const id = yield* instance.scheduler.createRun(Blob, { data: 2 }, { schedule: BreaksLater })
         const state = yield* instance.scheduler.awaitRun(id, { timeout: "10 seconds" })
         expect(state.status).toBe("failed")
-        expect(state.error).toContain("schedule exploded")
+        expect(state.runCompletedError).toContain("schedule exploded")
         expect(ledger.of(id)).toHaveLength(1)
         const after = yield* instance.scheduler.createRun(Blob, { data: 3 })
         expect((yield* instance.scheduler.awaitRun(after, { timeout: "10 seconds" })).status).toBe("succeeded")

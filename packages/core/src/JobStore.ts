@@ -283,7 +283,7 @@ export interface InstanceCounters {
 
 /** An instance's registration row. */
 export interface InstanceInfo {
-  /** The instance's id, generated when it starts (`JobsS.instanceId`, `startedBy` of its runs). */
+  /** The instance's id, generated when it starts (`JobsS.instanceId`, `runStartedBy` of its runs). */
   readonly id: string
   /** Its readable name (`instanceName`). */
   readonly name: string

@@ -18,7 +18,7 @@ import { JobsS } from "./internal/jobsSTag.js"
 
 /** The running instance: where job implementations register. */
 export interface JobsSShape {
-  /** This instance's id (its row in the instance table, and `startedBy` of its runs). */
+  /** This instance's id (its row in the instance table, and `runStartedBy` of its runs). */
   readonly instanceId: string
   /** The readable name given by `instanceName`. */
   readonly instanceName: string

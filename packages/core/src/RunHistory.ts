@@ -14,9 +14,9 @@ export type { AttemptOutcome } from "./JobStore.js"
 /** One attempt of a run. */
 export interface RunAttempt {
   /** The id `createRun` returned. */
-  readonly id: RunId.RunId
-  /** The id of the occurrence the attempt ran. */
-  readonly occurrenceId: string
+  readonly originId: RunId.RunId
+  /** The id of the occurrence the attempt ran (equal to `originId` for a run without a schedule). */
+  readonly id: string
   /** 0 for the first occurrence of a scheduled run, then 1, 2, ... */
   readonly occurrence: number
   /** The run's attempt count during this attempt (`RunInfo.runTotalCount`); a released attempt's number is used again. */
@@ -24,30 +24,30 @@ export interface RunAttempt {
   /** The job's name. */
   readonly job: string
   /** The id of the instance that started the attempt. */
-  readonly startedBy: string
+  readonly runStartedBy: string
   /** When the attempt started, on the store's clock. */
-  readonly startedAt: Date
+  readonly runStartedAt: Date
   /** When the attempt's end was recorded, on the store's clock (for a takeover: when another instance took it over). */
-  readonly finishedAt: Date
+  readonly runCompletedAt: Date
   /** From the start to the recorded end (for a takeover: until the other instance took the run over). */
   readonly duration: Duration.Duration
   /** How the attempt ended (`succeeded`, `failed`, `retried`, `timedOut`, `cancelled`, `released`, `lost`). */
   readonly outcome: AttemptOutcome
   /** The failure, timeout or takeover reason, if any. */
-  readonly error: string | undefined
+  readonly runCompletedError: string | undefined
 }
 
 /** Builds the public attempt from a stored one. */
 export const fromStored = (stored: StoredAttempt): RunAttempt => ({
-  id: RunId.make(stored.originId),
-  occurrenceId: stored.id,
+  originId: RunId.make(stored.originId),
+  id: stored.id,
   occurrence: stored.occurrence,
   attempt: stored.attempt,
   job: stored.job,
-  startedBy: stored.startedBy,
-  startedAt: new Date(stored.startedAt),
-  finishedAt: new Date(stored.finishedAt),
+  runStartedBy: stored.startedBy,
+  runStartedAt: new Date(stored.startedAt),
+  runCompletedAt: new Date(stored.finishedAt),
   duration: Duration.millis(Math.max(0, stored.finishedAt - stored.startedAt)),
   outcome: stored.outcome,
-  error: stored.error ?? undefined
+  runCompletedError: stored.error ?? undefined
 })

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Context } from "effect"
+import { Context, type Duration } from "effect"
 import type { RunId } from "./RunId.js"
 
 /** The fields of one attempt of a run, as seen by the job executing it. */
@@ -31,16 +31,16 @@ export interface RunInfoShape {
   readonly runStartedAt: Date
   /** The id of the instance running this attempt. */
   readonly runStartedBy: string
-  /** The attempt's timeout in milliseconds; 0 when disabled. */
-  readonly runTimeout: number
+  /** The attempt's timeout; `Duration.zero` when disabled. */
+  readonly runTimeout: Duration.Duration
   /** When the attempt times out; `undefined` when the timeout is disabled. */
   readonly runTimeoutAt: Date | undefined
   /** Retries used after errors in this occurrence. */
-  readonly retriesErrorCount: number
+  readonly retriesOnErrorCount: number
   /** The most retries after errors for this occurrence; -1 is unlimited. */
   readonly retriesErrorLimit: number
   /** Retries used after timeouts in this occurrence. */
-  readonly retriesTimeoutCount: number
+  readonly retriesOnTimeoutCount: number
   /** The most retries after timeouts for this occurrence; -1 is unlimited. */
   readonly retriesTimeoutLimit: number
   /** The schedule's name, for recurring runs. */

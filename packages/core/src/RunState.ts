@@ -3,15 +3,16 @@
  *
  * @since 0.1.0
  */
+import { Duration } from "effect"
 import type { RunStatus, StoredRun } from "./JobStore.js"
 import * as RunId from "./RunId.js"
 
 /** The latest state of a run: its active or last occurrence. */
 export interface RunState {
-  /** The id `createRun` returned. */
-  readonly id: RunId.RunId
-  /** The id of the latest occurrence. */
-  readonly occurrenceId: string
+  /** The id `createRun` returned: the same for every retry and occurrence. */
+  readonly originId: RunId.RunId
+  /** The id of the latest occurrence (equal to `originId` for a run without a schedule). */
+  readonly id: string
   /** 0 for the first occurrence of a scheduled run, then 1, 2, ... */
   readonly occurrence: number
   /**
@@ -35,14 +36,14 @@ export interface RunState {
   readonly runSuccessCount: number
   /** With a schedule: the run ends after this many successful occurrences (`limit`); `undefined` is unlimited. */
   readonly runSuccessLimit: number | undefined
-  /** The timeout of each attempt, in milliseconds; 0 when disabled. */
-  readonly runTimeout: number
+  /** The timeout of each attempt; `Duration.zero` when disabled. */
+  readonly runTimeout: Duration.Duration
   /** Retries after errors used by the latest occurrence (each occurrence starts at 0). */
-  readonly retriesErrorCount: number
+  readonly retriesOnErrorCount: number
   /** The most retries after errors for each occurrence; -1 is unlimited. */
   readonly retriesErrorLimit: number
   /** Retries after timeouts used by the latest occurrence (each occurrence starts at 0). */
-  readonly retriesTimeoutCount: number
+  readonly retriesOnTimeoutCount: number
   /** The most retries after timeouts for each occurrence; -1 is unlimited. */
   readonly retriesTimeoutLimit: number
   /** When the run (its first occurrence) was created, on the store's clock. */
@@ -50,14 +51,14 @@ export interface RunState {
   /** The id of the instance, or client, whose `Scheduler` created the run. */
   readonly createdBy: string
   /** When the latest occurrence's latest attempt started, on the store's clock; `undefined` before its first. */
-  readonly startedAt: Date | undefined
+  readonly runStartedAt: Date | undefined
   /** The instance that started the latest attempt. */
-  readonly startedBy: string | undefined
+  readonly runStartedBy: string | undefined
   /**
    * The deadline of the latest attempt (its start plus `runTimeout`); `undefined` before the first
    * attempt, while a retry waits, and when the timeout is disabled.
    */
-  readonly timeoutAt: Date | undefined
+  readonly runTimeoutAt: Date | undefined
   /**
    * True once `cancelRun` found the occurrence running and asked for it to stop: the instance running
    * it interrupts it at its next heartbeat (at once when that instance is the one that called `cancelRun`).
@@ -67,9 +68,9 @@ export interface RunState {
    * The last error recorded for the latest occurrence (a failure, a defect, a timeout, arguments that
    * no longer decode): set by each retry and by a failed end, cleared when the occurrence succeeds.
    */
-  readonly error: string | undefined
+  readonly runCompletedError: string | undefined
   /** When the latest occurrence reached its final status, on the store's clock; `undefined` while it is active. */
-  readonly finishedAt: Date | undefined
+  readonly runCompletedAt: Date | undefined
 }
 
 /** True when no further attempt or occurrence will happen. */
@@ -88,8 +89,8 @@ const parseJson = (text: string): unknown => {
 
 /** Builds the public state from a stored occurrence. */
 export const fromStored = (row: StoredRun): RunState => ({
-  id: RunId.make(row.originId),
-  occurrenceId: row.id,
+  originId: RunId.make(row.originId),
+  id: row.id,
   occurrence: row.occurrence,
   status: row.status,
   job: row.job,
@@ -100,17 +101,17 @@ export const fromStored = (row: StoredRun): RunState => ({
   runTotalCount: row.runTotalCount,
   runSuccessCount: row.runSuccessCount,
   runSuccessLimit: row.runSuccessLimit ?? undefined,
-  runTimeout: row.runTimeoutMs,
-  retriesErrorCount: row.retriesErrorCount,
+  runTimeout: Duration.millis(row.runTimeoutMs),
+  retriesOnErrorCount: row.retriesErrorCount,
   retriesErrorLimit: row.retriesErrorLimit,
-  retriesTimeoutCount: row.retriesTimeoutCount,
+  retriesOnTimeoutCount: row.retriesTimeoutCount,
   retriesTimeoutLimit: row.retriesTimeoutLimit,
   createdAt: new Date(row.createdAt),
   createdBy: row.createdBy,
-  startedAt: date(row.startedAt),
-  startedBy: row.startedBy ?? undefined,
-  timeoutAt: date(row.timeoutAt),
+  runStartedAt: date(row.startedAt),
+  runStartedBy: row.startedBy ?? undefined,
+  runTimeoutAt: date(row.timeoutAt),
   cancelRequested: row.cancelRequested,
-  error: row.error ?? undefined,
-  finishedAt: date(row.finishedAt)
+  runCompletedError: row.error ?? undefined,
+  runCompletedAt: date(row.finishedAt)
 })

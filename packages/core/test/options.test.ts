@@ -143,7 +143,7 @@ describe("JobsS.layerConfig", () => {
       expect(registered).toMatchObject({ name: "configured", workers: 3 })
       const scheduler = Context.get(context, Scheduler.Scheduler)
       const id = yield* scheduler.createRun(Task, {})
-      expect((yield* scheduler.getRunState(id)).runTimeout).toBe(120_000)
+      expect((yield* scheduler.getRunState(id)).runTimeout).toEqual(Duration.minutes(2))
     })
   )
 
@@ -228,8 +228,10 @@ describe("createRun options", () => {
         expect(many.message).toBe(message)
       }
       expect(yield* store.pendingCounts).toEqual([])
-      yield* scheduler.createRun(Task, {}, { delay: "1 hour", runTimeout: 0, retriesErrorLimit: -1 })
+      const disabled = yield* scheduler.createRun(Task, {}, { delay: "1 hour", runTimeout: 0, retriesErrorLimit: -1 })
       expect(yield* store.pendingCounts).toEqual([{ job: "Task", count: 1 }])
+      // a disabled timeout reads back as Duration.zero
+      expect((yield* scheduler.getRunState(disabled)).runTimeout).toEqual(Duration.zero)
     })
   )
 })

@@ -82,7 +82,7 @@ describe("runtime timing (memory store, TestClock)", () => {
       // the failure is settled by the instance's batching settler, a few fiber turns later
       const pending = yield* scheduler
         .getRunState(id)
-        .pipe(Effect.zipLeft(Effect.yieldNow()), Effect.repeat({ until: (state) => state.retriesErrorCount === 1 }))
+        .pipe(Effect.zipLeft(Effect.yieldNow()), Effect.repeat({ until: (state) => state.retriesOnErrorCount === 1 }))
       expect(runs).toEqual([0])
       expect(pending.runAt.getTime()).toBe(60_000)
       for (let minute = 0; minute < 8; minute++) yield* advance("1 minute")
