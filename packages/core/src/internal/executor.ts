@@ -36,6 +36,7 @@ import { RunInfo, type RunInfoShape } from "../RunInfo.js"
 import type { ClaimAhead } from "./claimAhead.js"
 import type { Counters } from "./counters.js"
 import * as Deadlines from "./deadlines.js"
+import * as ErrorText from "./errorText.js"
 import * as outcomes from "./outcome.js"
 import type { Registration, Registry } from "./registry.js"
 import * as RunMetrics from "./runMetrics.js"
@@ -102,13 +103,6 @@ const settleBatch = 300
  */
 const settleBacklog = 2 * settleBatch
 
-const maxErrorLength = 8_000
-
-const describe = (cause: Cause.Cause<unknown>): string => {
-  const text = Cause.pretty(cause)
-  return text.length > maxErrorLength ? `${text.slice(0, maxErrorLength)}...` : text
-}
-
 const runInfo = (run: ClaimedRun, args: unknown): RunInfoShape => ({
   id: run.id,
   originId: RunId.make(run.originId),
@@ -143,20 +137,82 @@ const parseJson = (text: string): Either.Either<unknown, string> => {
 const schemaMismatch = (error: ParseResult.ParseError): string =>
   `Stored arguments do not match the job's Schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
 
-/** Decodes the stored JSON with the job's Schema (a failure is a readable message); `undefined` when the Schema is asynchronous. */
+/** Whether a synchronous decode could not complete: part of the Schema is asynchronous (or died), at any depth. */
+const isForbidden = (issue: ParseResult.ParseIssue): boolean => {
+  switch (issue._tag) {
+    case "Forbidden":
+      return true
+    case "Pointer":
+    case "Refinement":
+    case "Transformation":
+      return isForbidden(issue.issue)
+    case "Composite":
+      return Array.isArray(issue.issues)
+        ? issue.issues.some(isForbidden)
+        : isForbidden(issue.issues as ParseResult.ParseIssue)
+    default:
+      return false
+  }
+}
+
+/**
+ * Decodes the stored JSON with the job's Schema (a failure is a readable message); `undefined` when the
+ * synchronous decode cannot complete (an asynchronous Schema) or throws: `decodeArgsAsync` answers then.
+ */
 const decodeArgs = (registration: Registration, text: string): Either.Either<unknown, string> | undefined => {
   const json = parseJson(text)
   if (Either.isLeft(json)) return json
-  const decoded = Schema.decodeUnknownEither(registration.job.args)(json.right)
-  if (Either.isRight(decoded)) return Either.right(decoded.right)
-  return decoded.left.issue._tag === "Forbidden" ? undefined : Either.left(schemaMismatch(decoded.left))
+  try {
+    const decoded = Schema.decodeUnknownEither(registration.job.args)(json.right)
+    if (Either.isRight(decoded)) return Either.right(decoded.right)
+    return isForbidden(decoded.left.issue) ? undefined : Either.left(schemaMismatch(decoded.left))
+  } catch {
+    return undefined
+  }
 }
 
-/** `decodeArgs` for a Schema with asynchronous transformations. */
+/** `decodeArgs` with the Schema's effects: asynchronous ones, and defects of the Schema's code, which end the run like a mismatch. */
 const decodeArgsAsync = (registration: Registration, text: string): Effect.Effect<unknown, string> =>
   Effect.flatMap(parseJson(text), (json) =>
-    Effect.mapError(Schema.decodeUnknown(registration.job.args)(json), schemaMismatch)
+    Effect.suspend(() => Schema.decodeUnknown(registration.job.args)(json)).pipe(
+      Effect.mapError(schemaMismatch),
+      Effect.catchAllDefect((defect) =>
+        Effect.fail(
+          `Decoding the stored arguments with the job's Schema failed: ${ErrorText.fromCause(Cause.die(defect))}`
+        )
+      )
+    )
   )
+
+/** The defect of an attempt whose implementation returned `value`, not an Effect. */
+const notAnEffect = (registration: Registration, value: unknown): Effect.Effect<never> => {
+  const promise = value instanceof Promise
+  // a rejected Promise nobody awaits would end the process (Node's default for unhandled rejections)
+  if (promise) value.catch(() => undefined)
+  const returned = promise ? "a Promise" : ErrorText.fromValue(value)
+  return Effect.die(
+    `The implementation of job ${registration.job.name} returned ${returned}, not an Effect` +
+      (promise ? " (wrap a Promise in Effect.tryPromise)" : "")
+  )
+}
+
+/**
+ * The effect of one attempt: what the implementation returns for `args`. Called in the attempt's fiber,
+ * so an implementation that throws, or returns something that is not an Effect (JavaScript callers can),
+ * is a defect of this attempt, recorded and retried like any other.
+ */
+const attempt = (registration: Registration, args: unknown): Effect.Effect<void, unknown, RunInfo> =>
+  Effect.suspend(() => {
+    // caught here rather than by Effect's run loop, whose handler itself throws on some values (a Proxy whose traps throw)
+    try {
+      const effect: unknown = registration.run(args)
+      return Effect.isEffect(effect)
+        ? (effect as Effect.Effect<void, unknown, RunInfo>)
+        : notAnEffect(registration, effect)
+    } catch (thrown) {
+      return Effect.die(thrown)
+    }
+  })
 
 /** Effect's built-in tracer: it exports nowhere, so runs get no span while it is the tracer (a span costs more than a no-op job). */
 const builtInTracer = Effect.runSync(Effect.tracer)
@@ -195,7 +251,7 @@ const toOutcome = (
         return undefined
     }
   }
-  return { _tag: "Error", error: describe(cause) }
+  return { _tag: "Error", error: ErrorText.fromCause(cause) }
 }
 
 /** A claim held by this instance, from the claim to the end of its settlement. */
@@ -237,12 +293,19 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     const fork = <A, R>(on: Runtime.Runtime<R>, effect: Effect.Effect<A, unknown, R>) =>
       Runtime.runFork(on)(effect, { immediate: false, scheduler })
     const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
+    // an attempt's failure is rendered (safely) and logged by `ended`: its fiber does not report it too, or a
+    // logger rendering a cause that cannot be rendered would throw before `ended` is called
+    const attemptFiberRefs = FiberRefs.updateAs(runtime.fiberRefs, {
+      fiberId: FiberId.none,
+      fiberRef: FiberRef.unhandledErrorLogLevel,
+      value: Option.none()
+    })
     /** The runtime of one attempt: its context, the run's log annotations in its fiber refs (cheaper than providing them in the fiber). */
     const runFor = (run: ClaimedRun, context: Context.Context<RunInfo>): Runtime.Runtime<RunInfo> =>
       Runtime.make({
         context,
         runtimeFlags: runtime.runtimeFlags,
-        fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, {
+        fiberRefs: FiberRefs.updateAs(attemptFiberRefs, {
           fiberId: FiberId.none,
           fiberRef: FiberRef.currentLogAnnotations,
           value: HashMap.set(HashMap.set(annotations, "runId", run.originId), "job", run.job)
@@ -448,7 +511,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       counters.add("runsStarted")
       if (timeoutMs !== undefined) deadlines.add(entry, local + timeoutMs)
       const context = Context.add(registration.context ?? runtime.context, RunInfo, runInfo(run, args))
-      const job = registration.run(args)
+      const job = attempt(registration, args)
       const fiber = fork(runFor(run, context), traced ? runSpan(run)(job) : job)
       entry.fiber = fiber
       fiber.addObserver((exit) => ended(entry, exit, local))
