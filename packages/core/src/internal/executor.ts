@@ -72,7 +72,10 @@ export interface Executor {
   readonly releaseStale: (ms: number) => Effect.Effect<void>
   /** Settles an attempt decided outside a worker (the reaper) and waits; retries store errors. */
   readonly settle: (run: ClaimedRun, outcome: outcomes.Outcome) => Effect.Effect<boolean>
-  /** Shutdown: hands back buffered runs, waits up to `timeoutMs` for running ones, interrupts and hands back the rest. */
+  /**
+   * Shutdown: hands back buffered runs, waits up to `timeoutMs` for running ones, interrupts and hands back the
+   * rest; runs that do not end when interrupted are waited for as long again (at least a second), then left.
+   */
   readonly drain: (timeoutMs: number) => Effect.Effect<void>
 }
 
@@ -102,6 +105,9 @@ const settleBatch = 300
  * the heartbeat extends stay bounded).
  */
 const settleBacklog = 2 * settleBatch
+
+/** The shortest wait at shutdown for interrupted runs to end. */
+const minInterruptWaitMs = 1_000
 
 const runInfo = (run: ClaimedRun, args: unknown): RunInfoShape => ({
   id: run.id,
@@ -289,7 +295,16 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       runtimeFlags: RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
     })
     // run fibers let I/O in between them (see workScheduler.ts), so claims and settlements are answered while runs last
-    const scheduler = WorkScheduler.make()
+    const scheduler = WorkScheduler.make((error) => {
+      fork(
+        uninterruptible,
+        Effect.logError(
+          "A run's fiber broke inside Effect's runtime and cannot end: its worker stays taken until this instance " +
+            "restarts, and its run is taken over once its timeout passes",
+          ErrorText.fromValue(error)
+        )
+      )
+    })
     const fork = <A, R>(on: Runtime.Runtime<R>, effect: Effect.Effect<A, unknown, R>) =>
       Runtime.runFork(on)(effect, { immediate: false, scheduler })
     const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
@@ -587,6 +602,11 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       })
     })
 
+    /** Waits up to `ms` for no run to be running; `None` when some still are. */
+    const idleWithin = (ms: number): Effect.Effect<Option.Option<void>> =>
+      // shutdown runs in a finalizer (uninterruptible): the wait must be interruptible for the timeout to win
+      awaitIdle.pipe(Effect.interruptible, Effect.timeout(Duration.millis(ms)), Effect.option)
+
     return {
       wanted: Effect.map(Clock.currentTimeMillis, (now) => {
         const target = ahead.target(now)
@@ -650,17 +670,17 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         Effect.gen(function* () {
           stopping = true
           yield* Effect.forEach([...buffer], (entry) => stopEntry(entry, "shutdown"), { discard: true })
-          // shutdown runs in a finalizer (uninterruptible): the wait must be interruptible for the timeout to win
-          const finished = yield* awaitIdle.pipe(
-            Effect.interruptible,
-            Effect.timeout(Duration.millis(timeoutMs)),
-            Effect.option
-          )
-          if (Option.isNone(finished)) {
+          if (Option.isNone(yield* idleWithin(timeoutMs))) {
             const remaining = [...entries.values()].filter((entry) => entry.state === "running")
             yield* Effect.logInfo(`Shutdown: interrupting ${remaining.length} runs and handing them back`)
             yield* Effect.forEach(remaining, (entry) => interrupt(entry, "shutdown"), { discard: true })
-            yield* awaitIdle
+            // a run that cannot end (its fiber broke inside Effect's runtime) must not hold the shutdown forever
+            if (Option.isNone(yield* idleWithin(Math.max(timeoutMs, minInterruptWaitMs)))) {
+              yield* Effect.logError(
+                `Shutdown: ${running} runs did not end when interrupted; their claims are left to expire, ` +
+                  "and another instance takes them over"
+              )
+            }
           }
           yield* settler.flush
         })
