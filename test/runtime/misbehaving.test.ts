@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
  * bounded error, retried like any defect, and the instance goes on running other runs. Asynchronous
  * argument Schemas work. On every backend.
  */
-import { Job, JobStore, JobsS, Scheduler } from "@jobss/core"
+import { Job, JobSchedule, JobStore, JobsS, Scheduler } from "@jobss/core"
 import { Cause, Context, Effect, ExecutionStrategy, Exit, Layer, LogLevel, Logger, Schema, Scope } from "effect"
 import * as ErrorText from "../../packages/core/src/internal/errorText.js"
 import { type TestCluster, fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
@@ -257,6 +257,43 @@ describe.each(runtimeBackends)("misbehaving job implementations on %s", (backend
         // nor does it hold the shutdown forever
         yield* stop.pipe(Effect.timeout("10 seconds"))
         expect(logged.join("\n")).toContain("Shutdown: 1 runs did not end when interrupted")
+        expect(uncaught.errors).toEqual([])
+      })
+  )
+
+  it.scopedLive(
+    `a schedule whose next() later throws a value that cannot be printed ends its run failed (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const uncaught = yield* watchUncaught
+        const cluster = yield* makeCluster(backend)
+        let calls = 0
+        const Breaks = JobSchedule.make({
+          name: "Breaks",
+          // the missed check asks it too (the skip policy)
+          missed: "skip",
+          next: (now) => {
+            calls++
+            // a null-prototype object: String() of it throws
+            if (calls > 1) throw Object.create(null)
+            return new Date(now.getTime() + 100)
+          }
+        })
+        const Bad = Job.make({ name: "Bad", args: Args })
+        const Good = Job.make({ name: "Good", args: Args })
+        const instance = yield* cluster.start(
+          { ...fastOptions, schedules: [Breaks] },
+          Layer.merge(
+            Bad.toLayer(() => Effect.void),
+            Good.toLayer(() => Effect.void)
+          )
+        )
+        const bad = yield* instance.scheduler.createRun(Bad, { n: 1 }, { schedule: Breaks })
+        const state = yield* instance.scheduler.awaitRun(bad, { timeout: "15 seconds" })
+        expect(state.status).toBe("failed")
+        expect(state.error).toContain("Cannot convert object to primitive value")
+        const good = yield* instance.scheduler.createRun(Good, { n: 1 })
+        expect((yield* instance.scheduler.awaitRun(good, { timeout: "15 seconds" })).status).toBe("succeeded")
         expect(uncaught.errors).toEqual([])
       })
   )

@@ -272,6 +272,35 @@ interface Entry {
   fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
 }
 
+/**
+ * `outcomes.decide`, where a throw (a schedule's `next` is user code, and what it throws may break even
+ * the text that reports it) ends the run failed, saying why, instead of leaving it unsettled.
+ */
+const decide = (run: ClaimedRun, outcome: outcomes.Outcome, context: outcomes.DecisionContext): outcomes.Decision => {
+  try {
+    return outcomes.decide(run, outcome, context)
+  } catch (error) {
+    return {
+      settlement: {
+        _tag: "Failed",
+        id: run.id,
+        claim: run.claim,
+        error: `Deciding what follows this attempt failed: ${ErrorText.fromCause(Cause.die(error))}`
+      },
+      tally: "failed"
+    }
+  }
+}
+
+/** `JobSchedule.isMissed`; not missed when the schedule throws (the run goes ahead, and its settlement says what failed). */
+const isMissed = (schedule: JobSchedule.JobSchedule, dueAt: number, now: number): boolean => {
+  try {
+    return JobSchedule.isMissed(schedule, dueAt, now)
+  } catch {
+    return false
+  }
+}
+
 /** Outcomes whose settlement may retry: deciding it reads `Random` (the backoff's jitter). */
 const needsRandom = (outcome: outcomes.Outcome): boolean => outcome._tag === "Error" || outcome._tag === "Timeout"
 
@@ -401,7 +430,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       const { run } = entry
       entry.state = "settling"
       settling += 1
-      const decision = outcomes.decide(run, outcome, {
+      const decision = decide(run, outcome, {
         now: storeNow(),
         random,
         schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
@@ -471,7 +500,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     /** Why a run ends before it starts: a skipped occurrence, or its timeout passed while it waited. */
     const blocked = (run: ClaimedRun, now: number): outcomes.Outcome | undefined => {
       const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
-      if (schedule?.missed === "skip" && JobSchedule.isMissed(schedule, run.runAt, now)) {
+      if (schedule?.missed === "skip" && isMissed(schedule, run.runAt, now)) {
         return {
           _tag: "Skipped",
           error: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
