@@ -149,7 +149,7 @@ const renderingLogger = Logger.make(({ cause }) => {
 /** An instance of `cluster` logging at Debug through `logger` (`cluster.start` logs through the default logger at the test level). */
 const startWithLogger = (
   cluster: TestCluster,
-  implementations: Layer.Layer<never, never, JobsS.JobsS>,
+  implementations: Layer.Layer<never, unknown, JobsS.JobsS>,
   logger: Logger.Logger<unknown, void>
 ): Effect.Effect<
   { readonly scheduler: Scheduler.SchedulerShape; readonly stop: Effect.Effect<void> },
