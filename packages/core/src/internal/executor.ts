@@ -36,6 +36,7 @@ import { RunInfo, type RunInfoShape } from "../RunInfo.js"
 import type { ClaimAhead } from "./claimAhead.js"
 import type { Counters } from "./counters.js"
 import * as Deadlines from "./deadlines.js"
+import * as ErrorText from "./errorText.js"
 import * as outcomes from "./outcome.js"
 import type { Registration, Registry } from "./registry.js"
 import * as RunMetrics from "./runMetrics.js"
@@ -71,7 +72,10 @@ export interface Executor {
   readonly releaseStale: (ms: number) => Effect.Effect<void>
   /** Settles an attempt decided outside a worker (the reaper) and waits; retries store errors. */
   readonly settle: (run: ClaimedRun, outcome: outcomes.Outcome) => Effect.Effect<boolean>
-  /** Shutdown: hands back buffered runs, waits up to `timeoutMs` for running ones, interrupts and hands back the rest. */
+  /**
+   * Shutdown: hands back buffered runs, waits up to `timeoutMs` for running ones, interrupts and hands back the
+   * rest; runs that do not end when interrupted are waited for as long again (at least a second), then left.
+   */
   readonly drain: (timeoutMs: number) => Effect.Effect<void>
 }
 
@@ -102,12 +106,8 @@ const settleBatch = 300
  */
 const settleBacklog = 2 * settleBatch
 
-const maxErrorLength = 8_000
-
-const describe = (cause: Cause.Cause<unknown>): string => {
-  const text = Cause.pretty(cause)
-  return text.length > maxErrorLength ? `${text.slice(0, maxErrorLength)}...` : text
-}
+/** The shortest wait at shutdown for interrupted runs to end. */
+const minInterruptWaitMs = 1_000
 
 const runInfo = (run: ClaimedRun, args: unknown): RunInfoShape => ({
   id: run.id,
@@ -143,20 +143,82 @@ const parseJson = (text: string): Either.Either<unknown, string> => {
 const schemaMismatch = (error: ParseResult.ParseError): string =>
   `Stored arguments do not match the job's Schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
 
-/** Decodes the stored JSON with the job's Schema (a failure is a readable message); `undefined` when the Schema is asynchronous. */
+/** Whether a synchronous decode could not complete: part of the Schema is asynchronous (or died), at any depth. */
+const isForbidden = (issue: ParseResult.ParseIssue): boolean => {
+  switch (issue._tag) {
+    case "Forbidden":
+      return true
+    case "Pointer":
+    case "Refinement":
+    case "Transformation":
+      return isForbidden(issue.issue)
+    case "Composite":
+      return Array.isArray(issue.issues)
+        ? issue.issues.some(isForbidden)
+        : isForbidden(issue.issues as ParseResult.ParseIssue)
+    default:
+      return false
+  }
+}
+
+/**
+ * Decodes the stored JSON with the job's Schema (a failure is a readable message); `undefined` when the
+ * synchronous decode cannot complete (an asynchronous Schema) or throws: `decodeArgsAsync` answers then.
+ */
 const decodeArgs = (registration: Registration, text: string): Either.Either<unknown, string> | undefined => {
   const json = parseJson(text)
   if (Either.isLeft(json)) return json
-  const decoded = Schema.decodeUnknownEither(registration.job.args)(json.right)
-  if (Either.isRight(decoded)) return Either.right(decoded.right)
-  return decoded.left.issue._tag === "Forbidden" ? undefined : Either.left(schemaMismatch(decoded.left))
+  try {
+    const decoded = Schema.decodeUnknownEither(registration.job.args)(json.right)
+    if (Either.isRight(decoded)) return Either.right(decoded.right)
+    return isForbidden(decoded.left.issue) ? undefined : Either.left(schemaMismatch(decoded.left))
+  } catch {
+    return undefined
+  }
 }
 
-/** `decodeArgs` for a Schema with asynchronous transformations. */
+/** `decodeArgs` with the Schema's effects: asynchronous ones, and defects of the Schema's code, which end the run like a mismatch. */
 const decodeArgsAsync = (registration: Registration, text: string): Effect.Effect<unknown, string> =>
   Effect.flatMap(parseJson(text), (json) =>
-    Effect.mapError(Schema.decodeUnknown(registration.job.args)(json), schemaMismatch)
+    Effect.suspend(() => Schema.decodeUnknown(registration.job.args)(json)).pipe(
+      Effect.mapError(schemaMismatch),
+      Effect.catchAllDefect((defect) =>
+        Effect.fail(
+          `Decoding the stored arguments with the job's Schema failed: ${ErrorText.fromCause(Cause.die(defect))}`
+        )
+      )
+    )
   )
+
+/** The defect of an attempt whose implementation returned `value`, not an Effect. */
+const notAnEffect = (registration: Registration, value: unknown): Effect.Effect<never> => {
+  const promise = value instanceof Promise
+  // a rejected Promise nobody awaits would end the process (Node's default for unhandled rejections)
+  if (promise) value.catch(() => undefined)
+  const returned = promise ? "a Promise" : ErrorText.fromValue(value)
+  return Effect.die(
+    `The implementation of job ${registration.job.name} returned ${returned}, not an Effect` +
+      (promise ? " (wrap a Promise in Effect.tryPromise)" : "")
+  )
+}
+
+/**
+ * The effect of one attempt: what the implementation returns for `args`. Called in the attempt's fiber,
+ * so an implementation that throws, or returns something that is not an Effect (JavaScript callers can),
+ * is a defect of this attempt, recorded and retried like any other.
+ */
+const attempt = (registration: Registration, args: unknown): Effect.Effect<void, unknown, RunInfo> =>
+  Effect.suspend(() => {
+    // caught here rather than by Effect's run loop, whose handler itself throws on some values (a Proxy whose traps throw)
+    try {
+      const effect: unknown = registration.run(args)
+      return Effect.isEffect(effect)
+        ? (effect as Effect.Effect<void, unknown, RunInfo>)
+        : notAnEffect(registration, effect)
+    } catch (thrown) {
+      return Effect.die(thrown)
+    }
+  })
 
 /** Effect's built-in tracer: it exports nowhere, so runs get no span while it is the tracer (a span costs more than a no-op job). */
 const builtInTracer = Effect.runSync(Effect.tracer)
@@ -195,7 +257,7 @@ const toOutcome = (
         return undefined
     }
   }
-  return { _tag: "Error", error: describe(cause) }
+  return { _tag: "Error", error: ErrorText.fromCause(cause) }
 }
 
 /** A claim held by this instance, from the claim to the end of its settlement. */
@@ -208,6 +270,35 @@ interface Entry {
   leaseUntil: number
   reason: StopReason | undefined
   fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
+}
+
+/**
+ * `outcomes.decide`, where a throw (a schedule's `next` is user code, and what it throws may break even
+ * the text that reports it) ends the run failed, saying why, instead of leaving it unsettled.
+ */
+const decide = (run: ClaimedRun, outcome: outcomes.Outcome, context: outcomes.DecisionContext): outcomes.Decision => {
+  try {
+    return outcomes.decide(run, outcome, context)
+  } catch (error) {
+    return {
+      settlement: {
+        _tag: "Failed",
+        id: run.id,
+        claim: run.claim,
+        error: `Deciding what follows this attempt failed: ${ErrorText.fromCause(Cause.die(error))}`
+      },
+      tally: "failed"
+    }
+  }
+}
+
+/** `JobSchedule.isMissed`; not missed when the schedule throws (the run goes ahead, and its settlement says what failed). */
+const isMissed = (schedule: JobSchedule.JobSchedule, dueAt: number, now: number): boolean => {
+  try {
+    return JobSchedule.isMissed(schedule, dueAt, now)
+  } catch {
+    return false
+  }
 }
 
 /** Outcomes whose settlement may retry: deciding it reads `Random` (the backoff's jitter). */
@@ -233,16 +324,32 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       runtimeFlags: RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
     })
     // run fibers let I/O in between them (see workScheduler.ts), so claims and settlements are answered while runs last
-    const scheduler = WorkScheduler.make()
+    const scheduler = WorkScheduler.make((error) => {
+      fork(
+        uninterruptible,
+        Effect.logError(
+          "A run's fiber broke inside Effect's runtime and cannot end: its worker stays taken until this instance " +
+            "restarts, and its run is taken over once its timeout passes",
+          ErrorText.fromValue(error)
+        )
+      )
+    })
     const fork = <A, R>(on: Runtime.Runtime<R>, effect: Effect.Effect<A, unknown, R>) =>
       Runtime.runFork(on)(effect, { immediate: false, scheduler })
     const annotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
+    // an attempt's failure is rendered (safely) and logged by `ended`: its fiber does not report it too, or a
+    // logger rendering a cause that cannot be rendered would throw before `ended` is called
+    const attemptFiberRefs = FiberRefs.updateAs(runtime.fiberRefs, {
+      fiberId: FiberId.none,
+      fiberRef: FiberRef.unhandledErrorLogLevel,
+      value: Option.none()
+    })
     /** The runtime of one attempt: its context, the run's log annotations in its fiber refs (cheaper than providing them in the fiber). */
     const runFor = (run: ClaimedRun, context: Context.Context<RunInfo>): Runtime.Runtime<RunInfo> =>
       Runtime.make({
         context,
         runtimeFlags: runtime.runtimeFlags,
-        fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, {
+        fiberRefs: FiberRefs.updateAs(attemptFiberRefs, {
           fiberId: FiberId.none,
           fiberRef: FiberRef.currentLogAnnotations,
           value: HashMap.set(HashMap.set(annotations, "runId", run.originId), "job", run.job)
@@ -323,7 +430,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       const { run } = entry
       entry.state = "settling"
       settling += 1
-      const decision = outcomes.decide(run, outcome, {
+      const decision = decide(run, outcome, {
         now: storeNow(),
         random,
         schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
@@ -393,7 +500,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
     /** Why a run ends before it starts: a skipped occurrence, or its timeout passed while it waited. */
     const blocked = (run: ClaimedRun, now: number): outcomes.Outcome | undefined => {
       const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
-      if (schedule?.missed === "skip" && JobSchedule.isMissed(schedule, run.runAt, now)) {
+      if (schedule?.missed === "skip" && isMissed(schedule, run.runAt, now)) {
         return {
           _tag: "Skipped",
           error: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
@@ -449,7 +556,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       counters.add("runsStarted")
       if (timeoutMs !== undefined) deadlines.add(entry, local + timeoutMs)
       const context = Context.add(registration.context ?? runtime.context, RunInfo, runInfo(run, args))
-      const job = registration.run(args)
+      const job = attempt(registration, args)
       const fiber = fork(runFor(run, context), traced ? runSpan(run)(job) : job)
       entry.fiber = fiber
       fiber.addObserver((exit) => ended(entry, exit, local))
@@ -525,6 +632,11 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
       })
     })
 
+    /** Waits up to `ms` for no run to be running; `None` when some still are. */
+    const idleWithin = (ms: number): Effect.Effect<Option.Option<void>> =>
+      // shutdown runs in a finalizer (uninterruptible): the wait must be interruptible for the timeout to win
+      awaitIdle.pipe(Effect.interruptible, Effect.timeout(Duration.millis(ms)), Effect.option)
+
     return {
       wanted: Effect.map(Clock.currentTimeMillis, (now) => {
         const target = ahead.target(now)
@@ -588,17 +700,17 @@ export const make = (options: ExecutorOptions): Effect.Effect<Executor, never, S
         Effect.gen(function* () {
           stopping = true
           yield* Effect.forEach([...buffer], (entry) => stopEntry(entry, "shutdown"), { discard: true })
-          // shutdown runs in a finalizer (uninterruptible): the wait must be interruptible for the timeout to win
-          const finished = yield* awaitIdle.pipe(
-            Effect.interruptible,
-            Effect.timeout(Duration.millis(timeoutMs)),
-            Effect.option
-          )
-          if (Option.isNone(finished)) {
+          if (Option.isNone(yield* idleWithin(timeoutMs))) {
             const remaining = [...entries.values()].filter((entry) => entry.state === "running")
             yield* Effect.logInfo(`Shutdown: interrupting ${remaining.length} runs and handing them back`)
             yield* Effect.forEach(remaining, (entry) => interrupt(entry, "shutdown"), { discard: true })
-            yield* awaitIdle
+            // a run that cannot end (its fiber broke inside Effect's runtime) must not hold the shutdown forever
+            if (Option.isNone(yield* idleWithin(Math.max(timeoutMs, minInterruptWaitMs)))) {
+              yield* Effect.logError(
+                `Shutdown: ${running} runs did not end when interrupted; their claims are left to expire, ` +
+                  "and another instance takes them over"
+              )
+            }
           }
           yield* settler.flush
         })

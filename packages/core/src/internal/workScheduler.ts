@@ -6,6 +6,10 @@
  * workers then idle for a whole claim round trip). This scheduler runs the same
  * tasks in microtasks too, but once they have kept the thread for `sliceMs` it
  * continues in a `setImmediate`, after Node has handled the I/O that is ready.
+ *
+ * A task that throws (Effect's run loop can, when a job throws a value that
+ * breaks even its error handling) is reported to `onError`; the other tasks,
+ * and every later one, still run.
  */
 import type { Fiber, Scheduler } from "effect"
 import { FiberRef } from "effect"
@@ -13,8 +17,8 @@ import { FiberRef } from "effect"
 /** How long run fibers may keep the thread before I/O gets a turn (milliseconds). */
 const sliceMs = 2
 
-/** A scheduler that lets I/O in at least every `sliceMs` while it has tasks. */
-export const make = (): Scheduler.Scheduler => {
+/** A scheduler that lets I/O in at least every `sliceMs` while it has tasks; `onError` hears of tasks that throw. */
+export const make = (onError: (error: unknown) => void): Scheduler.Scheduler => {
   let tasks: Array<Scheduler.Task> = []
   let draining = false
   let sliceStart = 0
@@ -22,7 +26,13 @@ export const make = (): Scheduler.Scheduler => {
   const drain = (): void => {
     const ready = tasks
     tasks = []
-    for (const task of ready) task()
+    for (const task of ready) {
+      try {
+        task()
+      } catch (error) {
+        onError(error)
+      }
+    }
     if (tasks.length === 0) {
       draining = false
       return
