@@ -141,9 +141,9 @@ describe.each(runtimeBackends)("arbitrary failures through a job on %s", (backen
               )
             )
             expect(state.status).toBe("failed")
-            expect(typeof state.error).toBe("string")
-            expect(state.error!.length).toBeGreaterThan(0)
-            expect(state.error!.length).toBeLessThanOrEqual(ErrorText.maxLength)
+            expect(typeof state.runCompletedError).toBe("string")
+            expect(state.runCompletedError!.length).toBeGreaterThan(0)
+            expect(state.runCompletedError!.length).toBeLessThanOrEqual(ErrorText.maxLength)
           }),
           { numRuns: 30 }
         )

@@ -186,9 +186,9 @@ describe.each(runtimeBackends)("misbehaving job implementations on %s", (backend
         )
         const bad = yield* instance.scheduler.createRun(Bad, { n: -1 }, { retriesErrorLimit: retries })
         const state = yield* instance.scheduler.awaitRun(bad, { timeout: "15 seconds" })
-        expect(state).toMatchObject({ status: "failed", runTotalCount: retries + 1, retriesErrorCount: retries })
-        expect(state.error).toContain(error)
-        expect(state.error!.length).toBeLessThanOrEqual(ErrorText.maxLength)
+        expect(state).toMatchObject({ status: "failed", runTotalCount: retries + 1, retriesOnErrorCount: retries })
+        expect(state.runCompletedError).toContain(error)
+        expect(state.runCompletedError!.length).toBeLessThanOrEqual(ErrorText.maxLength)
         const good = yield* instance.scheduler.createRun(Good, { n: 1 })
         expect((yield* instance.scheduler.awaitRun(good, { timeout: "15 seconds" })).status).toBe("succeeded")
         expect(uncaught.errors).toEqual([])
@@ -215,7 +215,7 @@ describe.each(runtimeBackends)("misbehaving job implementations on %s", (backend
         const bad = yield* scheduler.createRun(Bad, { n: 1 }, { retriesErrorLimit: 0 })
         const state = yield* scheduler.awaitRun(bad, { timeout: "15 seconds" })
         expect(state.status).toBe("failed")
-        expect(state.error).toContain("serialize a BigInt")
+        expect(state.runCompletedError).toContain("serialize a BigInt")
         const good = yield* scheduler.createRun(Good, { n: 1 })
         expect((yield* scheduler.awaitRun(good, { timeout: "15 seconds" })).status).toBe("succeeded")
         expect(uncaught.errors).toEqual([])
@@ -291,7 +291,7 @@ describe.each(runtimeBackends)("misbehaving job implementations on %s", (backend
         const bad = yield* instance.scheduler.createRun(Bad, { n: 1 }, { schedule: Breaks })
         const state = yield* instance.scheduler.awaitRun(bad, { timeout: "15 seconds" })
         expect(state.status).toBe("failed")
-        expect(state.error).toContain("Cannot convert object to primitive value")
+        expect(state.runCompletedError).toContain("Cannot convert object to primitive value")
         const good = yield* instance.scheduler.createRun(Good, { n: 1 })
         expect((yield* instance.scheduler.awaitRun(good, { timeout: "15 seconds" })).status).toBe("succeeded")
         expect(uncaught.errors).toEqual([])
@@ -321,7 +321,7 @@ describe.each(runtimeBackends)("misbehaving job implementations on %s", (backend
       const bad = yield* instance.scheduler.createRun(Bad, { n: 1 })
       const state = yield* instance.scheduler.awaitRun(bad, { timeout: "15 seconds" })
       expect(state.status).toBe("failed")
-      expect(state.error).toContain(
+      expect(state.runCompletedError).toContain(
         "Decoding the stored arguments with the job's Schema failed: Error: schema exploded"
       )
       const good = yield* instance.scheduler.createRun(Good, { n: 1 })
@@ -365,7 +365,10 @@ describe.each(runtimeBackends)("misbehaving job implementations on %s", (backend
       ]
       for (const id of ids) {
         const state = yield* instance.scheduler.awaitRun(id, { timeout: "15 seconds" })
-        expect({ status: state.status, error: state.error }).toEqual({ status: "succeeded", error: undefined })
+        expect({ status: state.status, runCompletedError: state.runCompletedError }).toEqual({
+          status: "succeeded",
+          runCompletedError: undefined
+        })
       }
       expect(seen).toEqual(expect.arrayContaining([{ n: 3 }, { inner: { n: 8 } }, 6]))
       expect(seen).toHaveLength(3)

@@ -59,8 +59,12 @@ const renderReason = (kind: "failure" | "defect", value: unknown): string => {
 /** A lone UTF-16 surrogate (half of a pair): not text, and encoded differently by each database driver. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
-/** Cuts a text to `maxLength` and makes it storable everywhere: no NUL (PostgreSQL refuses it in text), no lone surrogate. */
-const bounded = (text: string): string => {
+/**
+ * Cuts a text to `maxLength` and makes it storable alike on every database: NUL written as the escape
+ * `\u0000` (PostgreSQL refuses NUL in text, which would fail a whole batch of settlements), lone
+ * surrogates replaced. Every stored error goes through it.
+ */
+export const storable = (text: string): string => {
   const note = `... (cut to ${maxLength} characters)`
   const cut = text.length > maxLength ? `${text.slice(0, maxLength - note.length)}${note}` : text
   return cut.replaceAll("\u0000", "\\u0000").replace(loneSurrogate, "\uFFFD")
@@ -85,8 +89,8 @@ export const fromCause = (cause: Cause.Cause<unknown>): string => {
     if (reason._tag === "Die") add("defect", reason.defect)
     return Option.none()
   })
-  return bounded(parts.length === 0 ? "Interrupted" : parts.join("\n"))
+  return storable(parts.length === 0 ? "Interrupted" : parts.join("\n"))
 }
 
 /** A value in an error text (what a job returned or a function threw), bounded and storable. Never throws. */
-export const fromValue = (value: unknown): string => bounded(inspectValue(value))
+export const fromValue = (value: unknown): string => storable(inspectValue(value))

@@ -7,6 +7,7 @@ import * as JobSchedule from "../JobSchedule.js"
 import type { AttemptOutcome, ClaimedRun, NewRun, Settlement } from "../JobStore.js"
 import * as RetryBackoff from "../RetryBackoff.js"
 import * as RunId from "../RunId.js"
+import * as ErrorText from "./errorText.js"
 
 /** How an attempt ended. */
 export type Outcome =
@@ -134,19 +135,17 @@ const retryOrEnd = (run: ClaimedRun, context: DecisionContext, kind: "error" | "
 
 /**
  * Decides the settlement of an attempt, as every store can write it: one whose due time is not a
- * time ends the run failed instead, and its error text has no NUL.
+ * time ends the run failed instead, and its error text is storable everywhere.
  */
 export const decide = (run: ClaimedRun, outcome: Outcome, context: DecisionContext): Decision =>
   withStorableError(dueTimeChecked(run, decision(run, outcome, context)))
 
-/**
- * The error text written as the escape `\u0000` where it has a NUL (a job failed with such a
- * string): PostgreSQL refuses NUL in text, which would fail the whole batch of settlements.
- */
+/** The error text made storable on every database (`ErrorText.storable`): bounded, no NUL, no lone surrogate. */
 const withStorableError = (decided: Decision): Decision => {
   const { settlement } = decided
-  if (!("error" in settlement) || settlement.error === null || !settlement.error.includes("\u0000")) return decided
-  return { ...decided, settlement: { ...settlement, error: settlement.error.replaceAll("\u0000", "\\u0000") } }
+  if (!("error" in settlement) || settlement.error === null) return decided
+  const error = ErrorText.storable(settlement.error)
+  return error === settlement.error ? decided : { ...decided, settlement: { ...settlement, error } }
 }
 
 /** The latest due time stored: the end of JavaScript's dates (year 275760), well within a 64-bit integer. */
