@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import type * as Migrator from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
@@ -153,15 +154,15 @@ export interface Dialect {
   readonly setup: Effect.Effect<void, SqlError | JobsSError.JobStoreError>
   /** The dialect's migrations for the store's table prefix, in order. */
   readonly migrations: ReadonlyArray<Migration>
-  /** Executes one statement of a migration. */
-  readonly runMigrationStatement: (statement: string) => Effect.Effect<void, SqlError>
   /**
-   * Runs `migrate` so that concurrent migrators (other processes) wait for each other, after
-   * creating the Migrator's bookkeeping table (so its own "create if missing" step never races).
+   * Applies the pending migrations and records them in the bookkeeping table (`tables.migrations`),
+   * so that concurrent migrators (other processes) wait for each other; returns those it applied.
+   * A migration is recorded only once all its statements have taken effect.
    */
-  readonly withMigrationLock: <A, E>(
-    migrate: Effect.Effect<A, E, SqlClient.SqlClient>
-  ) => Effect.Effect<A, E | SqlError | JobsSError.JobStoreError, SqlClient.SqlClient>
+  readonly applyMigrations: Effect.Effect<
+    ReadonlyArray<readonly [id: number, name: string]>,
+    SqlError | Migrator.MigrationError | JobsSError.JobStoreError
+  >
   /** Emits when runs may have become due elsewhere; never fails. */
   readonly wakeups: Stream.Stream<void>
 }

@@ -22,6 +22,7 @@ import {
   propertyOf,
   requireVersion
 } from "../dialect.js"
+import { inOneTransaction } from "../migrations.js"
 import { valuesList } from "../runInsert.js"
 import * as shapes from "../shapes.js"
 import { migrations, migrationsTable } from "./migrations.js"
@@ -40,6 +41,7 @@ export const make = (
 ): Dialect => {
   const now = sql.literal("CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)")
   const update = updateReturning(sql, t)
+  const numbered = migrations(t.prefix)
   return {
     sql,
     tables: t,
@@ -78,18 +80,19 @@ export const make = (
       return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
     },
     setup: setup(sql, client),
-    migrations: migrations(t.prefix),
-    runMigrationStatement: (statement) => Effect.asVoid(sql.unsafe(statement)),
-    withMigrationLock: (migrate) =>
-      sql.unsafe(migrationsTable(t.prefix)).pipe(
-        Effect.zipRight(
-          sql.withTransaction(
-            // A write first: the transaction takes the write lock now (waiting for it), not on upgrade.
-            sql`DELETE FROM ${sql(t.migrations)} WHERE migration_id < 0`.pipe(Effect.zipRight(migrate))
+    migrations: numbered,
+    // transactional DDL: one transaction, which takes the write lock at its first statement
+    applyMigrations: sql.unsafe(migrationsTable(t.prefix)).pipe(
+      Effect.zipRight(
+        sql.withTransaction(
+          // A write first: the transaction takes the write lock now (waiting for it), not on upgrade.
+          sql`DELETE FROM ${sql(t.migrations)} WHERE migration_id < 0`.pipe(
+            Effect.zipRight(inOneTransaction(sql, t.migrations, numbered))
           )
-        ),
-        withoutYielding
+        )
       ),
+      withoutYielding
+    ),
     wakeups: Stream.never
   }
 }
