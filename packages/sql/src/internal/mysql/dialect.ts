@@ -22,7 +22,8 @@ import {
   type UpdateRequest,
   causeOf,
   propertyOf,
-  requireVersion
+  requireVersion,
+  retryingWhile
 } from "../dialect.js"
 import { toNumber } from "../rows.js"
 import { valuesList } from "../runInsert.js"
@@ -166,10 +167,10 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
         })
       ),
     affectedRows,
-    isTransient: (error) => {
+    retrying: retryingWhile((error) => {
       const errno = propertyOf(causeOf(error), "errno")
       return typeof errno === "number" && transientErrnos.has(errno)
-    },
+    }),
     setup: Effect.flatMap(sql<Row>`SELECT VERSION() AS version`, ([row]) => {
       const version = String(row?.["version"])
       return version.includes("MariaDB")

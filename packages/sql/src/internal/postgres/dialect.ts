@@ -13,7 +13,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import type { JobStore } from "@jobss/core"
 import { Effect, Option, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion } from "../dialect.js"
+import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion, retryingWhile } from "../dialect.js"
 import { inOneTransaction } from "../migrations.js"
 import { valuesList } from "../runInsert.js"
 import * as shapes from "../shapes.js"
@@ -75,10 +75,10 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
         where: sql`id IN (SELECT id FROM picked)`
       }),
     affectedRows: (raw) => Number(propertyOf(raw, "rowCount") ?? 0),
-    isTransient: (error) => {
+    retrying: retryingWhile((error) => {
       const code = propertyOf(causeOf(error), "code")
       return typeof code === "string" && transientCodes.has(code)
-    },
+    }),
     setup: Effect.flatMap(sql<Row>`SELECT current_setting('server_version') AS version`, ([row]) =>
       requireVersion("PostgreSQL", String(row?.["version"]), [12], "AS MATERIALIZED, SKIP LOCKED")
     ),
