@@ -22,7 +22,17 @@ import * as migrations from "./internal/migrations.js"
 import * as startup from "./internal/startup.js"
 import * as store from "./internal/store.js"
 
-/** Options of `SqlStore.make` and `SqlStore.layer`. */
+/**
+ * Options of `SqlStore.make` and `SqlStore.layer`.
+ *
+ * On SQLite the store sets `busy_timeout` to 200 ms on the client's connection: better-sqlite3 waits
+ * for another connection's write lock synchronously, stopping the whole event loop, so a statement
+ * waits at most 200 ms and a store operation is tried again through the scheduler for about 1 s more
+ * before it fails with a transient `JobStoreError`. A process that holds the lock (frozen mid-write)
+ * stops no other process's event loop for more than 200 ms at a time, well within the heartbeat
+ * interval. Your own statements on that client wait 200 ms too: retry a transaction that fails with
+ * SQLITE_BUSY.
+ */
 export interface SqlStoreOptions {
   /**
    * Prefix of the store's tables (default `"jobss_"`: `jobss_runs`, `jobss_instances`,

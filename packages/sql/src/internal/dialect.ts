@@ -6,11 +6,12 @@
  *
  * @internal
  */
+import type * as Migrator from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
-import { Effect, type Stream } from "effect"
+import { Effect, Schedule, type Stream } from "effect"
 
 /** A row as the driver returns it. */
 export type Row = Readonly<Record<string, unknown>>
@@ -147,24 +148,36 @@ export interface Dialect {
   readonly deleteReturning: (request: DeleteRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** The number of rows a statement run with `.raw` matched. */
   readonly affectedRows: (raw: unknown) => number
-  /** Whether an error is worth retrying at once (deadlock, lock wait timeout, busy database). */
-  readonly isTransient: (error: unknown) => boolean
+  /**
+   * Runs an operation's statement or transaction (never one inside the caller's transaction), tried
+   * again through the scheduler while it fails with an error worth retrying at once (deadlock, lock
+   * wait timeout, busy database).
+   */
+  readonly retrying: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
   /** Checks the server version and applies per-connection settings (SQLite pragmas) when the store starts. */
   readonly setup: Effect.Effect<void, SqlError | JobsSError.JobStoreError>
   /** The dialect's migrations for the store's table prefix, in order. */
   readonly migrations: ReadonlyArray<Migration>
-  /** Executes one statement of a migration. */
-  readonly runMigrationStatement: (statement: string) => Effect.Effect<void, SqlError>
   /**
-   * Runs `migrate` so that concurrent migrators (other processes) wait for each other, after
-   * creating the Migrator's bookkeeping table (so its own "create if missing" step never races).
+   * Applies the pending migrations and records them in the bookkeeping table (`tables.migrations`),
+   * so that concurrent migrators (other processes) wait for each other; returns those it applied.
+   * A migration is recorded only once all its statements have taken effect.
    */
-  readonly withMigrationLock: <A, E>(
-    migrate: Effect.Effect<A, E, SqlClient.SqlClient>
-  ) => Effect.Effect<A, E | SqlError | JobsSError.JobStoreError, SqlClient.SqlClient>
+  readonly applyMigrations: Effect.Effect<
+    ReadonlyArray<readonly [id: number, name: string]>,
+    SqlError | Migrator.MigrationError | JobsSError.JobStoreError
+  >
   /** Emits when runs may have become due elsewhere; never fails. */
   readonly wakeups: Stream.Stream<void>
 }
+
+const retryTransient = Schedule.exponential("10 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
+
+/** `Dialect.retrying` on a server, where waiting for a lock blocks nothing: up to 5 more tries, from 10 ms apart. */
+export const retryingWhile =
+  (isTransient: (error: unknown) => boolean) =>
+  <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.retry(effect, { schedule: retryTransient, while: isTransient })
 
 /** The error's driver-level cause, if it has one (`SqlError.cause`). */
 export const causeOf = (error: unknown): unknown =>

@@ -1,8 +1,12 @@
 /**
  * Applies the schema: each dialect's numbered migrations (literal SQL in its
- * folder, `<dialect>/migrations/`), with `@effect/sql`'s Migrator under the
- * dialect's lock so that several processes starting at once migrate one after
- * the other.
+ * folder, `<dialect>/migrations/`), recorded in the bookkeeping table of
+ * `@effect/sql`'s Migrator, under the dialect's lock so that several processes
+ * starting at once migrate one after the other. Where DDL is transactional
+ * (PostgreSQL, SQLite) the Migrator applies and records every pending
+ * migration in one transaction (`inOneTransaction`); MySQL/MariaDB commits each
+ * DDL statement on its own, so its runner (`mysql/migrator.ts`) applies and
+ * records one migration at a time, each statement safe to repeat.
  *
  * Migrations are append-only: once released, a numbered migration never
  * changes (`test/migrationChecksums.test.ts` fixes their SQL); schema changes
@@ -12,20 +16,10 @@
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { JobsSError } from "@jobss/core"
 import { Effect } from "effect"
-import { type Dialect, messageOf } from "./dialect.js"
-
-/** The Migrator's loader: each migration executes its statements in order. */
-const loaderOf = (dialect: Dialect): Migrator.Loader =>
-  Migrator.fromRecord(
-    Object.fromEntries(
-      dialect.migrations.map((migration) => [
-        `${migration.id}_${migration.name}`,
-        Effect.forEach(migration.statements, dialect.runMigrationStatement, { discard: true })
-      ])
-    )
-  )
+import { type Dialect, type Migration, messageOf } from "./dialect.js"
 
 /** The id of the newest migration of a dialect. */
 export const latestMigrationId = (dialect: Dialect): number =>
@@ -33,26 +27,40 @@ export const latestMigrationId = (dialect: Dialect): number =>
 
 const runMigrator = Migrator.make({})
 
+/**
+ * The Migrator on `sql`: it records the pending migrations, then executes their statements in
+ * order, all in one transaction. Only for databases whose DDL is transactional, where a failure or a
+ * crash anywhere rolls everything back, the records included.
+ */
+export const inOneTransaction = (
+  sql: SqlClient.SqlClient,
+  table: string,
+  migrations: ReadonlyArray<Migration>
+): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, Migrator.MigrationError | SqlError> =>
+  runMigrator({
+    loader: Migrator.fromRecord(
+      Object.fromEntries(
+        migrations.map((migration) => [
+          `${migration.id}_${migration.name}`,
+          Effect.forEach(migration.statements, (statement) => sql.unsafe(statement), { discard: true })
+        ])
+      )
+    ),
+    table
+  }).pipe(Effect.provideService(SqlClient.SqlClient, sql))
+
 const migrationError = (cause: unknown): JobsSError.JobStoreError =>
   new JobsSError.JobStoreError({ message: `SqlStore migrations failed: ${messageOf(cause)}`, cause })
 
-/** Applies the dialect's pending migrations under its migration lock and returns those it applied. */
+/** Applies the dialect's pending migrations and returns those it applied. */
 export const migrate = (
   dialect: Dialect
 ): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, JobsSError.JobStoreError> =>
-  dialect
-    .withMigrationLock(
-      runMigrator({
-        loader: loaderOf(dialect),
-        table: dialect.tables.migrations
-      })
-    )
-    .pipe(
-      Effect.catchAllDefect((defect) => Effect.fail(migrationError(defect))),
-      Effect.mapError((error) => (error instanceof JobsSError.JobStoreError ? error : migrationError(error))),
-      Effect.provideService(SqlClient.SqlClient, dialect.sql),
-      Effect.withSpan("SqlStore.migrate")
-    )
+  dialect.applyMigrations.pipe(
+    Effect.catchAllDefect((defect) => Effect.fail(migrationError(defect))),
+    Effect.mapError((error) => (error instanceof JobsSError.JobStoreError ? error : migrationError(error))),
+    Effect.withSpan("SqlStore.migrate")
+  )
 
 /**
  * With `autoMigrate: false`: fails when the store's tables are missing or known to be behind this

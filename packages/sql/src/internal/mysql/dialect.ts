@@ -4,15 +4,14 @@
  * first and records its attempts by id; any other update that reports rows
  * locks them (`SKIP LOCKED` for reaps), updates them by id and reads them back.
  * Inserts are VALUES lists in power-of-two sizes (mysql2 prepares each
- * statement text). Migrations are serialised with `GET_LOCK`; no wake-ups
- * (polling).
+ * statement text). Migrations run one at a time under `GET_LOCK`
+ * (`migrator.ts`); no wake-ups (polling).
  *
  * @internal
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
-import { JobsSError } from "@jobss/core"
 import { Data, Effect, Stream } from "effect"
 import {
   type ClaimCall,
@@ -23,22 +22,21 @@ import {
   type UpdateRequest,
   causeOf,
   propertyOf,
-  requireVersion
+  requireVersion,
+  retryingWhile
 } from "../dialect.js"
 import { toNumber } from "../rows.js"
 import { valuesList } from "../runInsert.js"
 import { idsAndClaimsInLists, recordRuns, updateThenRecord } from "../shapes.js"
 import { inList } from "../sqlValues.js"
-import { migrations, migrationsTable, runStatement } from "./migrations.js"
+import { migrations } from "./migrations.js"
+import { migrate } from "./migrator.js"
 
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK */
 const transientErrnos: ReadonlySet<number> = new Set([1205, 1213])
 
 /** Rows per INSERT statement: 500 rows x 20 parameters stays far below the limit (65535). */
 const insertChunkRows = 500
-
-/** Seconds a starting process waits for another one's migrations. */
-const migrationLockSeconds = 120
 
 /** Locks the rows (`SKIP LOCKED` with a `pick`), updates them by id and reads them back; the caller holds a transaction. */
 const lockedUpdate = (
@@ -135,6 +133,7 @@ const fencedRecording = (
 /** The MySQL/MariaDB dialect. */
 export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
   const now = nowOf(sql)
+  const numbered = migrations(t.prefix)
   return {
     sql,
     tables: t,
@@ -168,41 +167,19 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
         })
       ),
     affectedRows,
-    isTransient: (error) => {
+    retrying: retryingWhile((error) => {
       const errno = propertyOf(causeOf(error), "errno")
       return typeof errno === "number" && transientErrnos.has(errno)
-    },
+    }),
     setup: Effect.flatMap(sql<Row>`SELECT VERSION() AS version`, ([row]) => {
       const version = String(row?.["version"])
       return version.includes("MariaDB")
         ? requireVersion("MariaDB", version, [10, 6], "SKIP LOCKED")
         : requireVersion("MySQL", version, [8, 0, 1], "SKIP LOCKED")
     }),
-    migrations: migrations(t.prefix),
-    runMigrationStatement: runStatement(sql),
-    withMigrationLock: (migrate) =>
-      // GET_LOCK belongs to a connection: hold one for the lock while the Migrator uses the pool.
-      Effect.scoped(
-        Effect.gen(function* () {
-          const connection = yield* sql.reserve
-          const name = `jobss:migrate:${t.migrations}`
-          const [row] = yield* connection.execute(
-            "SELECT GET_LOCK(?, ?) AS acquired",
-            [name, migrationLockSeconds],
-            undefined
-          )
-          if (Number(row?.["acquired"]) !== 1) {
-            return yield* new JobsSError.JobStoreError({
-              message: `SqlStore migrations: another process held the migration lock for ${migrationLockSeconds} s`
-            })
-          }
-          yield* Effect.addFinalizer(() =>
-            connection.execute("SELECT RELEASE_LOCK(?)", [name], undefined).pipe(Effect.ignore)
-          )
-          yield* sql.unsafe(migrationsTable(t.prefix))
-          return yield* migrate
-        })
-      ),
+    migrations: numbered,
+    // not transactional DDL: one migration at a time, each statement repeatable (migrator.ts)
+    applyMigrations: migrate(sql, t, numbered),
     wakeups: Stream.never
   }
 }

@@ -1,14 +1,11 @@
 /**
  * MySQL/MariaDB's migrations, in order (the ids and names the Migrator
- * records), each a module of literal SQL in `migrations/`; how a statement is
- * executed (index statements only when needed); the Migrator's bookkeeping
- * table.
+ * records), each a module of literal SQL in `migrations/`, and the Migrator's
+ * bookkeeping table. `migrator.ts` applies them; each statement must be one of
+ * the forms it can check and repeat.
  *
  * @internal
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Effect } from "effect"
 import type { Migration } from "../dialect.js"
 import * as createTables from "./migrations/0001_create_tables.js"
 import * as runHistory from "./migrations/0002_run_history.js"
@@ -32,36 +29,3 @@ export const migrationsTable = (p: string): string => `CREATE TABLE IF NOT EXIST
   name VARCHAR(255) NOT NULL,
   PRIMARY KEY (migration_id)
 )`
-
-/** `CREATE [UNIQUE] INDEX \`index\` ON \`table\` ...` */
-const createIndex = /^CREATE (?:UNIQUE )?INDEX `(\w+)` ON `(\w+)` /
-/** `ALTER TABLE \`table\` DROP INDEX \`index\`` */
-const dropIndex = /^ALTER TABLE `(\w+)` DROP INDEX `(\w+)`$/
-
-/** Whether the table has the index. */
-const indexExists = (sql: SqlClient.SqlClient, table: string, index: string): Effect.Effect<boolean, SqlError> =>
-  Effect.map(
-    sql`SELECT 1 AS found FROM information_schema.STATISTICS
-        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME = ${index} LIMIT 1`,
-    (rows) => rows.length > 0
-  )
-
-/**
- * Executes a migration statement. MySQL has no `IF [NOT] EXISTS` on indexes (MariaDB has): a
- * `CREATE INDEX` runs only when the index is missing and an `ALTER TABLE ... DROP INDEX` only when
- * it exists, so a migration that stopped half-way can run again.
- */
-export const runStatement =
-  (sql: SqlClient.SqlClient) =>
-  (statement: string): Effect.Effect<void, SqlError> => {
-    const execute = Effect.asVoid(sql.unsafe(statement))
-    const created = createIndex.exec(statement)
-    if (created !== null) {
-      return Effect.flatMap(indexExists(sql, created[2]!, created[1]!), (exists) => (exists ? Effect.void : execute))
-    }
-    const dropped = dropIndex.exec(statement)
-    if (dropped !== null) {
-      return Effect.flatMap(indexExists(sql, dropped[1]!, dropped[2]!), (exists) => (exists ? execute : Effect.void))
-    }
-    return execute
-  }

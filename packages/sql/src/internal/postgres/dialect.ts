@@ -13,7 +13,8 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import type { JobStore } from "@jobss/core"
 import { Effect, Option, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion } from "../dialect.js"
+import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion, retryingWhile } from "../dialect.js"
+import { inOneTransaction } from "../migrations.js"
 import { valuesList } from "../runInsert.js"
 import * as shapes from "../shapes.js"
 import { int, intOrNull } from "../sqlValues.js"
@@ -31,6 +32,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
   const now = sql.literal("(extract(epoch from statement_timestamp()) * 1000)::bigint")
   // created by migration 4
   const claimFunction = `${t.prefix}claim_runs`
+  const numbered = migrations(t.prefix)
   return {
     sql,
     tables: t,
@@ -73,22 +75,21 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
         where: sql`id IN (SELECT id FROM picked)`
       }),
     affectedRows: (raw) => Number(propertyOf(raw, "rowCount") ?? 0),
-    isTransient: (error) => {
+    retrying: retryingWhile((error) => {
       const code = propertyOf(causeOf(error), "code")
       return typeof code === "string" && transientCodes.has(code)
-    },
+    }),
     setup: Effect.flatMap(sql<Row>`SELECT current_setting('server_version') AS version`, ([row]) =>
       requireVersion("PostgreSQL", String(row?.["version"]), [12], "AS MATERIALIZED, SKIP LOCKED")
     ),
-    migrations: migrations(t.prefix),
-    runMigrationStatement: (statement) => Effect.asVoid(sql.unsafe(statement)),
-    withMigrationLock: (migrate) =>
-      sql.withTransaction(
-        sql`SELECT pg_advisory_xact_lock(hashtext(${`jobss:migrate:${t.migrations}`}))`.pipe(
-          Effect.zipRight(sql.unsafe(migrationsTable(t.prefix))),
-          Effect.zipRight(migrate)
-        )
-      ),
+    migrations: numbered,
+    // transactional DDL: one transaction, serialised by a transaction-scoped advisory lock
+    applyMigrations: sql.withTransaction(
+      sql`SELECT pg_advisory_xact_lock(hashtext(${`jobss:migrate:${t.migrations}`}))`.pipe(
+        Effect.zipRight(sql.unsafe(migrationsTable(t.prefix))),
+        Effect.zipRight(inOneTransaction(sql, t.migrations, numbered))
+      )
+    ),
     wakeups: Option.match(pg, { onNone: () => Stream.never, onSome: (client) => wakeups(client, sql, t) })
   }
 }

@@ -2,9 +2,11 @@
  * SQLite: every claim, reap and fenced write is a single autocommit
  * `UPDATE ... RETURNING` (a deferred read-then-write transaction would fail
  * with SQLITE_BUSY instead of waiting when several processes share the file).
- * The connection waits up to `busy_timeout` for the write lock. Migrations run
- * in a transaction whose first statement is a write, so concurrent migrators
- * queue on the write lock. No wake-ups (polling).
+ * A statement waits a short `busy_timeout` for the write lock, and operations
+ * are tried again through the scheduler (`busy.ts`: better-sqlite3 waits
+ * synchronously, stopping the event loop). Migrations run in a transaction
+ * whose first statement is a write, so concurrent migrators queue on the write
+ * lock. No wake-ups (polling).
  *
  * @internal
  */
@@ -22,12 +24,11 @@ import {
   propertyOf,
   requireVersion
 } from "../dialect.js"
+import { inOneTransaction } from "../migrations.js"
 import { valuesList } from "../runInsert.js"
 import * as shapes from "../shapes.js"
+import * as Busy from "./busy.js"
 import { migrations, migrationsTable } from "./migrations.js"
-
-/** Milliseconds a statement waits for another connection's write lock before SQLITE_BUSY. */
-export const busyTimeoutMs = 10_000
 
 /** Rows per INSERT statement: 500 rows x 20 parameters stays far below the limit (32766). */
 const insertChunkRows = 500
@@ -40,6 +41,8 @@ export const make = (
 ): Dialect => {
   const now = sql.literal("CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)")
   const update = updateReturning(sql, t)
+  const numbered = migrations(t.prefix)
+  const busy = Busy.make(isBusy)
   return {
     sql,
     tables: t,
@@ -73,25 +76,30 @@ export const make = (
         where: sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`
       }),
     affectedRows: (raw) => Number(propertyOf(raw, "changes") ?? 0),
-    isTransient: (error) => {
-      const code = propertyOf(causeOf(error), "code")
-      return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
-    },
+    retrying: busy.retryingFor(Busy.operationRetryMs),
     setup: setup(sql, client),
-    migrations: migrations(t.prefix),
-    runMigrationStatement: (statement) => Effect.asVoid(sql.unsafe(statement)),
-    withMigrationLock: (migrate) =>
-      sql.unsafe(migrationsTable(t.prefix)).pipe(
-        Effect.zipRight(
-          sql.withTransaction(
-            // A write first: the transaction takes the write lock now (waiting for it), not on upgrade.
-            sql`DELETE FROM ${sql(t.migrations)} WHERE migration_id < 0`.pipe(Effect.zipRight(migrate))
+    migrations: numbered,
+    // transactional DDL: one transaction, which takes the write lock at its first statement
+    applyMigrations: sql.unsafe(migrationsTable(t.prefix)).pipe(
+      Effect.zipRight(
+        sql.withTransaction(
+          // A write first: the transaction takes the write lock now (waiting for it), not on upgrade.
+          sql`DELETE FROM ${sql(t.migrations)} WHERE migration_id < 0`.pipe(
+            Effect.zipRight(inOneTransaction(sql, t.migrations, numbered))
           )
-        ),
-        withoutYielding
+        )
       ),
+      withoutYielding,
+      busy.retryingFor(Busy.migrationRetryMs)
+    ),
     wakeups: Stream.never
   }
+}
+
+/** Another connection holds the lock this statement needs. */
+const isBusy = (error: unknown): boolean => {
+  const code = propertyOf(causeOf(error), "code")
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
 }
 
 /**
@@ -121,7 +129,7 @@ const setup = (sql: SqlClient.SqlClient, client: Option.Option<SqliteClient.Sqli
   Effect.gen(function* () {
     const [row] = yield* sql<Row>`SELECT sqlite_version() AS version`
     yield* requireVersion("SQLite", String(row?.["version"]), [3, 35], "UPDATE ... RETURNING")
-    yield* sql.unsafe(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+    yield* sql.unsafe(`PRAGMA busy_timeout = ${Busy.busyTimeoutMs}`)
     const walDisabled = Option.exists(client, (c) => c.config.disableWAL === true)
     const files = yield* sql<Row>`PRAGMA database_list`
     const mainFile = files.find((row) => row["name"] === "main")?.["file"]

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment, Identifier } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
-import { Effect, Either, Option, Schedule } from "effect"
+import { Effect, Either, Option } from "effect"
 import { type Dialect, type Row, messageOf } from "../dialect.js"
 import { isTransient } from "../driverError.js"
 import { insertColumns, valuesRow } from "../runInsert.js"
@@ -19,8 +19,6 @@ type Settlement = JobStore.Settlement
 
 /** Values per IN list (ids, claims, unique names). */
 export const listChunk = 1000
-
-const retryTransient = Schedule.exponential("10 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
 
 /** The items in slices of at most `size`. */
 export const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
@@ -114,9 +112,7 @@ export const make = (dialect: Dialect): StoreContext => {
 
   const unit = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
-      Option.isSome(transaction)
-        ? effect
-        : Effect.retry(effect, { schedule: retryTransient, while: (error) => dialect.isTransient(error) })
+      Option.isSome(transaction) ? effect : dialect.retrying(effect)
     )
 
   const releaseHold = sql.literal("claim = NULL, unique_key = NULL, lease_until = NULL")
