@@ -7,6 +7,7 @@
  */
 import { Cron, Duration, Either } from "effect"
 import { InvalidRunOptions } from "./JobsSError.js"
+import * as ErrorText from "./internal/errorText.js"
 import * as Names from "./internal/names.js"
 
 /** A named rule giving the next due time from the current time. */
@@ -198,7 +199,7 @@ export const nextRunAt = (schedule: JobSchedule, now: number): Either.Either<num
       try {
         next = schedule.next(new Date(now))
       } catch (error) {
-        return invalid(`next() threw: ${error instanceof Error ? error.message : String(error)}`)
+        return invalid(`next() threw: ${ErrorText.fromValue(error)}`)
       }
       if (!(next instanceof Date) || Number.isNaN(next.getTime())) {
         return invalid("next() returned an invalid date")

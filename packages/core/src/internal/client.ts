@@ -12,6 +12,7 @@ import * as RunHistory from "../RunHistory.js"
 import * as RunId from "../RunId.js"
 import * as RunState from "../RunState.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
+import * as ErrorText from "./errorText.js"
 import * as JsonValue from "./jsonValue.js"
 import * as Names from "./names.js"
 import * as Options from "./options.js"
@@ -102,14 +103,19 @@ const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect
         ? Effect.try({
             try: () => JSON.stringify(encoded),
             catch: (error) =>
-              new InvalidRunArgs({ job: job.name, message: `Arguments do not encode to JSON: ${String(error)}` })
+              new InvalidRunArgs({
+                job: job.name,
+                message: `Arguments do not encode to JSON: ${ErrorText.fromValue(error)}`
+              })
           })
         : Effect.fail(
             new InvalidRunArgs({ job: job.name, message: `Encoded arguments do not survive JSON: ${problem}` })
           )
     }),
     Effect.catchAllDefect((defect) =>
-      Effect.fail(new InvalidRunArgs({ job: job.name, message: `Arguments could not be encoded: ${String(defect)}` }))
+      Effect.fail(
+        new InvalidRunArgs({ job: job.name, message: `Arguments could not be encoded: ${ErrorText.fromValue(defect)}` })
+      )
     ),
     Effect.filterOrFail(
       (json) => Buffer.byteLength(json, "utf8") <= maxBytes,
