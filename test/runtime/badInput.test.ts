@@ -225,6 +225,13 @@ describe.each(runtimeBackends)("bad input on %s", (backend) => {
         name: "Mapped",
         args: Schema.Struct({ m: Schema.MapFromSelf({ key: Schema.String, value: Schema.Number }) })
       })
+      // JSON leaves out a key set to undefined: a Schema that needs the key would refuse the stored arguments
+      const Noted = Job.make({
+        name: "Noted",
+        args: Schema.Record({ key: Schema.String, value: Schema.Unknown }).pipe(
+          Schema.filter((record) => "note" in record, { message: () => "a note must be given" })
+        )
+      })
       const instance = yield* start(
         cluster,
         {},
@@ -232,7 +239,8 @@ describe.each(runtimeBackends)("bad input on %s", (backend) => {
           Loose.toLayer(() => ledger.record),
           Numbers.toLayer(() => ledger.record),
           Dated.toLayer(() => ledger.record),
-          Mapped.toLayer(() => ledger.record)
+          Mapped.toLayer(() => ledger.record),
+          Noted.toLayer(() => ledger.record)
         )
       )
       const refuse = (run: Effect.Effect<unknown, Scheduler.CreateRunError>, expected: string) =>
@@ -248,6 +256,7 @@ describe.each(runtimeBackends)("bad input on %s", (backend) => {
       yield* refuse(scheduler.createRun(Dated, { at: new Date() }), "args.at is a Date")
       yield* refuse(scheduler.createRun(Mapped, { m: new Map([["a", 1]]) }), "args.m is a Map")
       yield* refuse(scheduler.createRuns(Numbers, [{ n: 1 }, { n: Number.NaN }]), "args.n is NaN")
+      yield* refuse(scheduler.createRun(Noted, { note: undefined }), "a property set to undefined is left out")
       const paths = [
         "args is NaN",
         "args is Infinity",

@@ -54,7 +54,7 @@ class Point {
 }
 
 describe("encoded arguments that survive JSON", () => {
-  const problem = (value: unknown) => JsonValue.problem(value, "args", 64)
+  const problem = (value: unknown) => JsonValue.check(value, "args", 64).problem
 
   it("accepts JSON values, null-prototype objects, undefined properties, -0 and lone surrogates", () => {
     const nullProto = Object.assign(Object.create(null), { a: 1 })

@@ -87,6 +87,19 @@ const template = (
 /** The deepest nesting of arrays and objects accepted in encoded arguments. */
 const maxArgsDepth = 64
 
+/** Fails when the stored JSON text would not decode with the job's Schema (a required property set to `undefined`). */
+const decodesBack = <A, I>(job: Job.Job<A, I>, text: string): Effect.Effect<void, InvalidRunArgs> =>
+  Schema.decodeUnknown(job.args)(JSON.parse(text)).pipe(
+    Effect.asVoid,
+    Effect.mapError(
+      (error) =>
+        new InvalidRunArgs({
+          job: job.name,
+          message: `Encoded arguments do not survive JSON: a property set to undefined is left out, and without it they do not decode: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+        })
+    )
+  )
+
 /**
  * Encodes arguments with the job's Schema to JSON text, within the size and nesting limits. The
  * encoded value must survive JSON (come back from the text deep-equal), or the run would get
@@ -98,19 +111,22 @@ const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect
       (error) => new InvalidRunArgs({ job: job.name, message: ParseResult.TreeFormatter.formatErrorSync(error) })
     ),
     Effect.flatMap((encoded) => {
-      const problem = JsonValue.problem(encoded, "args", maxArgsDepth)
-      return problem === undefined
-        ? Effect.try({
-            try: () => JSON.stringify(encoded),
-            catch: (error) =>
-              new InvalidRunArgs({
-                job: job.name,
-                message: `Arguments do not encode to JSON: ${ErrorText.fromValue(error)}`
-              })
+      const { problem, dropsUndefined } = JsonValue.check(encoded, "args", maxArgsDepth)
+      if (problem !== undefined) {
+        return Effect.fail(
+          new InvalidRunArgs({ job: job.name, message: `Encoded arguments do not survive JSON: ${problem}` })
+        )
+      }
+      const json = Effect.try({
+        try: () => JSON.stringify(encoded),
+        catch: (error) =>
+          new InvalidRunArgs({
+            job: job.name,
+            message: `Arguments do not encode to JSON: ${ErrorText.fromValue(error)}`
           })
-        : Effect.fail(
-            new InvalidRunArgs({ job: job.name, message: `Encoded arguments do not survive JSON: ${problem}` })
-          )
+      })
+      // JSON leaves out a property set to undefined: the run gets the arguments without it, so they must still decode
+      return dropsUndefined ? Effect.tap(json, (text) => decodesBack(job, text)) : json
     }),
     Effect.catchAllDefect((defect) =>
       Effect.fail(

@@ -62,7 +62,19 @@ const isPlain = (value: object): boolean => {
 const hasEnumerableSymbol = (value: object): boolean =>
   Object.getOwnPropertySymbols(value).some((symbol) => Object.prototype.propertyIsEnumerable.call(value, symbol))
 
-const walk = (value: unknown, depth: number, maxDepth: number, ancestors: Array<object>): Issue | undefined => {
+/** What a walk noticed besides problems. */
+interface Seen {
+  /** Some property had the value `undefined`: JSON leaves it out. */
+  undefinedProperty: boolean
+}
+
+const walk = (
+  value: unknown,
+  depth: number,
+  maxDepth: number,
+  ancestors: Array<object>,
+  seen: Seen
+): Issue | undefined => {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -87,7 +99,7 @@ const walk = (value: unknown, depth: number, maxDepth: number, ancestors: Array<
   try {
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
-        const found = walk(object[i], depth + 1, maxDepth, ancestors)
+        const found = walk(object[i], depth + 1, maxDepth, ancestors, seen)
         if (found !== undefined) {
           found.path.push(i)
           return found
@@ -104,8 +116,11 @@ const walk = (value: unknown, depth: number, maxDepth: number, ancestors: Array<
       reading = key
       const property = (object as Record<string, unknown>)[key]
       reading = undefined
-      if (property === undefined) continue
-      const found = walk(property, depth + 1, maxDepth, ancestors)
+      if (property === undefined) {
+        seen.undefinedProperty = true
+        continue
+      }
+      const found = walk(property, depth + 1, maxDepth, ancestors, seen)
       if (found !== undefined) {
         found.path.push(key)
         return found
@@ -120,13 +135,28 @@ const walk = (value: unknown, depth: number, maxDepth: number, ancestors: Array<
   }
 }
 
+/** What `check` found: why the value does not survive JSON, and whether JSON would leave a property out. */
+export interface Checked {
+  /** Why the value does not survive JSON (see `problem`), or `undefined` when it does. */
+  readonly problem: string | undefined
+  /** Some property is set to `undefined`: the JSON text leaves it out, which a Schema may not accept. */
+  readonly dropsUndefined: boolean
+}
+
 /**
  * Why `value` does not survive JSON, as `root` followed by the path of the problem
  * (`args.when is a Date, which JSON stores as a string`), or `undefined` when it survives. Arrays and
  * objects nested deeper than `maxDepth` levels count as a problem too (`args are nested deeper ...`).
+ * Also says whether a property set to `undefined` is left out.
  */
-export const problem = (value: unknown, root: string, maxDepth: number): string | undefined => {
-  const found = walk(value, 0, maxDepth, [])
-  if (found === undefined) return undefined
-  return found.whole === true ? `${root} are ${found.reason}` : `${pathText(root, found.path)} ${found.reason}`
+export const check = (value: unknown, root: string, maxDepth: number): Checked => {
+  const seen: Seen = { undefinedProperty: false }
+  const found = walk(value, 0, maxDepth, [], seen)
+  const problem =
+    found === undefined
+      ? undefined
+      : found.whole === true
+        ? `${root} are ${found.reason}`
+        : `${pathText(root, found.path)} ${found.reason}`
+  return { problem, dropsUndefined: seen.undefinedProperty }
 }
