@@ -8,6 +8,7 @@ import { Job } from "@jobss/core"
 import { Effect, Layer, Runtime, Schema } from "effect"
 import fc from "fast-check"
 import * as ErrorText from "../../packages/core/src/internal/errorText.js"
+import { binaryString, failureValues } from "../../packages/core/test/arbitraries.js"
 import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 import { watchUncaught } from "../support/uncaught.js"
 
@@ -66,27 +67,7 @@ const nasty: ReadonlyArray<() => unknown> = [
   () => Object.create(null)
 ]
 
-const binaryString = fc.string({ unit: "binary", maxLength: 50 })
-
-const values: fc.Arbitrary<() => unknown> = fc.oneof(
-  fc
-    .anything({
-      key: binaryString,
-      values: [binaryString, fc.bigInt(), fc.double(), fc.boolean(), fc.constant(undefined), fc.constant(null)],
-      withBigInt: true,
-      withBoxedValues: true,
-      withDate: true,
-      withMap: true,
-      withNullPrototype: true,
-      withObjectString: true,
-      withSet: true,
-      withSparseArray: true,
-      withTypedArray: true
-    })
-    .map((value) => () => value),
-  binaryString.map((message) => () => new Error(message)),
-  fc.constantFrom(...nasty)
-)
+const values = failureValues(nasty, binaryString(50))
 
 const misbehave = (mode: Mode, value: unknown): unknown => {
   switch (mode) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause } from "effect"
 import fc from "fast-check"
 import * as ErrorText from "../src/internal/errorText.js"
+import { failureValues } from "./arbitraries.js"
 
 const trap = () => {
   throw new Error("trapped")
@@ -78,31 +79,7 @@ describe("ErrorText.fromCause", () => {
 
   it("property: any failure or defect value renders to a non-empty, bounded, well-formed string", () => {
     // thunks: fast-check itself would look into a generated Proxy (for a clone method), and trip its traps
-    const values: fc.Arbitrary<() => unknown> = fc.oneof(
-      fc
-        .anything({
-          key: fc.string({ unit: "binary" }),
-          values: [fc.string({ unit: "binary" }), fc.bigInt(), fc.double()],
-          withBigInt: true,
-          withBoxedValues: true,
-          withDate: true,
-          withMap: true,
-          withNullPrototype: true,
-          withObjectString: true,
-          withSet: true,
-          withSparseArray: true,
-          withTypedArray: true
-        })
-        .map((value) => () => value),
-      fc.string({ unit: "binary" }).map((message) => () => new Error(message)),
-      fc.constantFrom<() => unknown>(
-        () => hostileProxy,
-        () => Symbol("s"),
-        () => 1n,
-        cyclic,
-        () => "z".repeat(20_000)
-      )
-    )
+    const values = failureValues([() => hostileProxy, () => Symbol("s"), () => 1n, cyclic, () => "z".repeat(20_000)])
     fc.assert(
       fc.property(values, fc.boolean(), (make, failure) => {
         const value = make()
