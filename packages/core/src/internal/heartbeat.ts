@@ -7,8 +7,8 @@ import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
 import type { Counters } from "./counters.js"
-import type { Executor } from "./executor.js"
 import type { StoreClock } from "./storeClock.js"
+import type { WorkerPool } from "./workerPool.js"
 
 /** The heartbeat loop and its single beat. */
 export interface Heartbeat {
@@ -23,7 +23,7 @@ export interface Heartbeat {
 /** What the heartbeat needs. */
 export interface HeartbeatOptions {
   readonly store: JobStoreShape
-  readonly executor: Executor
+  readonly executor: WorkerPool
   readonly counters: Counters
   readonly clock: StoreClock
   readonly instanceId: string

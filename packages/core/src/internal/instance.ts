@@ -15,7 +15,6 @@ import { Scheduler } from "../Scheduler.js"
 import * as ClaimAhead from "./claimAhead.js"
 import { makeScheduler } from "./client.js"
 import * as Counters from "./counters.js"
-import * as Executor from "./executor.js"
 import * as Heartbeat from "./heartbeat.js"
 import { JobsS } from "./jobsSTag.js"
 import * as Names from "./names.js"
@@ -27,6 +26,7 @@ import * as Registry from "./registry.js"
 import * as Retention from "./retention.js"
 import * as StoreClock from "./storeClock.js"
 import * as WakeSignal from "./wakeSignal.js"
+import * as WorkerPool from "./workerPool.js"
 
 /** Builds a full instance in the current scope. */
 export const make = (
@@ -56,7 +56,7 @@ export const make = (
     const demand = Poller.makeDemand(signal, () => stopping)
     const annotate = Effect.annotateLogs({ instance: config.instanceName })
     const executor = yield* annotate(
-      Executor.make({
+      WorkerPool.make({
         store,
         registry,
         counters,

@@ -8,9 +8,9 @@
 import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
-import type { Executor } from "./executor.js"
 import type { Registry } from "./registry.js"
 import type { WakeSignal } from "./wakeSignal.js"
+import type { WorkerPool } from "./workerPool.js"
 
 /** The poller loop and its single step. */
 export interface Poller {
@@ -45,7 +45,7 @@ export const makeDemand = (signal: WakeSignal, stopped: () => boolean): Demand =
 /** What the poller needs. */
 export interface PollerOptions {
   readonly store: JobStoreShape
-  readonly executor: Executor
+  readonly executor: WorkerPool
   readonly registry: Registry
   readonly signal: WakeSignal
   readonly demand: Demand

@@ -8,8 +8,8 @@ import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
 import * as JobsSMetrics from "../JobsSMetrics.js"
 import type { Counters } from "./counters.js"
-import type { Executor } from "./executor.js"
 import type { Registry } from "./registry.js"
+import type { WorkerPool } from "./workerPool.js"
 
 /** The reaper loop and its single step. */
 export interface Reaper {
@@ -22,7 +22,7 @@ export interface Reaper {
 /** What the reaper needs. */
 export interface ReaperOptions {
   readonly store: JobStoreShape
-  readonly executor: Executor
+  readonly executor: WorkerPool
   readonly registry: Registry
   readonly counters: Counters
   /**
