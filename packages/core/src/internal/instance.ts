@@ -55,7 +55,7 @@ export const make = (
 
     const demand = Poller.makeDemand(signal, () => stopping)
     const annotate = Effect.annotateLogs({ instance: config.instanceName })
-    const executor = yield* annotate(
+    const pool = yield* annotate(
       WorkerPool.make({
         store,
         registry,
@@ -70,7 +70,7 @@ export const make = (
     )
     const poller = Poller.make({
       store,
-      executor,
+      pool,
       registry,
       signal,
       demand,
@@ -81,7 +81,7 @@ export const make = (
     })
     const heartbeat = Heartbeat.make({
       store,
-      executor,
+      pool,
       counters,
       clock,
       instanceId,
@@ -90,7 +90,7 @@ export const make = (
     })
     const reaper = Reaper.make({
       store,
-      executor,
+      pool,
       registry,
       counters,
       extendLeases: heartbeat.extendLeases,
@@ -112,7 +112,7 @@ export const make = (
         stopping = true
         yield* Effect.logInfo("Shutting down: no new claims")
         yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber, retentionFiber, gaugeFiber])
-        yield* executor.drain(config.shutdownTimeoutMs)
+        yield* pool.drain(config.shutdownTimeoutMs)
         yield* Fiber.interrupt(heartbeatFiber)
         const final = yield* counters.snapshot
         yield* store
@@ -151,7 +151,7 @@ export const make = (
       config,
       clock,
       onCreated: () => signal.wake,
-      onCancelRequested: (originId) => executor.stopOrigin(originId, "cancel")
+      onCancelRequested: (originId) => pool.stopOrigin(originId, "cancel")
     })
 
     yield* Effect.logInfo("Instance started").pipe(annotate)
