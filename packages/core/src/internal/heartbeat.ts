@@ -7,8 +7,8 @@ import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
 import type { Counters } from "./counters.js"
-import type { Executor } from "./executor.js"
 import type { StoreClock } from "./storeClock.js"
+import type { WorkerPool } from "./workerPool.js"
 
 /** The heartbeat loop and its single beat. */
 export interface Heartbeat {
@@ -23,7 +23,7 @@ export interface Heartbeat {
 /** What the heartbeat needs. */
 export interface HeartbeatOptions {
   readonly store: JobStoreShape
-  readonly executor: Executor
+  readonly pool: WorkerPool
   readonly counters: Counters
   readonly clock: StoreClock
   readonly instanceId: string
@@ -33,12 +33,12 @@ export interface HeartbeatOptions {
 
 /** Builds a heartbeat. */
 export const make = (options: HeartbeatOptions): Heartbeat => {
-  const { counters, executor, store } = options
+  const { counters, pool, store } = options
 
   const extendLeases: Effect.Effect<void, JobStoreError> = Effect.gen(function* () {
     // a claimed run waits for a worker one heartbeat at most: the claim-ahead guess was wrong, hand it back
-    yield* executor.releaseStale(options.intervalMs)
-    const local = yield* executor.held
+    yield* pool.releaseStale(options.intervalMs)
+    const local = yield* pool.held
     if (local.length > 0) {
       // the store extends from its own now, which comes after this one: a safe lower bound
       const extendedAt = yield* options.clock.now
@@ -48,15 +48,15 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
         options.leaseMs
       )
       const stillHeld = new Set(held.map((run) => run.claim))
-      yield* executor.renewed([...stillHeld], extendedAt + options.leaseMs)
+      yield* pool.renewed([...stillHeld], extendedAt + options.leaseMs)
       yield* Effect.forEach(
         local.filter((run) => !stillHeld.has(run.claim)),
-        (run) => executor.stop(run.id, "lost", run.claim),
+        (run) => pool.stop(run.id, "lost", run.claim),
         { discard: true }
       )
       yield* Effect.forEach(
         held.filter((run) => run.cancelRequested),
-        (run) => executor.stop(run.id, "cancel", run.claim),
+        (run) => pool.stop(run.id, "cancel", run.claim),
         { discard: true }
       )
     }

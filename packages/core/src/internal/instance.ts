@@ -15,7 +15,6 @@ import { Scheduler } from "../Scheduler.js"
 import * as ClaimAhead from "./claimAhead.js"
 import { makeScheduler } from "./client.js"
 import * as Counters from "./counters.js"
-import * as Executor from "./executor.js"
 import * as Heartbeat from "./heartbeat.js"
 import { JobsS } from "./jobsSTag.js"
 import * as Names from "./names.js"
@@ -27,6 +26,7 @@ import * as Registry from "./registry.js"
 import * as Retention from "./retention.js"
 import * as StoreClock from "./storeClock.js"
 import * as WakeSignal from "./wakeSignal.js"
+import * as WorkerPool from "./workerPool.js"
 
 /** Builds a full instance in the current scope. */
 export const make = (
@@ -55,8 +55,8 @@ export const make = (
 
     const demand = Poller.makeDemand(signal, () => stopping)
     const annotate = Effect.annotateLogs({ instance: config.instanceName })
-    const executor = yield* annotate(
-      Executor.make({
+    const pool = yield* annotate(
+      WorkerPool.make({
         store,
         registry,
         counters,
@@ -70,7 +70,7 @@ export const make = (
     )
     const poller = Poller.make({
       store,
-      executor,
+      pool,
       registry,
       signal,
       demand,
@@ -81,7 +81,7 @@ export const make = (
     })
     const heartbeat = Heartbeat.make({
       store,
-      executor,
+      pool,
       counters,
       clock,
       instanceId,
@@ -90,7 +90,7 @@ export const make = (
     })
     const reaper = Reaper.make({
       store,
-      executor,
+      pool,
       registry,
       counters,
       extendLeases: heartbeat.extendLeases,
@@ -112,7 +112,7 @@ export const make = (
         stopping = true
         yield* Effect.logInfo("Shutting down: no new claims")
         yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber, retentionFiber, gaugeFiber])
-        yield* executor.drain(config.shutdownTimeoutMs)
+        yield* pool.drain(config.shutdownTimeoutMs)
         yield* Fiber.interrupt(heartbeatFiber)
         const final = yield* counters.snapshot
         yield* store
@@ -151,7 +151,7 @@ export const make = (
       config,
       clock,
       onCreated: () => signal.wake,
-      onCancelRequested: (originId) => executor.stopOrigin(originId, "cancel")
+      onCancelRequested: (originId) => pool.stopOrigin(originId, "cancel")
     })
 
     yield* Effect.logInfo("Instance started").pipe(annotate)

@@ -1,16 +1,16 @@
 /**
- * The poller: claims due runs, as many as the executor wants (free workers plus
+ * The poller: claims due runs, as many as the worker pool wants (free workers plus
  * its claim-ahead buffer), and hands them over. It sleeps until the earliest
  * known due time (so delayed runs start when due, not at the next poll), at most
- * `pollInterval`, and wakes early on a local `createRun`, the executor's demand
+ * `pollInterval`, and wakes early on a local `createRun`, the worker pool's demand
  * after a full claim, or the store's wake-up stream.
  */
 import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
-import type { Executor } from "./executor.js"
 import type { Registry } from "./registry.js"
 import type { WakeSignal } from "./wakeSignal.js"
+import type { WorkerPool } from "./workerPool.js"
 
 /** The poller loop and its single step. */
 export interface Poller {
@@ -20,14 +20,14 @@ export interface Poller {
   readonly run: Effect.Effect<never>
 }
 
-/** Whether the poller waits for room in the executor, so that the next demand must wake it. */
+/** Whether the poller waits for room in the worker pool, so that the next demand must wake it. */
 export interface Demand {
   readonly waiting: (value: boolean) => void
-  /** Called when the executor wants more runs: wakes the poller if it waits for room. */
+  /** Called when the worker pool wants more runs: wakes the poller if it waits for room. */
   readonly onDemand: () => void
 }
 
-/** Demand tracking that wakes `signal` (once per wait) when the executor wants runs, until `stopped`. */
+/** Demand tracking that wakes `signal` (once per wait) when the worker pool wants runs, until `stopped`. */
 export const makeDemand = (signal: WakeSignal, stopped: () => boolean): Demand => {
   let waiting = false
   return {
@@ -45,7 +45,7 @@ export const makeDemand = (signal: WakeSignal, stopped: () => boolean): Demand =
 /** What the poller needs. */
 export interface PollerOptions {
   readonly store: JobStoreShape
-  readonly executor: Executor
+  readonly pool: WorkerPool
   readonly registry: Registry
   readonly signal: WakeSignal
   readonly demand: Demand
@@ -57,14 +57,14 @@ export interface PollerOptions {
 
 /** Builds a poller. */
 export const make = (options: PollerOptions): Poller => {
-  const { demand, executor, registry, signal, store } = options
+  const { demand, pool, registry, signal, store } = options
 
   const runOnce: Effect.Effect<number, JobStoreError> = Effect.gen(function* () {
     const jobs = registry.jobs()
     if (jobs.length === 0) return options.pollIntervalMs
     // waiting first: a demand arriving while we look must wake the sleep that may follow
     demand.waiting(true)
-    const wanted = yield* executor.wanted
+    const wanted = yield* pool.wanted
     if (wanted <= 0) return options.pollIntervalMs
     demand.waiting(false)
     const limit = Math.min(wanted, options.pollLimit)
@@ -75,8 +75,8 @@ export const make = (options: PollerOptions): Poller => {
       limit,
       leaseMs: options.leaseMs
     })
-    yield* executor.offer(runs)
-    // a full claim: more may be due, claim again as soon as the executor wants more
+    yield* pool.offer(runs)
+    // a full claim: more may be due, claim again as soon as the worker pool wants more
     if (runs.length === limit) return 0
     const { nextRunAt, now } = yield* store.nextDue(jobs, registry.schedules)
     return nextRunAt === null ? options.pollIntervalMs : Math.max(0, Math.min(nextRunAt - now, options.pollIntervalMs))

@@ -8,8 +8,8 @@ import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "../JobsSError.js"
 import * as JobsSMetrics from "../JobsSMetrics.js"
 import type { Counters } from "./counters.js"
-import type { Executor } from "./executor.js"
 import type { Registry } from "./registry.js"
+import type { WorkerPool } from "./workerPool.js"
 
 /** The reaper loop and its single step. */
 export interface Reaper {
@@ -22,7 +22,7 @@ export interface Reaper {
 /** What the reaper needs. */
 export interface ReaperOptions {
   readonly store: JobStoreShape
-  readonly executor: Executor
+  readonly pool: WorkerPool
   readonly registry: Registry
   readonly counters: Counters
   /**
@@ -39,7 +39,7 @@ export interface ReaperOptions {
 
 /** Builds a reaper. */
 export const make = (options: ReaperOptions): Reaper => {
-  const { counters, executor, registry, store } = options
+  const { counters, pool, registry, store } = options
 
   const runOnce: Effect.Effect<number, JobStoreError> = Effect.gen(function* () {
     const jobs = registry.jobs()
@@ -67,7 +67,7 @@ export const make = (options: ReaperOptions): Reaper => {
             run.reason === "lease"
               ? `Instance ${run.startedBy} stopped heart-beating while running this attempt`
               : `Timed out after ${run.runTimeoutMs} ms (taken over by the timeout reaper)`
-          yield* executor.settle(
+          yield* pool.settle(
             run,
             run.cancelRequested ? { _tag: "Cancelled" } : { _tag: "Timeout", error, lost: run.reason === "lease" }
           )

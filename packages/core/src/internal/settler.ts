@@ -3,8 +3,7 @@
  * together in the next `store.settle` round trip. Submitting does not wait, so a
  * worker is free again as soon as its attempt ends; each settlement's callback
  * runs (in the writer fiber) once its write is done. Callbacks are plain
- * functions, called once per settlement: the rare one that must log or wake a
- * waiter returns an effect, which the writer runs after the batch.
+ * functions, called once per settlement.
  */
 import { Deferred, Duration, Effect, Queue, Schedule } from "effect"
 import type { Scope } from "effect"
@@ -15,7 +14,7 @@ export type Written = "held" | "lost" | "unwritten"
 
 /** Writes settlements through a shared batch. */
 export interface Settler {
-  /** Queues a settlement without waiting; `done` is called once it is written (or given up), and the effect it may return is run. */
+  /** Queues a settlement without waiting; `done` is called once it is written (or given up). */
   readonly submit: (settlement: Settlement, done: Done) => void
   /** Waits until every settlement submitted so far is written or given up. */
   readonly flush: Effect.Effect<void>
@@ -39,25 +38,12 @@ const requeues = (pending: Pending, written: Written): boolean =>
 /** Scheduler turns the writer lets other fibers run before it writes a batch that is not full. */
 const yieldTurns = 16
 
-/** Called once a settlement is written (or given up); an effect it returns is run by the writer. */
-export type Done = (written: Written) => Effect.Effect<void> | undefined
+/** Called once a settlement is written (or given up). */
+export type Done = (written: Written) => void
 
 interface Pending {
   readonly settlement: Settlement
   readonly done: Done
-}
-
-/** Calls every callback of a written batch; the effects they return, in order. */
-const callbacks = (
-  batch: ReadonlyArray<Pending>,
-  written: ReadonlyArray<Written>
-): ReadonlyArray<Effect.Effect<void>> => {
-  const effects: Array<Effect.Effect<void>> = []
-  batch.forEach((item, index) => {
-    const effect = item.done(written[index]!)
-    if (effect !== undefined) effects.push(effect)
-  })
-  return effects
 }
 
 /** A settler whose writer fiber lives in the current scope. */
@@ -89,12 +75,10 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
             batch.map((): Written => "unwritten")
           )
         ),
-        Effect.flatMap((written) =>
-          Effect.zipRight(
-            Effect.all(callbacks(batch, written), { discard: true }),
-            batch.some((item, index) => requeues(item, written[index]!)) ? options.onRequeued : Effect.void
-          )
-        )
+        Effect.flatMap((written) => {
+          batch.forEach((item, index) => item.done(written[index]!))
+          return batch.some((item, index) => requeues(item, written[index]!)) ? options.onRequeued : Effect.void
+        })
       )
 
     const loop = Effect.gen(function* () {

@@ -1,0 +1,303 @@
+/**
+ * The worker pool. Claimed runs wait in a small local buffer (held under lease
+ * like any claim: the heartbeat extends them, shutdown hands them back, cancel
+ * and lost claims drop them) until a worker permit is free; each then runs as
+ * an attempt (`attempt.ts`) in its own fiber. A permit is free again as soon as
+ * the attempt ends: its outcome goes to completion (`completion.ts`), which
+ * writes it in a shared batch, fenced by the claim.
+ *
+ * Every claim held here is an entry, and every change of an entry's state goes
+ * through `transition` (buffered → running → settling → done, or straight to
+ * done when nothing is to be written): it alone removes an entry from the
+ * buffer and forgets it, so no path leaves a claim the heartbeat extends forever.
+ */
+import { Clock, Deferred, Duration, Effect, Option, Random } from "effect"
+import type { Scope } from "effect"
+import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
+import * as Attempt from "./attempt.js"
+import type { ClaimAhead } from "./claimAhead.js"
+import * as Completion from "./completion.js"
+import type { Counters } from "./counters.js"
+import type * as outcomes from "./outcome.js"
+import type { Registry } from "./registry.js"
+import * as RunMetrics from "./runMetrics.js"
+import type { StoreClock } from "./storeClock.js"
+
+export type { StopReason } from "./attempt.js"
+
+/** A claim this instance holds, for the heartbeat. */
+export interface Held {
+  readonly id: string
+  readonly claim: string
+}
+
+/** The worker pool of an instance. */
+export interface WorkerPool {
+  /** How many runs to claim now: 0 while enough runs are running and buffered. */
+  readonly wanted: Effect.Effect<number>
+  /** Takes claimed runs: they start on free workers, the rest wait in the buffer. */
+  readonly offer: (runs: ReadonlyArray<ClaimedRun>) => Effect.Effect<void>
+  /** The claims of runs buffered, executing or being settled. */
+  readonly held: Effect.Effect<ReadonlyArray<Held>>
+  /** Stops a run if this instance holds it under `claim` (any claim when omitted). */
+  readonly stop: (id: string, reason: Attempt.StopReason, claim?: string) => Effect.Effect<void>
+  /** Stops the occurrence of a run held here, by its `RunId`. */
+  readonly stopOrigin: (originId: string, reason: Attempt.StopReason) => Effect.Effect<void>
+  /** Records that the store extended these claims until `until` (store clock ms). */
+  readonly renewed: (claims: ReadonlyArray<string>, until: number) => Effect.Effect<void>
+  /** Hands back buffered runs that waited longer than `ms` (the claim-ahead guess was wrong). */
+  readonly releaseStale: (ms: number) => Effect.Effect<void>
+  /** Settles an attempt decided outside a worker (the reaper) and waits; retries store errors. */
+  readonly settle: (run: ClaimedRun, outcome: outcomes.Outcome) => Effect.Effect<boolean>
+  /**
+   * Shutdown: hands back buffered runs, waits up to `timeoutMs` for running ones, interrupts and hands back the
+   * rest; runs that do not end when interrupted are waited for as long again (at least a second), then left.
+   */
+  readonly drain: (timeoutMs: number) => Effect.Effect<void>
+}
+
+/** What a worker pool needs. */
+export interface WorkerPoolOptions {
+  readonly store: JobStoreShape
+  readonly registry: Registry
+  readonly counters: Counters
+  readonly clock: StoreClock
+  readonly workers: number
+  /** Sizes the buffer of claimed runs waiting for a worker. */
+  readonly ahead: ClaimAhead
+  /** How long a settlement is retried through store errors before the lease is left to expire. */
+  readonly settleRetryMs: number
+  /** Called when the poller should claim again (the buffer ran low). */
+  readonly onDemand: () => void
+  /** Called when settled runs are pending again (retries, next occurrences): their due times may be the nearest. */
+  readonly onRequeued: Effect.Effect<void>
+}
+
+/** The shortest wait at shutdown for interrupted runs to end. */
+const minInterruptWaitMs = 1_000
+
+/** Where a held claim is: waiting for a worker, in an attempt, its outcome being written, or forgotten. */
+type State = "buffered" | "running" | "settling" | "done"
+
+/** A claim held by this instance, from the claim to the end of its settlement. */
+interface Entry extends Attempt.Slot {
+  state: State
+  /** When it entered the buffer (`Clock` ms). */
+  readonly bufferedAt: number
+  /** Until when the store holds the claim for us, as far as we know (store clock ms). */
+  leaseUntil: number
+}
+
+/** Builds the worker pool in the current scope. */
+export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { ahead, counters, registry, workers } = options
+    // the per-run bookkeeping is plain code (see attempt.ts), so it reads the clocks without effects:
+    // Effect's `Clock` (`TestClock` in tests) and the store clock
+    const clock = yield* Effect.clock
+    const localNow = () => clock.unsafeCurrentTimeMillis()
+    const storeNow = options.clock.unsafeNow
+    const metricsOf = yield* RunMetrics.make
+    /** Every claim held here, by claim token (a run id may come back under a new claim before we forget the old). */
+    const entries = new Map<string, Entry>()
+    const buffer: Array<Entry> = []
+    /** Worker permits taken: from the start of an attempt until its outcome is handed to completion. */
+    let running = 0
+    let lowWater = 0
+    let stopping = false
+    let idle: Deferred.Deferred<void> | undefined
+
+    /** The one place an entry changes state: it leaves the buffer here, and is forgotten here. */
+    const transition = (entry: Entry, to: State): void => {
+      if (entry.state === "buffered") {
+        const index = buffer.indexOf(entry)
+        if (index >= 0) buffer.splice(index, 1)
+      }
+      entry.state = to
+      if (to === "done") entries.delete(entry.run.claim)
+    }
+
+    const completion = yield* Completion.make({
+      store: options.store,
+      registry,
+      counters,
+      metricsOf,
+      storeNow,
+      settleRetryMs: options.settleRetryMs,
+      onRequeued: options.onRequeued,
+      caughtUp: () => {
+        if (buffer.length <= lowWater && !stopping) options.onDemand()
+      }
+    })
+
+    /** Hands an entry's outcome to completion (`random` only matters for retries); forgotten once written. */
+    const submitWith = (entry: Entry, outcome: outcomes.Outcome, random: number): void => {
+      transition(entry, "settling")
+      completion.submit(entry.run, outcome, random, () => transition(entry, "done"))
+    }
+
+    /** `submitWith`, reading `Random` first for outcomes that may retry. */
+    const submit = (entry: Entry, outcome: outcomes.Outcome): Effect.Effect<void> =>
+      Completion.needsRandom(outcome)
+        ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submitWith(entry, outcome, random)))
+        : Effect.sync(() => submitWith(entry, outcome, 0))
+
+    /** A worker is free again: start the next run, ask for more when the buffer runs low. */
+    const finished = (entry: Entry): void => {
+      running -= 1
+      ahead.completed()
+      entry.fiber = undefined
+      if (running === 0 && idle !== undefined) Deferred.unsafeDone(idle, Effect.void)
+      dispatch()
+      if (buffer.length <= lowWater && !stopping) options.onDemand()
+    }
+
+    /** An attempt ended: its outcome goes to completion (in a fiber when it logs or reads `Random`) and the worker is free. */
+    const ended: Attempt.Ended<Entry> = (entry, outcome, first) => {
+      if (outcome === undefined) {
+        // the claim was lost: nothing to write; the warning is logged while the worker is freed
+        transition(entry, "done")
+        attempts.background(
+          Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)").pipe(
+            Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
+          )
+        )
+        finished(entry)
+        return
+      }
+      if (first === undefined && !Completion.needsRandom(outcome)) {
+        submitWith(entry, outcome, 0)
+        finished(entry)
+        return
+      }
+      entry.fiber = attempts.background(
+        (first ?? Effect.void).pipe(
+          Effect.zipRight(submit(entry, outcome)),
+          Effect.ensuring(Effect.sync(() => finished(entry))),
+          Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
+        )
+      )
+    }
+
+    const attempts = yield* Attempt.make<Entry>({ registry, counters, metricsOf, storeNow, ended })
+
+    /** Starts buffered runs on free workers. */
+    const dispatch = (): void => {
+      if (running >= workers || buffer.length === 0 || stopping) return
+      const now = storeNow()
+      const local = localNow()
+      while (running < workers && buffer.length > 0 && !stopping) {
+        const entry = buffer[0]!
+        if (entry.leaseUntil <= now) {
+          // the claim expired while it waited (a frozen process, a lost database): never start it,
+          // another instance may have taken it over
+          transition(entry, "done")
+          continue
+        }
+        transition(entry, "running")
+        running += 1
+        attempts.start(entry, now, local)
+      }
+    }
+
+    /** Stops a held run: a running one is interrupted, a buffered one is settled (or dropped) at once. */
+    const stopEntry = (entry: Entry, reason: Attempt.StopReason): Effect.Effect<void> => {
+      switch (entry.state) {
+        case "running":
+          return attempts.interrupt(entry, reason)
+        case "settling":
+        case "done":
+          return Effect.void
+        case "buffered":
+          if (reason === "lost") return Effect.sync(() => transition(entry, "done"))
+          return submit(entry, reason === "cancel" ? { _tag: "Cancelled" } : { _tag: "Released" })
+      }
+    }
+
+    const awaitIdle: Effect.Effect<void> = Effect.suspend(() => {
+      if (running === 0) return Effect.void
+      if (idle !== undefined) return Deferred.await(idle)
+      return Effect.flatMap(Deferred.make<void>(), (created) => {
+        idle = created
+        return Deferred.await(created)
+      })
+    })
+
+    /** Waits up to `ms` for no run to be running; `None` when some still are. */
+    const idleWithin = (ms: number): Effect.Effect<Option.Option<void>> =>
+      // shutdown runs in a finalizer (uninterruptible): the wait must be interruptible for the timeout to win
+      awaitIdle.pipe(Effect.interruptible, Effect.timeout(Duration.millis(ms)), Effect.option)
+
+    return {
+      wanted: Effect.map(Clock.currentTimeMillis, (now) => {
+        const target = ahead.target(now)
+        lowWater = Math.floor(target / 2)
+        if (stopping || buffer.length > lowWater || completion.backlog() > Completion.settleBacklog) return 0
+        return Math.max(0, workers + target - running - buffer.length)
+      }),
+      offer: (runs) =>
+        Effect.sync(() => {
+          const now = localNow()
+          for (const run of runs) {
+            const entry: Entry = {
+              run,
+              state: "buffered",
+              bufferedAt: now,
+              leaseUntil: run.leaseUntil ?? Number.POSITIVE_INFINITY,
+              reason: undefined,
+              fiber: undefined
+            }
+            entries.set(run.claim, entry)
+            buffer.push(entry)
+          }
+          dispatch()
+        }),
+      held: Effect.sync(() => [...entries.values()].map(({ run }) => ({ id: run.id, claim: run.claim }))),
+      stop: (id, reason, claim) =>
+        Effect.suspend(() => {
+          const entry =
+            claim === undefined ? [...entries.values()].find((held) => held.run.id === id) : entries.get(claim)
+          return entry === undefined || entry.run.id !== id ? Effect.void : stopEntry(entry, reason)
+        }),
+      stopOrigin: (originId, reason) =>
+        Effect.forEach(
+          [...entries.values()].filter(({ run }) => run.originId === originId),
+          (entry) => stopEntry(entry, reason),
+          { discard: true }
+        ),
+      renewed: (claims, until) =>
+        Effect.sync(() => {
+          for (const claim of claims) {
+            const entry = entries.get(claim)
+            if (entry !== undefined) entry.leaseUntil = until
+          }
+        }),
+      releaseStale: (ms) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.forEach(
+            buffer.filter((entry) => now - entry.bufferedAt > ms),
+            (entry) => stopEntry(entry, "shutdown"),
+            { discard: true }
+          )
+        ),
+      settle: completion.settle,
+      drain: (timeoutMs) =>
+        Effect.gen(function* () {
+          stopping = true
+          yield* Effect.forEach([...buffer], (entry) => stopEntry(entry, "shutdown"), { discard: true })
+          if (Option.isNone(yield* idleWithin(timeoutMs))) {
+            const remaining = [...entries.values()].filter((entry) => entry.state === "running")
+            yield* Effect.logInfo(`Shutdown: interrupting ${remaining.length} runs and handing them back`)
+            yield* Effect.forEach(remaining, (entry) => attempts.interrupt(entry, "shutdown"), { discard: true })
+            // a run that cannot end (its fiber broke inside Effect's runtime) must not hold the shutdown forever
+            if (Option.isNone(yield* idleWithin(Math.max(timeoutMs, minInterruptWaitMs)))) {
+              yield* Effect.logError(
+                `Shutdown: ${running} runs did not end when interrupted; their claims are left to expire, ` +
+                  "and another instance takes them over"
+              )
+            }
+          }
+          yield* completion.flush
+        })
+    }
+  })
