@@ -1,6 +1,7 @@
 /**
  * Import rules checked by `npm test` (dependency-cruiser): no cycle of value imports between modules
- * (type-only imports are erased and may go both ways), and the packages' internals stay internal.
+ * (type-only imports are erased and may go both ways), no value import from a public module into an
+ * internal one, and the packages' internals stay internal.
  */
 module.exports = {
   forbidden: [
@@ -10,6 +11,13 @@ module.exports = {
       severity: "error",
       from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } }
+    },
+    {
+      name: "no-public-from-internal",
+      comment: "Internal modules import values from internal ones; each public module re-exports its implementation.",
+      severity: "error",
+      from: { path: "^packages/([^/]+)/src/internal/" },
+      to: { path: "^packages/$1/src/[^/]+[.]ts$", dependencyTypesNot: ["type-only"] }
     },
     {
       name: "no-internal-across-packages",

@@ -11,8 +11,9 @@
  * @since 0.1.0
  */
 import type { Effect, Stream } from "effect"
-import { Context, Layer } from "effect"
+import { Layer } from "effect"
 import type { JobStoreError } from "./JobsSError.js"
+import { JobStore } from "./internal/jobStoreTag.js"
 import * as memory from "./internal/memoryStore.js"
 
 /** The life cycle of one occurrence of a run. `pending` and `running` are active; the rest are final. */
@@ -385,8 +386,7 @@ export interface JobStoreShape {
   readonly wakeups: Stream.Stream<void>
 }
 
-/** The job store service used by `JobsS`. */
-export class JobStore extends Context.Tag("@jobss/core/JobStore")<JobStore, JobStoreShape>() {}
+export { JobStore }
 
 /** An in-memory store with the same semantics as `SqlStore`, driven by Effect's `Clock` (works with `TestClock`). */
 export const makeMemory: Effect.Effect<JobStoreShape> = memory.make

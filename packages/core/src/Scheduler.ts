@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { Duration } from "effect"
-import { Context, Effect } from "effect"
+import { Effect } from "effect"
 import type * as Job from "./Job.js"
 import type { JobSchedule } from "./JobSchedule.js"
 import type { CancelResult, WaitingRun } from "./JobStore.js"
@@ -20,6 +20,7 @@ import type {
 import type { RunAttempt } from "./RunHistory.js"
 import type { RunId } from "./RunId.js"
 import type { RunState } from "./RunState.js"
+import { Scheduler } from "./internal/schedulerTag.js"
 
 /** Options of `createRun`; run options override the job's, which override the instance defaults. */
 export interface CreateRunOptions {
@@ -99,8 +100,7 @@ export interface SchedulerShape {
   readonly waitingRuns: Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError>
 }
 
-/** The client API service. */
-export class Scheduler extends Context.Tag("@jobss/core/Scheduler")<Scheduler, SchedulerShape>() {}
+export { Scheduler }
 
 /** Creates a run of `job`: `Scheduler.createRun(Announce, { name: "A" }, { delay: "1 second" })`. */
 export const createRun = <A, I>(

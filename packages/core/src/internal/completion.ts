@@ -7,11 +7,11 @@
 import { Cause, Deferred, Effect, Exit, Random, Runtime } from "effect"
 import type { Scope } from "effect"
 import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
-import * as RetryBackoff from "../RetryBackoff.js"
 import type { Counters } from "./counters.js"
 import * as ErrorText from "./errorText.js"
 import * as outcomes from "./outcome.js"
 import type { Registry } from "./registry.js"
+import * as RetryBackoff from "./retryBackoff.js"
 import type { RunMetrics } from "./runMetrics.js"
 import * as Settler from "./settler.js"
 

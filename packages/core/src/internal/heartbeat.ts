@@ -5,8 +5,8 @@
  */
 import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
-import type { JobStoreError } from "../JobsSError.js"
 import type { Counters } from "./counters.js"
+import type { JobStoreError } from "./errors.js"
 import type { StoreClock } from "./storeClock.js"
 import type { WorkerPool } from "./workerPool.js"
 

@@ -31,8 +31,8 @@ import type {
   StoredRun,
   WaitingRun
 } from "../JobStore.js"
-import { JobStoreError } from "../JobsSError.js"
 import { attemptError, attemptOutcome } from "./attempts.js"
+import { JobStoreError } from "./errors.js"
 
 /** A stored occurrence with the two columns the interface does not expose. */
 interface Row extends Mutable<StoredRun> {

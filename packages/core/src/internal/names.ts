@@ -14,7 +14,7 @@
  * - no white space at either end: MariaDB compares `"a"` and `"a "` as equal (its collations pad
  *   with spaces), PostgreSQL and SQLite do not.
  */
-import { InvalidJob } from "../JobsSError.js"
+import { InvalidJob } from "./errors.js"
 
 /** The longest name, in UTF-16 code units. */
 export const maxLength = 255

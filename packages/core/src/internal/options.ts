@@ -31,10 +31,10 @@
 import { hostname } from "node:os"
 import { Either, Schema } from "effect"
 import type * as Job from "../Job.js"
-import * as JobSchedule from "../JobSchedule.js"
 import type { ClientConfig, InstanceConfig } from "../JobsSConfig.js"
-import { InvalidConfig, InvalidRunOptions } from "../JobsSError.js"
-import type { RetryBackoff } from "../RetryBackoff.js"
+import { InvalidConfig, InvalidRunOptions } from "./errors.js"
+import * as JobSchedule from "./jobSchedule.js"
+import type { RetryBackoff } from "./retryBackoff.js"
 import {
   type Check,
   count,

@@ -3,11 +3,11 @@
  * how its attempt ended to the fenced `Settlement` the store applies.
  */
 import { Either } from "effect"
-import * as JobSchedule from "../JobSchedule.js"
 import type { AttemptOutcome, ClaimedRun, NewRun, Settlement } from "../JobStore.js"
-import * as RetryBackoff from "../RetryBackoff.js"
-import * as RunId from "../RunId.js"
 import * as ErrorText from "./errorText.js"
+import * as JobSchedule from "./jobSchedule.js"
+import * as RetryBackoff from "./retryBackoff.js"
+import * as RunId from "./runId.js"
 
 /** How an attempt ended. */
 export type Outcome =

@@ -4,8 +4,8 @@
  */
 import { Effect, Metric, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
-import type { JobStoreError } from "../JobsSError.js"
-import * as JobsSMetrics from "../JobsSMetrics.js"
+import type { JobStoreError } from "./errors.js"
+import * as JobsSMetrics from "./metrics.js"
 
 /** The sampling loop and its single sample. */
 export interface PendingGauge {

@@ -7,7 +7,7 @@
  */
 import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
-import type { JobStoreError } from "../JobsSError.js"
+import type { JobStoreError } from "./errors.js"
 import type { Registry } from "./registry.js"
 import type { WakeSignal } from "./wakeSignal.js"
 import type { WorkerPool } from "./workerPool.js"

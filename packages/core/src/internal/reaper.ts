@@ -5,9 +5,9 @@
  */
 import { Effect, Metric, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
-import type { JobStoreError } from "../JobsSError.js"
-import * as JobsSMetrics from "../JobsSMetrics.js"
 import type { Counters } from "./counters.js"
+import type { JobStoreError } from "./errors.js"
+import * as JobsSMetrics from "./metrics.js"
 import type { Registry } from "./registry.js"
 import type { WorkerPool } from "./workerPool.js"
 

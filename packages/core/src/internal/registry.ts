@@ -1,8 +1,8 @@
 /** The jobs implemented on this instance and the schedules it knows. */
 import type { Context, Effect } from "effect"
 import type * as Job from "../Job.js"
-import type { JobSchedule } from "../JobSchedule.js"
-import type { RunInfo } from "../RunInfo.js"
+import type { JobSchedule } from "./jobSchedule.js"
+import type { RunInfo } from "./runInfo.js"
 
 /** A registered implementation: the definition, its `run`, and the context it runs in (`RunInfo` is added per run). */
 export interface Registration {

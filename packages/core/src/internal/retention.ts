@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { RetentionConfig } from "../JobsSConfig.js"
-import type { JobStoreError } from "../JobsSError.js"
+import type { JobStoreError } from "./errors.js"
 
 /** Runs deleted per store call. */
 export const batchSize = 1_000

@@ -5,10 +5,10 @@
  */
 import { Cause, Duration, Effect, Either, ParseResult, Schema } from "effect"
 import type { ClaimedRun } from "../JobStore.js"
-import * as RunId from "../RunId.js"
-import type { RunInfoShape } from "../RunInfo.js"
 import * as ErrorText from "./errorText.js"
 import type { Registration } from "./registry.js"
+import * as RunId from "./runId.js"
+import type { RunInfoShape } from "./runInfo.js"
 
 /** The `RunInfo` of an attempt of `run`, given its decoded arguments. */
 export const runInfo = (run: ClaimedRun, args: unknown): RunInfoShape => ({

@@ -4,7 +4,7 @@
  * showed up in profiles as a real share of the per-run cost.
  */
 import { Effect, FiberRef, type Metric, MetricLabel } from "effect"
-import * as JobsSMetrics from "../JobsSMetrics.js"
+import * as JobsSMetrics from "./metrics.js"
 
 /** The metrics of one job; each call records one observation. */
 export interface RunMetrics {

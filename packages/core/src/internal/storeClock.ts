@@ -6,7 +6,7 @@
  */
 import { Clock, Effect } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
-import type { JobStoreError } from "../JobsSError.js"
+import type { JobStoreError } from "./errors.js"
 
 /** The store's current time, estimated locally. */
 export interface StoreClock {

@@ -1,0 +1,89 @@
+/**
+ * The errors JobsS returns. Every error that crosses the public API is a
+ * `Schema.TaggedError`, so it can be matched with `Effect.catchTag`.
+ *
+ * `JobsSError.ts` re-exports this module: the runtime's internals import it from here.
+ */
+import { Duration, Schema } from "effect"
+import * as RunId from "./runId.js"
+
+/** The job store failed (a database error, a lost connection, a malformed row, a database that cannot be used at start). */
+export class JobStoreError extends Schema.TaggedError<JobStoreError>()("JobStoreError", {
+  /** What failed, naming the store operation (e.g. `SqlStore.claim failed: ...`). */
+  message: Schema.String,
+  /** The underlying error (the driver's `SqlError`, for example), when there is one. */
+  cause: Schema.optional(Schema.Defect),
+  /**
+   * `true` when the failure may pass by itself: the database could not be reached, was restarting,
+   * busy or deadlocked, and the same operation may succeed later (`awaitRun` waits through such
+   * failures). Absent or `false` when retrying cannot help: a malformed row, a refused login, a missing database.
+   */
+  transient: Schema.optional(Schema.Boolean)
+}) {}
+
+/** The arguments given to `createRun` do not satisfy the job's Schema, or do not encode to JSON. */
+export class InvalidRunArgs extends Schema.TaggedError<InvalidRunArgs>()("InvalidRunArgs", {
+  /** The name of the job whose arguments were rejected. */
+  job: Schema.String,
+  /** Why: the Schema's parse error, or the size, nesting or JSON rule the encoded arguments broke. */
+  message: Schema.String
+}) {}
+
+/**
+ * An option of `createRun`, `createRuns` or `awaitRun`, or a job definition's policy (`Job.make`,
+ * `RetryBackoff`), breaks a rule: a negative delay, a duration that does not decode, an invalid
+ * schedule, ... The message names the field, the value and the rule.
+ */
+export class InvalidRunOptions extends Schema.TaggedError<InvalidRunOptions>()("InvalidRunOptions", {
+  /** The option or schedule at fault, its value and the rule it breaks. */
+  message: Schema.String
+}) {}
+
+/** No run exists for the given id (also when the id is not a run id at all: not a string, or not in the format ids have). */
+export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
+  /** The `RunId` that was looked up. */
+  id: Schema.String
+}) {
+  /** Says which id was looked for, and why it cannot name a run when it is malformed. */
+  override get message(): string {
+    const rule = RunId.problem(this.id)
+    return `No run with id ${JSON.stringify(this.id)} exists${rule === undefined ? "" : `: ${rule}`}`
+  }
+}
+
+/** `awaitRun` gave up before the run reached a final state. */
+export class AwaitRunTimeout extends Schema.TaggedError<AwaitRunTimeout>()("AwaitRunTimeout", {
+  /** The `RunId` that was awaited. */
+  id: Schema.String,
+  /** How long `awaitRun` waited. */
+  timeout: Schema.optional(Schema.DurationFromSelf),
+  /** The run's status when `awaitRun` gave up, if it was read. */
+  status: Schema.optional(Schema.String)
+}) {
+  /** Says which run, after how long, and in what status it still was. */
+  override get message(): string {
+    const after = this.timeout === undefined ? "" : ` after ${Duration.format(this.timeout)}`
+    const still = this.status === undefined ? "" : `; it is still ${this.status}`
+    return `awaitRun gave up on run ${JSON.stringify(this.id)}${after}${still}`
+  }
+}
+
+/**
+ * A job cannot be registered or used: its name breaks the name rule, or the instance already
+ * implements a job of that name (`job.toLayer` fails with it, and so does `createRun` for a bad name).
+ */
+export class InvalidJob extends Schema.TaggedError<InvalidJob>()("InvalidJob", {
+  /** The job's name, as given. */
+  job: Schema.String,
+  /** What is wrong, naming the rule. */
+  message: Schema.String
+}) {}
+
+/**
+ * A configuration value (an option of `JobsS.layer`, `JobsS.layerClient`, `SqlStore.layer` or their
+ * `layerConfig`) is invalid. The message names the option, the value and the rule.
+ */
+export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
+  /** The option at fault, its value and the rule it breaks. */
+  message: Schema.String
+}) {}
