@@ -140,7 +140,7 @@ export const make = (options: CompletionOptions): Effect.Effect<Completion, neve
         now: storeNow(),
         random,
         schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
-        backoff: registry.get(run.job)?.job.retryBackoff ?? RetryBackoff.immediate
+        backoff: registry.definition(run.job)?.retryBackoff ?? RetryBackoff.immediate
       })
       settler.submit(decision.settlement, (written) => {
         backlog -= 1

@@ -14,8 +14,15 @@ export interface Registration {
 
 /** The jobs and schedules an instance can execute. */
 export interface Registry {
+  /** The implementation attempts of `job` start with; `undefined` once its layer is released. */
   readonly get: (job: string) => Registration | undefined
+  /**
+   * The definition that decides the outcome of an attempt of `job` (its retry backoff): the
+   * implementation's, or the last one of a released layer, whose attempts may still be draining.
+   */
+  readonly definition: (job: string) => Job.Any | undefined
   readonly add: (registration: Registration) => boolean
+  /** Stops claiming and starting `job`; attempts already running still end with its definition. */
   readonly remove: (job: string) => void
   readonly jobs: () => ReadonlyArray<string>
   readonly schedule: (name: string) => JobSchedule | undefined
@@ -25,17 +32,22 @@ export interface Registry {
 /** A registry knowing the given schedules and no jobs yet. */
 export const make = (schedules: ReadonlyArray<JobSchedule>): Registry => {
   const registrations = new Map<string, Registration>()
+  const released = new Map<string, Job.Any>()
   const byName = new Map(schedules.map((schedule) => [schedule.name, schedule]))
   let names: ReadonlyArray<string> = []
   return {
     get: (job) => registrations.get(job),
+    definition: (job) => registrations.get(job)?.job ?? released.get(job),
     add: (registration) => {
       if (registrations.has(registration.job.name)) return false
       registrations.set(registration.job.name, registration)
+      released.delete(registration.job.name)
       names = [...registrations.keys()]
       return true
     },
     remove: (job) => {
+      const registration = registrations.get(job)
+      if (registration !== undefined) released.set(job, registration.job)
       registrations.delete(job)
       names = [...registrations.keys()]
     },
