@@ -27,6 +27,7 @@ import type { Counters } from "./counters.js"
 import * as Deadlines from "./deadlines.js"
 import * as ErrorText from "./errorText.js"
 import * as JobSchedule from "./jobSchedule.js"
+import * as LocalClock from "./localClock.js"
 import type * as outcomes from "./outcome.js"
 import type { Registration, Registry } from "./registry.js"
 import { RunInfo } from "./runInfo.js"
@@ -181,7 +182,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
     // the per-run bookkeeping is plain code around each attempt's fiber (an observer of its exit), so it
     // reads the clock without effects: Effect's `Clock` (`TestClock` in tests)
     const clock = yield* Effect.clock
-    const localNow = () => clock.unsafeCurrentTimeMillis()
+    const localNow = () => LocalClock.unsafeMillis(clock)
     // fibers that settle outside an attempt start uninterruptible: interrupted before their first step,
     // they would end without their bookkeeping (the worker permit, the settlement)
     const uninterruptible = Runtime.make({

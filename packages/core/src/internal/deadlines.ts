@@ -4,8 +4,9 @@
  * calls `onExpired` for each key past its deadline, instead of a timer fiber
  * per attempt.
  */
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import type { Scope } from "effect"
+import * as LocalClock from "./localClock.js"
 import * as WakeSignal from "./wakeSignal.js"
 
 /** Deadlines of keys, each expiring at most once. */
@@ -32,7 +33,7 @@ export const make = <K>(onExpired: (key: K) => Effect.Effect<void>): Effect.Effe
 
     const loop = Effect.gen(function* () {
       for (;;) {
-        const now = yield* Clock.currentTimeMillis
+        const now = yield* LocalClock.millis
         const expired: Array<K> = []
         for (const [key, at] of deadlines) if (at <= now) expired.push(key)
         for (const key of expired) {

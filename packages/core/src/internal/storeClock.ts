@@ -1,12 +1,13 @@
 /**
- * The store's clock as seen from this process: Effect's `Clock` plus an offset
+ * The store's clock as seen from this process: its monotonic clock (`localClock.ts`) plus an offset
  * measured against the store (the database's clock), so due times computed
  * here (`now + delay`, retries, next occurrences) agree with the clock every
  * comparison in the store uses, whatever the skew of this machine's clock.
  */
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "./errors.js"
+import * as LocalClock from "./localClock.js"
 
 /** The store's current time, estimated locally. */
 export interface StoreClock {
@@ -24,16 +25,16 @@ export const make = (store: JobStoreShape): Effect.Effect<StoreClock, JobStoreEr
     const clock = yield* Effect.clock
     let offset = 0
     const sync = Effect.gen(function* () {
-      const before = yield* Clock.currentTimeMillis
+      const before = yield* LocalClock.millis
       const storeNow = yield* store.now
-      const after = yield* Clock.currentTimeMillis
+      const after = yield* LocalClock.millis
       // assume the store read its clock half-way through the round trip
       offset = storeNow - Math.round((before + after) / 2)
     })
     yield* sync
     return {
-      now: Effect.map(Clock.currentTimeMillis, (local) => local + offset),
-      unsafeNow: () => clock.unsafeCurrentTimeMillis() + offset,
+      now: Effect.map(LocalClock.millis, (local) => local + offset),
+      unsafeNow: () => LocalClock.unsafeMillis(clock) + offset,
       sync
     }
   })

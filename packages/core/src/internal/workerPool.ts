@@ -11,13 +11,14 @@
  * done when nothing is to be written): it alone removes an entry from the
  * buffer and forgets it, so no path leaves a claim the heartbeat extends forever.
  */
-import { Clock, Deferred, Duration, Effect, Option, Random } from "effect"
+import { Deferred, Duration, Effect, Option, Random } from "effect"
 import type { Scope } from "effect"
 import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
 import * as Attempt from "./attempt.js"
 import type { ClaimAhead } from "./claimAhead.js"
 import * as Completion from "./completion.js"
 import type { Counters } from "./counters.js"
+import * as LocalClock from "./localClock.js"
 import type * as outcomes from "./outcome.js"
 import type { Registry } from "./registry.js"
 import * as RunMetrics from "./runMetrics.js"
@@ -95,7 +96,7 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
     // the per-run bookkeeping is plain code (see attempt.ts), so it reads the clocks without effects:
     // Effect's `Clock` (`TestClock` in tests) and the store clock
     const clock = yield* Effect.clock
-    const localNow = () => clock.unsafeCurrentTimeMillis()
+    const localNow = () => LocalClock.unsafeMillis(clock)
     const storeNow = options.clock.unsafeNow
     const metricsOf = yield* RunMetrics.make
     /** Every claim held here, by claim token (a run id may come back under a new claim before we forget the old). */
@@ -229,7 +230,7 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
       awaitIdle.pipe(Effect.interruptible, Effect.timeout(Duration.millis(ms)), Effect.option)
 
     return {
-      wanted: Effect.map(Clock.currentTimeMillis, (now) => {
+      wanted: Effect.map(LocalClock.millis, (now) => {
         const target = ahead.target(now)
         lowWater = Math.floor(target / 2)
         if (stopping || buffer.length > lowWater || completion.backlog() > Completion.settleBacklog) return 0
@@ -273,7 +274,7 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
           }
         }),
       releaseStale: (ms) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.flatMap(LocalClock.millis, (now) =>
           Effect.forEach(
             buffer.filter((entry) => now - entry.bufferedAt > ms),
             (entry) => stopEntry(entry, "shutdown"),
