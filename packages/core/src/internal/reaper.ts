@@ -69,7 +69,9 @@ export const make = (options: ReaperOptions): Reaper => {
               : `Timed out after ${run.runTimeoutMs} ms (taken over by the timeout reaper)`
           yield* pool.settle(
             run,
-            run.cancelRequested ? { _tag: "Cancelled" } : { _tag: "Timeout", error, lost: run.reason === "lease" }
+            run.cancelRequested
+              ? { outcome: "cancelled" }
+              : { outcome: run.reason === "lease" ? "lost" : "timedOut", error }
           )
         }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
       { discard: true }
