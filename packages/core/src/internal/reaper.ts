@@ -56,7 +56,8 @@ export const make = (options: ReaperOptions): Reaper => {
       reaped,
       (run) =>
         Effect.gen(function* () {
-          counters.add(run.reason === "lease" ? "runsResurrected" : "runsTimedOut")
+          // the timeout is counted with the settlement (its ending is timedOut or lost), the takeover here
+          if (run.reason === "lease") counters.add("runsResurrected")
           yield* Metric.increment(Metric.tagged(JobsSMetrics.runsTakenOver, "job", run.job))
           yield* Effect.logWarning(
             run.reason === "lease"
