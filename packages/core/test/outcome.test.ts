@@ -1,8 +1,12 @@
 /** The pure settlement decision: retries, limits, occurrences, backoff. */
 import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
 import type { ClaimedRun } from "../src/JobStore.js"
 import { JobSchedule, JobStore, RetryBackoff } from "../src/index.js"
-import { decide } from "../src/internal/outcome.js"
+import { count, needsRandom } from "../src/internal/completion.js"
+import * as Counters from "../src/internal/counters.js"
+import { type DecisionContext, type Ending, type Stop, decide, stopped } from "../src/internal/outcome.js"
+import type { RunMetrics } from "../src/internal/runMetrics.js"
 
 const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
   id: "r1",
@@ -41,14 +45,14 @@ const context = { now: 1_000, schedule: Spaced, backoff: RetryBackoff.immediate,
 
 describe("outcome decisions", () => {
   it("retries an error within the limit, then fails a one-off run", () => {
-    expect(decide(run(), { _tag: "Error", error: "e" }, context).settlement).toMatchObject({
+    expect(decide(run(), { outcome: "failed", error: "e", retry: true }, context)).toMatchObject({
       _tag: "Retry",
       runAt: 1_000,
       retriesErrorCount: 1,
       retriesTimeoutCount: 0,
       error: "e"
     })
-    expect(decide(run({ retriesErrorCount: 2 }), { _tag: "Error", error: "e" }, context).settlement).toEqual({
+    expect(decide(run({ retriesErrorCount: 2 }), { outcome: "failed", error: "e", retry: true }, context)).toEqual({
       _tag: "Failed",
       id: "r1",
       claim: "c",
@@ -58,57 +62,57 @@ describe("outcome decisions", () => {
 
   it("-1 retries forever; 0 never retries", () => {
     expect(
-      decide(run({ retriesErrorCount: 1_000, retriesErrorLimit: -1 }), { _tag: "Error", error: "e" }, context)
-        .settlement._tag
+      decide(
+        run({ retriesErrorCount: 1_000, retriesErrorLimit: -1 }),
+        { outcome: "failed", error: "e", retry: true },
+        context
+      )._tag
     ).toBe("Retry")
-    expect(decide(run({ retriesErrorLimit: 0 }), { _tag: "Error", error: "e" }, context).settlement._tag).toBe("Failed")
-  })
-
-  it("counts timeouts separately", () => {
-    const first = decide(run(), { _tag: "Timeout", error: "t" }, context).settlement
-    expect(first).toMatchObject({ _tag: "Retry", retriesTimeoutCount: 1, retriesErrorCount: 0 })
-    expect(decide(run({ retriesTimeoutCount: 1 }), { _tag: "Timeout", error: "t" }, context).settlement._tag).toBe(
+    expect(decide(run({ retriesErrorLimit: 0 }), { outcome: "failed", error: "e", retry: true }, context)._tag).toBe(
       "Failed"
     )
   })
 
+  it("counts timeouts separately", () => {
+    const first = decide(run(), { outcome: "timedOut", error: "t" }, context)
+    expect(first).toMatchObject({ _tag: "Retry", retriesTimeoutCount: 1, retriesErrorCount: 0 })
+    expect(decide(run({ retriesTimeoutCount: 1 }), { outcome: "timedOut", error: "t" }, context)._tag).toBe("Failed")
+  })
+
   it("labels each attempt for the run history: timeouts and takeovers, retried or not", () => {
     const label = (overrides: Partial<ClaimedRun>, outcome: Parameters<typeof decide>[1]) =>
-      JobStore.attemptOutcome(decide(run(overrides), outcome, context).settlement)
-    expect(label({}, { _tag: "Success" })).toBe("succeeded")
-    expect(label({}, { _tag: "Error", error: "e" })).toBe("retried")
-    expect(label({ retriesErrorCount: 2 }, { _tag: "Error", error: "e" })).toBe("failed")
-    expect(label({}, { _tag: "Timeout", error: "t" })).toBe("timedOut")
-    expect(label({ retriesTimeoutCount: 1 }, { _tag: "Timeout", error: "t" })).toBe("timedOut")
-    expect(label({}, { _tag: "Timeout", error: "t", lost: true })).toBe("lost")
-    expect(label({ schedule: "S", retriesTimeoutCount: 1 }, { _tag: "Timeout", error: "t", lost: true })).toBe("lost")
-    expect(label({}, { _tag: "Cancelled" })).toBe("cancelled")
-    expect(label({}, { _tag: "Released" })).toBe("released")
-    expect(label({}, { _tag: "Invalid", error: "bad" })).toBe("failed")
-    expect(label({ schedule: "S" }, { _tag: "Skipped", error: "missed" })).toBe("cancelled")
+      JobStore.attemptOutcome(decide(run(overrides), outcome, context))
+    expect(label({}, { outcome: "succeeded" })).toBe("succeeded")
+    expect(label({}, { outcome: "failed", error: "e", retry: true })).toBe("retried")
+    expect(label({ retriesErrorCount: 2 }, { outcome: "failed", error: "e", retry: true })).toBe("failed")
+    expect(label({}, { outcome: "timedOut", error: "t" })).toBe("timedOut")
+    expect(label({ retriesTimeoutCount: 1 }, { outcome: "timedOut", error: "t" })).toBe("timedOut")
+    expect(label({}, { outcome: "lost", error: "t" })).toBe("lost")
+    expect(label({ schedule: "S", retriesTimeoutCount: 1 }, { outcome: "lost", error: "t" })).toBe("lost")
+    expect(label({}, { outcome: "cancelled" })).toBe("cancelled")
+    expect(label({}, { outcome: "released" })).toBe("released")
+    expect(label({}, { outcome: "failed", error: "bad", retry: false })).toBe("failed")
+    expect(label({ schedule: "S" }, { outcome: "cancelled", skipped: "missed" })).toBe("cancelled")
   })
 
   it("carries the trace context to the next occurrence", () => {
-    const decision = decide(run({ schedule: "S" }), { _tag: "Success" }, context)
-    expect(decision.settlement).toMatchObject({ next: { traceContext: run().traceContext } })
+    const settlement = decide(run({ schedule: "S" }), { outcome: "succeeded" }, context)
+    expect(settlement).toMatchObject({ next: { traceContext: run().traceContext } })
   })
 
   it("moves a scheduled run to its next occurrence with counters reset, until the limit", () => {
-    const decision = decide(run({ schedule: "S", retriesErrorCount: 1 }), { _tag: "Success" }, context)
-    expect(decision.tally).toBe("rescheduled")
-    expect(decision.settlement).toMatchObject({
+    const settlement = decide(run({ schedule: "S", retriesErrorCount: 1 }), { outcome: "succeeded" }, context)
+    expect(settlement).toMatchObject({
       _tag: "Next",
       outcome: "succeeded",
       next: { originId: "r0", occurrence: 3, runAt: 61_000, runSuccessCount: 3, retriesErrorCount: 0, uniqueName: "u" }
     })
-    expect(decide(run({ schedule: "S", runSuccessLimit: 3 }), { _tag: "Success" }, context).settlement._tag).toBe(
-      "Succeeded"
-    )
+    expect(decide(run({ schedule: "S", runSuccessLimit: 3 }), { outcome: "succeeded" }, context)._tag).toBe("Succeeded")
     const failed = decide(
       run({ schedule: "S", retriesErrorCount: 2 }),
-      { _tag: "Error", error: "e" },
+      { outcome: "failed", error: "e", retry: true },
       context
-    ).settlement
+    )
     expect(failed).toMatchObject({
       _tag: "Next",
       outcome: "failed",
@@ -124,7 +128,7 @@ describe("outcome decisions", () => {
         throw new Error("no next")
       }
     })
-    const settlement = decide(run({ schedule: "S" }), { _tag: "Success" }, { ...context, schedule: Broken }).settlement
+    const settlement = decide(run({ schedule: "S" }), { outcome: "succeeded" }, { ...context, schedule: Broken })
     expect(settlement).toMatchObject({ _tag: "Failed" })
     expect(settlement._tag === "Failed" && settlement.error).toContain("no next")
   })
@@ -134,9 +138,9 @@ describe("outcome decisions", () => {
     const at = (count: number) =>
       decide(
         run({ retriesErrorCount: count, retriesErrorLimit: -1 }),
-        { _tag: "Error", error: "e" },
+        { outcome: "failed", error: "e", retry: true },
         { ...context, backoff }
-      ).settlement
+      )
     expect([0, 1, 2].map((count) => (at(count) as { runAt: number }).runAt)).toEqual([2_000, 4_000, 6_000])
   })
 
@@ -147,33 +151,128 @@ describe("outcome decisions", () => {
       [RetryBackoff.fixed("1 hour"), lastDate - 1_000],
       [RetryBackoff.exponential({ base: "1 day", factor: 10, max: "40000000 days", jitter: false }), lastDate - 1e15]
     ] as const) {
-      const decision = decide(
+      const settlement = decide(
         run({ retriesErrorCount: 9, retriesErrorLimit: -1 }),
-        { _tag: "Error", error: "e" },
+        { outcome: "failed", error: "e", retry: true },
         { ...context, now, backoff }
       )
-      expect(decision.tally).toBe("failed")
-      expect(decision.settlement).toMatchObject({ _tag: "Failed", id: "r1", claim: "c" })
-      expect(decision.settlement._tag === "Failed" && decision.settlement.error).toContain(
-        "The retry of this run has no valid due time"
-      )
+      expect(settlement).toMatchObject({ _tag: "Failed", id: "r1", claim: "c" })
+      expect(settlement._tag === "Failed" && settlement.error).toContain("The retry of this run has no valid due time")
     }
     // a schedule changed after it was checked: catchUp 0 used to give the next occurrence no due time at all
     const broken = { ...Spaced, missed: { catchUp: 0 } }
     const next = decide(
       run({ schedule: "S", runAt: 0 }),
-      { _tag: "Success" },
+      { outcome: "succeeded" },
       { ...context, now: 600_000, schedule: broken }
     )
-    expect(next.settlement).toMatchObject({ _tag: "Failed" })
-    expect(next.settlement._tag === "Failed" && next.settlement.error).toContain(
-      "missed.catchUp must be a positive integer"
-    )
+    expect(next).toMatchObject({ _tag: "Failed" })
+    expect(next._tag === "Failed" && next.error).toContain("missed.catchUp must be a positive integer")
   })
 
   it("cancels, releases and fails invalid input without retrying", () => {
-    expect(decide(run(), { _tag: "Cancelled" }, context).settlement._tag).toBe("Cancelled")
-    expect(decide(run(), { _tag: "Released" }, context).settlement._tag).toBe("Released")
-    expect(decide(run({ schedule: "S" }), { _tag: "Invalid", error: "bad" }, context).settlement._tag).toBe("Failed")
+    expect(decide(run(), { outcome: "cancelled" }, context)._tag).toBe("Cancelled")
+    expect(decide(run(), { outcome: "released" }, context)._tag).toBe("Released")
+    expect(decide(run({ schedule: "S" }), { outcome: "failed", error: "bad", retry: false }, context)._tag).toBe(
+      "Failed"
+    )
+  })
+
+  it("a run the runtime stopped ends with the outcome it was stopped for; a lost claim writes nothing", () => {
+    const stops: ReadonlyArray<Stop> = ["cancelled", "released", "timedOut", "lost"]
+    expect(stops.map((stop) => stopped(run({ runTimeoutMs: 300 }), stop))).toEqual([
+      { outcome: "cancelled" },
+      { outcome: "released" },
+      { outcome: "timedOut", error: "Timed out after 300 ms" },
+      undefined
+    ])
+    expect(
+      stops.flatMap((stop) => {
+        const ending = stopped(run(), stop)
+        return ending === undefined ? [] : [JobStore.attemptOutcome(decide(run(), ending, context))]
+      })
+    ).toEqual(["cancelled", "released", "timedOut"])
+  })
+
+  it("reads Random only for endings that may retry", () => {
+    const endings: ReadonlyArray<Ending> = [
+      { outcome: "succeeded" },
+      { outcome: "failed", error: "e", retry: true },
+      { outcome: "failed", error: "bad", retry: false },
+      { outcome: "timedOut", error: "t" },
+      { outcome: "lost", error: "t" },
+      { outcome: "cancelled" },
+      { outcome: "cancelled", skipped: "missed" },
+      { outcome: "released" }
+    ]
+    expect(endings.map(needsRandom)).toEqual([false, true, false, true, true, false, false, false])
+  })
+})
+
+describe("counting a written settlement", () => {
+  /** The counters and metrics that counting `ending` moves, once decided for `overrides`. */
+  const counted = (overrides: Partial<ClaimedRun>, ending: Ending, decision: DecisionContext = context) => {
+    const counters = Counters.make()
+    const observed: Array<string> = []
+    const observe = (name: string) => () => {
+      observed.push(name)
+    }
+    const metrics: RunMetrics = {
+      started: observe("started"),
+      succeeded: observe("succeeded"),
+      failed: observe("failed"),
+      retried: observe("retried"),
+      timedOut: observe("timedOut"),
+      takenOver: observe("takenOver"),
+      duration: observe("duration"),
+      lag: observe("lag")
+    }
+    count(counters, metrics, ending, decide(run(overrides), ending, decision))
+    const moved = Object.entries(Effect.runSync(counters.snapshot)).flatMap(([name, n]) => (n === 0 ? [] : [[name, n]]))
+    return { counters: Object.fromEntries(moved), metrics: observed }
+  }
+  const failed: Ending = { outcome: "failed", error: "e", retry: true }
+
+  it("moves the counters and metrics of how the attempt ended and of what follows it", () => {
+    expect(counted({}, { outcome: "succeeded" })).toEqual({ counters: { runsSucceeded: 1 }, metrics: ["succeeded"] })
+    expect(counted({ schedule: "S" }, { outcome: "succeeded" })).toEqual({
+      counters: { runsSucceeded: 1, runsRescheduled: 1 },
+      metrics: ["succeeded"]
+    })
+    expect(counted({}, failed)).toEqual({ counters: { runsErrors: 1 }, metrics: ["failed", "retried"] })
+    expect(counted({ retriesErrorCount: 2 }, failed)).toEqual({ counters: { runsErrors: 1 }, metrics: ["failed"] })
+    expect(counted({ schedule: "S", retriesErrorCount: 2 }, failed)).toEqual({
+      counters: { runsErrors: 1, runsRescheduled: 1 },
+      metrics: ["failed"]
+    })
+    expect(counted({}, { outcome: "failed", error: "bad", retry: false })).toEqual({
+      counters: { runsErrors: 1 },
+      metrics: ["failed"]
+    })
+    for (const outcome of ["timedOut", "lost"] as const) {
+      expect(counted({}, { outcome, error: "t" })).toEqual({
+        counters: { runsTimedOut: 1 },
+        metrics: ["timedOut", "retried"]
+      })
+    }
+    expect(counted({ schedule: "S" }, { outcome: "cancelled", skipped: "missed" })).toEqual({
+      counters: { runsRescheduled: 1 },
+      metrics: []
+    })
+    expect(counted({}, { outcome: "cancelled" })).toEqual({ counters: {}, metrics: [] })
+    expect(counted({}, { outcome: "released" })).toEqual({ counters: {}, metrics: [] })
+  })
+
+  it("a success whose next occurrence cannot follow is not counted as a success", () => {
+    const Broken = JobSchedule.make({
+      name: "S",
+      next: () => {
+        throw new Error("no next")
+      }
+    })
+    expect(counted({ schedule: "S" }, { outcome: "succeeded" }, { ...context, schedule: Broken })).toEqual({
+      counters: {},
+      metrics: ["succeeded"]
+    })
   })
 })

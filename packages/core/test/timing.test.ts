@@ -2,6 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, LogLevel, Logger, Schema, TestClock } from "effect"
 import { Job, JobSchedule, JobStore, JobsS, type JobsSConfig, RetryBackoff, RunInfo, Scheduler } from "../src/index.js"
+import { newRun } from "./fixtures.js"
 
 const Tick = Job.make({ name: "Tick", args: Schema.Struct({}) })
 
@@ -138,6 +139,39 @@ describe("missed schedules (memory store, TestClock)", () => {
     Effect.gen(function* () {
       const { runs } = yield* runMissed({ catchUp: 3 })
       expect(runs).toEqual([60, 480, 540, 600, 660])
+    })
+  )
+})
+
+describe("takeovers (memory store, TestClock)", () => {
+  it.scoped("a run the reaper takes over counts one timeout; a lost lease counts a resurrection too", () =>
+    Effect.gen(function* () {
+      const context = yield* Layer.build(
+        JobsS.layer({ pollInterval: "1 hour", timeoutCheck: "10 seconds" }).pipe(
+          Layer.provideMerge(JobStore.layerMemory),
+          Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+        )
+      )
+      const store = Context.get(context, JobStore.JobStore)
+      const jobs = Context.get(context, JobsS.JobsS)
+      yield* settle
+      // two attempts of an instance that is gone: one past its timeout (its lease still held), one whose lease expired
+      const claimGone = (fields: Partial<JobStore.NewRun>, leaseMs: number) =>
+        Effect.gen(function* () {
+          const run = newRun({ job: "Tick", runAt: yield* store.now, retriesTimeoutLimit: 0, ...fields })
+          yield* store.insert([run])
+          const claimed = yield* store.claim({ instanceId: "gone", jobs: ["Tick"], schedules: [], limit: 1, leaseMs })
+          expect(claimed.map((claimedRun) => claimedRun.id)).toEqual([run.id])
+          return run.id
+        })
+      const timedOut = yield* claimGone({ runTimeoutMs: 1_000 }, 3_600_000)
+      const lost = yield* claimGone({ runTimeoutMs: 0 }, 2_000)
+      // only now does this instance implement the job, so only its reaper could take the runs
+      yield* Layer.build(Tick.toLayer(() => Effect.void)).pipe(Effect.provide(context))
+      yield* advance("30 seconds")
+      expect((yield* store.history(timedOut)).map((attempt) => attempt.outcome)).toEqual(["timedOut"])
+      expect((yield* store.history(lost)).map((attempt) => attempt.outcome)).toEqual(["lost"])
+      expect(yield* jobs.counters).toMatchObject({ runsTimedOut: 2, runsResurrected: 1, runsStarted: 0 })
     })
   )
 })

@@ -1,8 +1,8 @@
 /**
  * One attempt of a claimed run: decodes its arguments, builds its `RunInfo`,
  * opens its span and forks the job's effect in a fiber of its own, then turns
- * how that fiber ended (and why the runtime stopped it, if it did) into an
- * outcome for completion. Timeout, cancel, lost lease and shutdown are all
+ * how that fiber ended (and the outcome the runtime stopped it for, if it did)
+ * into an ending for completion. Timeout, cancel, lost lease and shutdown are all
  * interruption of that fiber. The per-run work is plain code around the fiber
  * (an observer of its exit): no effect is added per run.
  */
@@ -28,7 +28,7 @@ import * as Deadlines from "./deadlines.js"
 import * as ErrorText from "./errorText.js"
 import * as JobSchedule from "./jobSchedule.js"
 import * as LocalClock from "./localClock.js"
-import type * as outcomes from "./outcome.js"
+import * as outcomes from "./outcome.js"
 import type { Registration, Registry } from "./registry.js"
 import { RunInfo } from "./runInfo.js"
 import { decodeArgs, decodeArgsAsync, runInfo } from "./runInput.js"
@@ -36,27 +36,24 @@ import type { RunMetrics } from "./runMetrics.js"
 import * as TraceContext from "./traceContext.js"
 import * as WorkScheduler from "./workScheduler.js"
 
-/** Why the runtime interrupted a run. */
-export type StopReason = "cancel" | "lost" | "shutdown" | "timeout"
-
 /** What an attempt sees of the claim it runs under: set by the attempt and by whoever stops it. */
 export interface Slot {
   readonly run: ClaimedRun
-  /** Why the runtime stopped the attempt, once it did. */
-  reason: StopReason | undefined
+  /** The outcome the runtime stopped the attempt for, once it did. */
+  stop: outcomes.Stop | undefined
   /** The fiber working for this claim now (the attempt's, or one decoding or settling for it). */
   fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
 }
 
 /**
- * Called exactly once per started attempt, when it ended: `outcome` is what to settle (`undefined`: the
+ * Called exactly once per started attempt, when it ended: `ending` is what to settle (`undefined`: the
  * claim was lost, nothing to write); `first`, when present, must run in a fiber of its own before the
  * settlement (a warning to log; `Effect.void` for an attempt that ended before it started, settled in a
  * fiber or the next run would start inside the stack of this one).
  */
 export type Ended<S extends Slot> = (
   slot: S,
-  outcome: outcomes.Outcome | undefined,
+  ending: outcomes.Ending | undefined,
   first: Effect.Effect<void> | undefined
 ) => void
 
@@ -64,8 +61,8 @@ export type Ended<S extends Slot> = (
 export interface Attempts<S extends Slot> {
   /** Starts an attempt of `slot.run` (store clock `now`, `Clock` `local`); `ended` is called once it ends. */
   readonly start: (slot: S, now: number, local: number) => void
-  /** Stops an attempt: records why and interrupts its fiber (the first reason wins). */
-  readonly interrupt: (slot: S, reason: StopReason) => Effect.Effect<void>
+  /** Stops an attempt: records the outcome it is stopped for and interrupts its fiber (the first stop wins). */
+  readonly interrupt: (slot: S, stop: outcomes.Stop) => Effect.Effect<void>
   /** Forks bookkeeping (settling, logging) in the instance's context, uninterruptible from its first step. */
   readonly background: (effect: Effect.Effect<void>) => Fiber.RuntimeFiber<void, unknown>
 }
@@ -137,39 +134,27 @@ const runSpan = (run: ClaimedRun) => {
   })
 }
 
-/** Maps how the attempt's fiber ended (and why we stopped it, if we did) to an outcome; `undefined` writes nothing. */
-const toOutcome = (
+/** Maps how the attempt's fiber ended (and the outcome we stopped it for, if we did) to its ending; `undefined` writes nothing. */
+const endingOf = (
   run: ClaimedRun,
   exit: Exit.Exit<void, unknown>,
-  reason: StopReason | undefined
-): outcomes.Outcome | undefined => {
-  if (Exit.isSuccess(exit)) return { _tag: "Success" }
-  const cause = exit.cause
-  if (reason !== undefined && Cause.isInterruptedOnly(cause)) {
-    switch (reason) {
-      case "cancel":
-        return { _tag: "Cancelled" }
-      case "shutdown":
-        return { _tag: "Released" }
-      case "timeout":
-        return { _tag: "Timeout", error: `Timed out after ${run.runTimeoutMs} ms` }
-      case "lost":
-        return undefined
-    }
-  }
-  return { _tag: "Error", error: ErrorText.fromCause(cause) }
+  stop: outcomes.Stop | undefined
+): outcomes.Ending | undefined => {
+  if (Exit.isSuccess(exit)) return { outcome: "succeeded" }
+  if (stop !== undefined && Cause.isInterruptedOnly(exit.cause)) return outcomes.stopped(run, stop)
+  return { outcome: "failed", error: ErrorText.fromCause(exit.cause), retry: true }
 }
 
 /** Why a run ends before it starts: a skipped occurrence, or its timeout passed while it waited. */
-const blocked = (registry: Registry, run: ClaimedRun, now: number): outcomes.Outcome | undefined => {
+const blocked = (registry: Registry, run: ClaimedRun, now: number): outcomes.Ending | undefined => {
   const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
   if (schedule?.missed === "skip" && isMissed(schedule, run.runAt, now)) {
     return {
-      _tag: "Skipped",
-      error: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
+      outcome: "cancelled",
+      skipped: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
     }
   }
-  return run.timeoutAt !== null && run.timeoutAt <= now ? { _tag: "Released" } : undefined
+  return run.timeoutAt !== null && run.timeoutAt <= now ? { outcome: "released" } : undefined
 }
 
 /** Builds the attempts of an instance in the current scope (its context is the attempts' context). */
@@ -225,21 +210,21 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       })
     const traced = (yield* Effect.tracer) !== builtInTracer
 
-    const interrupt = (slot: S, reason: StopReason): Effect.Effect<void> =>
+    const interrupt = (slot: S, stop: outcomes.Stop): Effect.Effect<void> =>
       Effect.suspend(() => {
-        slot.reason ??= reason
+        slot.stop ??= stop
         return slot.fiber === undefined ? Effect.void : Effect.asVoid(Fiber.interruptFork(slot.fiber))
       })
 
-    const deadlines = yield* Deadlines.make<S>((slot) => interrupt(slot, "timeout"))
+    const deadlines = yield* Deadlines.make<S>((slot) => interrupt(slot, "timedOut"))
 
     /** Starts the attempt, unless it ends before it starts (unknown job, skipped, timed out, bad arguments). */
     const start = (slot: S, now: number, local: number): void => {
       const { run } = slot
       const registration = registry.get(run.job)
-      const early = registration === undefined ? ({ _tag: "Released" } as const) : blocked(registry, run, now)
+      const early = registration === undefined ? ({ outcome: "released" } as const) : blocked(registry, run, now)
       if (early !== undefined || registration === undefined) {
-        ended(slot, early ?? { _tag: "Released" }, Effect.void)
+        ended(slot, early ?? { outcome: "released" }, Effect.void)
         return
       }
       // the timeout counts from the claim (the store's timeout_at), so a buffered wait never outlives it
@@ -269,7 +254,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       const { run } = slot
       if (Either.isLeft(decoded)) {
         const warning = Effect.logWarning("Run failed: its stored arguments do not decode", decoded.left)
-        ended(slot, { _tag: "Invalid", error: decoded.left }, warning)
+        ended(slot, { outcome: "failed", error: decoded.left, retry: false }, warning)
         return
       }
       const args = decoded.right
@@ -284,16 +269,16 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       slot.fiber = fiber
       fiber.addObserver((exit) => exited(slot, exit, local))
       // stopped while its arguments were decoded asynchronously
-      if (slot.reason !== undefined) fiber.unsafeInterruptAsFork(FiberId.none)
+      if (slot.stop !== undefined) fiber.unsafeInterruptAsFork(FiberId.none)
     }
 
-    /** The job's fiber ended: its outcome, with a warning first when it failed. */
+    /** The job's fiber ended: its ending, with a warning first when it failed. */
     const exited = (slot: S, exit: Exit.Exit<void, unknown>, startedAt: number): void => {
       const { run } = slot
       deadlines.remove(slot)
       metricsOf(run.job).duration(localNow() - startedAt)
-      const outcome = toOutcome(run, exit, slot.reason)
-      ended(slot, outcome, outcome?._tag === "Error" ? Effect.logWarning("Run failed", outcome.error) : undefined)
+      const ending = endingOf(run, exit, slot.stop)
+      ended(slot, ending, ending?.outcome === "failed" ? Effect.logWarning("Run failed", ending.error) : undefined)
     }
 
     return { start, interrupt, background }

@@ -1,12 +1,12 @@
 /**
- * How an attempt ends in the store: decides what follows it (`outcome.ts`),
+ * How an attempt ends in the store: decides what follows its ending (`outcome.ts`),
  * hands the settlement to the settler (a shared batch, fenced by the claim),
  * and, once written, counts it in the counters and metrics. Used by the worker
  * pool for attempts run here, and directly by the reaper for runs taken over.
  */
 import { Cause, Deferred, Effect, Exit, Random, Runtime } from "effect"
 import type { Scope } from "effect"
-import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
+import type { ClaimedRun, JobStoreShape, Settlement } from "../JobStore.js"
 import type { Counters } from "./counters.js"
 import * as ErrorText from "./errorText.js"
 import * as outcomes from "./outcome.js"
@@ -19,24 +19,24 @@ import * as Settler from "./settler.js"
 const settleBatch = 300
 
 /**
- * Outcomes waiting for the settler beyond which no more runs are claimed: when jobs end faster than
- * their outcomes are written, claiming pauses until the settler catches up (memory and the leases
+ * Settlements waiting for the settler beyond which no more runs are claimed: when jobs end faster than
+ * their settlements are written, claiming pauses until the settler catches up (memory and the leases
  * the heartbeat extends stay bounded).
  */
 export const settleBacklog = 2 * settleBatch
 
 /** Settles attempts. */
 export interface Completion {
-  /** Decides the settlement of `outcome` and queues it (`random` only matters for retries); `done` is called once written. */
+  /** Decides the settlement of `ending` and queues it (`random` only matters for retries); `done` is called once written. */
   readonly submit: (
     run: ClaimedRun,
-    outcome: outcomes.Outcome,
+    ending: outcomes.Ending,
     random: number,
-    done: (written: Settler.Written) => void
+    done: (fence: Settler.FenceResult) => void
   ) => void
   /** Settles an attempt decided outside a worker (the reaper) and waits: whether its fence held. */
-  readonly settle: (run: ClaimedRun, outcome: outcomes.Outcome) => Effect.Effect<boolean>
-  /** Outcomes submitted and not yet written. */
+  readonly settle: (run: ClaimedRun, ending: outcomes.Ending) => Effect.Effect<boolean>
+  /** Endings submitted and not yet written. */
   readonly backlog: () => number
   /** Waits until every settlement submitted so far is written or given up. */
   readonly flush: Effect.Effect<void>
@@ -58,26 +58,53 @@ export interface CompletionOptions {
   readonly caughtUp: () => void
 }
 
-/** Outcomes whose settlement may retry: deciding it reads `Random` (the backoff's jitter). */
-export const needsRandom = (outcome: outcomes.Outcome): boolean =>
-  outcome._tag === "Error" || outcome._tag === "Timeout"
+/** Endings whose settlement may retry: deciding it reads `Random` (the backoff's jitter). */
+export const needsRandom = (ending: outcomes.Ending): boolean =>
+  ending.outcome === "failed" ? ending.retry : ending.outcome === "timedOut" || ending.outcome === "lost"
+
+/**
+ * Counts a written settlement in the instance counters and the job's metrics: what the attempt did from
+ * its ending, what follows it from the settlement (a retry, the next occurrence).
+ */
+export const count = (
+  counters: Counters,
+  metrics: RunMetrics,
+  ending: outcomes.Ending,
+  settlement: Settlement
+): void => {
+  switch (ending.outcome) {
+    case "succeeded":
+      metrics.succeeded()
+      // a success whose next occurrence cannot follow (its schedule is unknown or broken) ends the run failed
+      if (settlement._tag === "Succeeded" || settlement._tag === "Next") counters.add("runsSucceeded")
+      break
+    case "failed":
+      counters.add("runsErrors")
+      metrics.failed()
+      break
+    case "timedOut":
+    case "lost":
+      counters.add("runsTimedOut")
+      metrics.timedOut()
+      break
+  }
+  if (settlement._tag === "Next") counters.add("runsRescheduled")
+  if (settlement._tag === "Retry") metrics.retried()
+}
 
 /**
  * `outcomes.decide`, where a throw (a schedule's `next` is user code, and what it throws may break even
  * the text that reports it) ends the run failed, saying why, instead of leaving it unsettled.
  */
-const decide = (run: ClaimedRun, outcome: outcomes.Outcome, context: outcomes.DecisionContext): outcomes.Decision => {
+const decide = (run: ClaimedRun, ending: outcomes.Ending, context: outcomes.DecisionContext): Settlement => {
   try {
-    return outcomes.decide(run, outcome, context)
+    return outcomes.decide(run, ending, context)
   } catch (error) {
     return {
-      settlement: {
-        _tag: "Failed",
-        id: run.id,
-        claim: run.claim,
-        error: `Deciding what follows this attempt failed: ${ErrorText.fromCause(Cause.die(error))}`
-      },
-      tally: "failed"
+      _tag: "Failed",
+      id: run.id,
+      claim: run.claim,
+      error: `Deciding what follows this attempt failed: ${ErrorText.fromCause(Cause.die(error))}`
     }
   }
 }
@@ -98,64 +125,44 @@ export const make = (options: CompletionOptions): Effect.Effect<Completion, neve
     /** Once the store answered for a settlement: counters and metrics, or a warning if the claim was lost. */
     const recorded = (
       run: ClaimedRun,
-      outcome: outcomes.Outcome,
-      tally: outcomes.Tally,
-      written: Settler.Written
+      ending: outcomes.Ending,
+      settlement: Settlement,
+      fence: Settler.FenceResult
     ): void => {
-      if (written === "unwritten") return
-      if (written === "lost") {
+      if (fence === "unwritten") return
+      if (fence === "lost") {
         Runtime.runFork(runtime)(
           Effect.logWarning(
             "The claim on a run was lost before its outcome was recorded; the outcome was discarded"
-          ).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job, outcome: outcome._tag }))
+          ).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job, outcome: ending.outcome }))
         )
         return
       }
-      const metrics = metricsOf(run.job)
-      if (tally === "succeeded") counters.add("runsSucceeded")
-      if (tally === "rescheduled") {
-        counters.add("runsRescheduled")
-        if (outcome._tag === "Success") counters.add("runsSucceeded")
-      }
-      if (tally === "retried") metrics.retried()
-      switch (outcome._tag) {
-        case "Error":
-        case "Invalid":
-          counters.add("runsErrors")
-          metrics.failed()
-          break
-        case "Timeout":
-          counters.add("runsTimedOut")
-          metrics.timedOut()
-          break
-        case "Success":
-          metrics.succeeded()
-          break
-      }
+      count(counters, metricsOf(run.job), ending, settlement)
     }
 
-    const submit: Completion["submit"] = (run, outcome, random, done) => {
+    const submit: Completion["submit"] = (run, ending, random, done) => {
       backlog += 1
-      const decision = decide(run, outcome, {
+      const settlement = decide(run, ending, {
         now: storeNow(),
         random,
         schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
         backoff: registry.definition(run.job)?.retryBackoff ?? RetryBackoff.immediate
       })
-      settler.submit(decision.settlement, (written) => {
+      settler.submit(settlement, (fence) => {
         backlog -= 1
         if (backlog === settleBacklog) options.caughtUp()
-        recorded(run, outcome, decision.tally, written)
-        done(written)
+        recorded(run, ending, settlement, fence)
+        done(fence)
       })
     }
 
-    const settle: Completion["settle"] = (run, outcome) =>
+    const settle: Completion["settle"] = (run, ending) =>
       Effect.flatMap(Deferred.make<boolean>(), (waiter) => {
-        const wake = (written: Settler.Written) => Deferred.unsafeDone(waiter, Exit.succeed(written === "held"))
-        const queued = needsRandom(outcome)
-          ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submit(run, outcome, random, wake)))
-          : Effect.sync(() => submit(run, outcome, 0, wake))
+        const wake = (fence: Settler.FenceResult) => Deferred.unsafeDone(waiter, Exit.succeed(fence === "held"))
+        const queued = needsRandom(ending)
+          ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submit(run, ending, random, wake)))
+          : Effect.sync(() => submit(run, ending, 0, wake))
         return Effect.zipRight(queued, Deferred.await(waiter))
       })
 

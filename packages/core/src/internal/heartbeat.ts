@@ -56,7 +56,7 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
       )
       yield* Effect.forEach(
         held.filter((run) => run.cancelRequested),
-        (run) => pool.stop(run.id, "cancel", run.claim),
+        (run) => pool.stop(run.id, "cancelled", run.claim),
         { discard: true }
       )
     }

@@ -151,7 +151,7 @@ export const make = (
       config,
       clock,
       onCreated: () => signal.wake,
-      onCancelRequested: (originId) => pool.stopOrigin(originId, "cancel")
+      onCancelRequested: (originId) => pool.stopOrigin(originId, "cancelled")
     })
 
     yield* Effect.logInfo("Instance started").pipe(annotate)

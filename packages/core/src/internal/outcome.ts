@@ -1,6 +1,8 @@
 /**
- * What to write after an attempt ends: the pure decision from a claimed run and
- * how its attempt ended to the fenced `Settlement` the store applies.
+ * How an attempt ended, and what to write after it: the pure decision from a
+ * claimed run and its `Ending` to the fenced `Settlement` the store applies.
+ * Endings are named by the `AttemptOutcome` (the run history's label) they
+ * lead to; `decide` only turns `failed` into `retried` when a retry follows.
  */
 import { Either } from "effect"
 import type { AttemptOutcome, ClaimedRun, NewRun, Settlement } from "../JobStore.js"
@@ -9,17 +11,41 @@ import * as JobSchedule from "./jobSchedule.js"
 import * as RetryBackoff from "./retryBackoff.js"
 import * as RunId from "./runId.js"
 
-/** How an attempt ended. */
-export type Outcome =
-  | { readonly _tag: "Success" }
-  | { readonly _tag: "Error"; readonly error: string }
-  /** Interrupted by its timeout; `lost` when the reaper took it over from an instance that stopped heart-beating. */
-  | { readonly _tag: "Timeout"; readonly error: string; readonly lost?: boolean }
-  | { readonly _tag: "Cancelled" }
-  | { readonly _tag: "Released" }
-  | { readonly _tag: "Invalid"; readonly error: string }
-  /** A missed occurrence that its schedule's policy skips. */
-  | { readonly _tag: "Skipped"; readonly error: string }
+/** How an attempt ended, named by the `AttemptOutcome` it leads to, with the error its settlement stores. */
+export type Ending =
+  /** The job's effect succeeded. */
+  | { readonly outcome: "succeeded" }
+  /**
+   * The job failed or died (`retry`: retried within `retriesErrorLimit`, else the occurrence ends failed), or its
+   * arguments do not decode (no `retry`: the run ends failed, whatever its schedule).
+   */
+  | { readonly outcome: "failed"; readonly error: string; readonly retry: boolean }
+  /** Interrupted by its timeout, or (`lost`) taken over from an instance that stopped heart-beating: retried within `retriesTimeoutLimit`. */
+  | { readonly outcome: "timedOut" | "lost"; readonly error: string }
+  /** Cancelled: the run ends; or, with `skipped` (the error stored), a missed occurrence its schedule skips: the run moves on. */
+  | { readonly outcome: "cancelled"; readonly skipped?: string }
+  /** Handed back (shutdown, a job not implemented here, a timeout that passed before the start): no attempt used up. */
+  | { readonly outcome: "released" }
+
+/**
+ * The outcome an attempt stopped by the runtime leads to: `cancelled` (cancelRun), `released` (shutdown, a
+ * buffered run handed back), `timedOut` (its timeout), `lost` (this instance no longer holds its claim).
+ */
+export type Stop = Extract<AttemptOutcome, "cancelled" | "released" | "timedOut" | "lost">
+
+/** The ending of an attempt the runtime stopped; `undefined` for `lost`: the claim is gone, there is nothing to write. */
+export const stopped = (run: ClaimedRun, stop: Stop): Ending | undefined => {
+  switch (stop) {
+    case "cancelled":
+      return { outcome: "cancelled" }
+    case "released":
+      return { outcome: "released" }
+    case "timedOut":
+      return { outcome: "timedOut", error: `Timed out after ${run.runTimeoutMs} ms` }
+    case "lost":
+      return undefined
+  }
+}
 
 /** What the decision needs besides the run. */
 export interface DecisionContext {
@@ -29,15 +55,6 @@ export interface DecisionContext {
   readonly backoff: RetryBackoff.RetryBackoff
   /** A number in [0, 1) for jitter. */
   readonly random: number
-}
-
-/** Which instance counter a decision moves. */
-export type Tally = "succeeded" | "rescheduled" | "retried" | "failed" | "cancelled" | "released"
-
-/** The settlement and its effect on the counters. */
-export interface Decision {
-  readonly settlement: Settlement
-  readonly tally: Tally
 }
 
 const isWithin = (count: number, limit: number): boolean => limit === -1 || count < limit
@@ -65,71 +82,57 @@ const nextOccurrence = (run: ClaimedRun, runAt: number, now: number, successes: 
   traceContext: run.traceContext
 })
 
+/** The final status an occurrence ends with, as the `Next` settlement records it. */
+type Final = Extract<Settlement, { readonly _tag: "Next" }>["outcome"]
+
 /** Ends this occurrence: a one-off run ends; a scheduled run moves on to its next occurrence unless its limit is met. */
-const endOccurrence = (
-  run: ClaimedRun,
-  context: DecisionContext,
-  outcome: "succeeded" | "failed" | "cancelled",
-  error: string | null
-): Decision => {
+const endOccurrence = (run: ClaimedRun, context: DecisionContext, outcome: Final, error: string | null): Settlement => {
   const { claim, id } = run
   const successes = run.runSuccessCount + (outcome === "succeeded" ? 1 : 0)
-  const final: Decision =
+  const final: Settlement =
     outcome === "succeeded"
-      ? { settlement: { _tag: "Succeeded", id, claim }, tally: "succeeded" }
+      ? { _tag: "Succeeded", id, claim }
       : outcome === "cancelled"
-        ? { settlement: { _tag: "Cancelled", id, claim }, tally: "cancelled" }
-        : { settlement: { _tag: "Failed", id, claim, error: error ?? "failed" }, tally: "failed" }
+        ? { _tag: "Cancelled", id, claim }
+        : { _tag: "Failed", id, claim, error: error ?? "failed" }
   if (run.schedule === null) return final
   if (run.runSuccessLimit !== null && successes >= run.runSuccessLimit) return final
-  if (context.schedule === undefined) {
-    return {
-      settlement: { _tag: "Failed", id, claim, error: `Unknown schedule ${run.schedule}` },
-      tally: "failed"
-    }
-  }
+  if (context.schedule === undefined) return { _tag: "Failed", id, claim, error: `Unknown schedule ${run.schedule}` }
   return Either.match(JobSchedule.followingRunAt(context.schedule, run.runAt, context.now), {
-    onLeft: (invalid) => ({
-      settlement: { _tag: "Failed", id, claim, error: invalid.message },
-      tally: "failed" as const
-    }),
-    onRight: (runAt) => ({
-      settlement: {
-        _tag: "Next",
-        id,
-        claim,
-        outcome,
-        error,
-        next: nextOccurrence(run, runAt, context.now, successes)
-      },
-      tally: "rescheduled" as const
+    onLeft: (invalid): Settlement => ({ _tag: "Failed", id, claim, error: invalid.message }),
+    onRight: (runAt): Settlement => ({
+      _tag: "Next",
+      id,
+      claim,
+      outcome,
+      error,
+      next: nextOccurrence(run, runAt, context.now, successes)
     })
   })
 }
 
-/** The decision with the attempt's history label set (where it differs from the one its settlement implies). */
-const labelled = (decision: Decision, attempt: AttemptOutcome): Decision => ({
-  ...decision,
-  settlement: { ...decision.settlement, attempt }
-})
+/** The settlement with the attempt's history label set (where it differs from the one its tag implies). */
+const labelled = (settlement: Settlement, attempt: AttemptOutcome): Settlement => ({ ...settlement, attempt })
 
 /** Retries within the limit (with the backoff's delay), or ends the occurrence failed. */
-const retryOrEnd = (run: ClaimedRun, context: DecisionContext, kind: "error" | "timeout", error: string): Decision => {
+const retryOrEnd = (
+  run: ClaimedRun,
+  context: DecisionContext,
+  kind: "error" | "timeout",
+  error: string
+): Settlement => {
   const count = kind === "error" ? run.retriesErrorCount : run.retriesTimeoutCount
   const limit = kind === "error" ? run.retriesErrorLimit : run.retriesTimeoutLimit
   if (!isWithin(count, limit)) return endOccurrence(run, context, "failed", error)
   const attempt = count + 1
   return {
-    settlement: {
-      _tag: "Retry",
-      id: run.id,
-      claim: run.claim,
-      runAt: context.now + RetryBackoff.delayMillis(context.backoff, attempt, context.random),
-      retriesErrorCount: kind === "error" ? attempt : run.retriesErrorCount,
-      retriesTimeoutCount: kind === "timeout" ? attempt : run.retriesTimeoutCount,
-      error
-    },
-    tally: "retried"
+    _tag: "Retry",
+    id: run.id,
+    claim: run.claim,
+    runAt: context.now + RetryBackoff.delayMillis(context.backoff, attempt, context.random),
+    retriesErrorCount: kind === "error" ? attempt : run.retriesErrorCount,
+    retriesTimeoutCount: kind === "timeout" ? attempt : run.retriesTimeoutCount,
+    error
   }
 }
 
@@ -137,15 +140,14 @@ const retryOrEnd = (run: ClaimedRun, context: DecisionContext, kind: "error" | "
  * Decides the settlement of an attempt, as every store can write it: one whose due time is not a
  * time ends the run failed instead, and its error text is storable everywhere.
  */
-export const decide = (run: ClaimedRun, outcome: Outcome, context: DecisionContext): Decision =>
-  withStorableError(dueTimeChecked(run, decision(run, outcome, context)))
+export const decide = (run: ClaimedRun, ending: Ending, context: DecisionContext): Settlement =>
+  withStorableError(dueTimeChecked(run, decision(run, ending, context)))
 
 /** The error text made storable on every database (`ErrorText.storable`): bounded, no NUL, no lone surrogate. */
-const withStorableError = (decided: Decision): Decision => {
-  const { settlement } = decided
-  if (!("error" in settlement) || settlement.error === null) return decided
+const withStorableError = (settlement: Settlement): Settlement => {
+  if (!("error" in settlement) || settlement.error === null) return settlement
   const error = ErrorText.storable(settlement.error)
-  return error === settlement.error ? decided : { ...decided, settlement: { ...settlement, error } }
+  return error === settlement.error ? settlement : { ...settlement, error }
 }
 
 /** The latest due time stored: the end of JavaScript's dates (year 275760), well within a 64-bit integer. */
@@ -156,38 +158,36 @@ const maxDueTime = 8.64e15
  * last JavaScript date: a misbehaving schedule or backoff) becomes a failure saying so. Written, it
  * would fail the whole batch of settlements it is part of, on the databases that refuse it.
  */
-const dueTimeChecked = (run: ClaimedRun, decided: Decision): Decision => {
-  const { settlement } = decided
+const dueTimeChecked = (run: ClaimedRun, settlement: Settlement): Settlement => {
   const runAt: unknown =
     settlement._tag === "Retry" ? settlement.runAt : settlement._tag === "Next" ? settlement.next.runAt : 0
-  if (typeof runAt === "number" && Math.abs(runAt) <= maxDueTime) return decided
+  if (typeof runAt === "number" && Math.abs(runAt) <= maxDueTime) return settlement
   const which = settlement._tag === "Retry" ? "retry" : "next occurrence"
   return {
-    settlement: {
-      _tag: "Failed",
-      id: run.id,
-      claim: run.claim,
-      error: `The ${which} of this run has no valid due time (${String(runAt)}); the run ends here`
-    },
-    tally: "failed"
+    _tag: "Failed",
+    id: run.id,
+    claim: run.claim,
+    error: `The ${which} of this run has no valid due time (${String(runAt)}); the run ends here`
   }
 }
 
-const decision = (run: ClaimedRun, outcome: Outcome, context: DecisionContext): Decision => {
-  switch (outcome._tag) {
-    case "Success":
+const decision = (run: ClaimedRun, ending: Ending, context: DecisionContext): Settlement => {
+  const { claim, id } = run
+  switch (ending.outcome) {
+    case "succeeded":
       return endOccurrence(run, context, "succeeded", null)
-    case "Error":
-      return retryOrEnd(run, context, "error", outcome.error)
-    case "Timeout":
-      return labelled(retryOrEnd(run, context, "timeout", outcome.error), outcome.lost === true ? "lost" : "timedOut")
-    case "Invalid":
-      return { settlement: { _tag: "Failed", id: run.id, claim: run.claim, error: outcome.error }, tally: "failed" }
-    case "Cancelled":
-      return { settlement: { _tag: "Cancelled", id: run.id, claim: run.claim }, tally: "cancelled" }
-    case "Skipped":
-      return endOccurrence(run, context, "cancelled", outcome.error)
-    case "Released":
-      return { settlement: { _tag: "Released", id: run.id, claim: run.claim }, tally: "released" }
+    case "failed":
+      return ending.retry
+        ? retryOrEnd(run, context, "error", ending.error)
+        : { _tag: "Failed", id, claim, error: ending.error }
+    case "timedOut":
+    case "lost":
+      return labelled(retryOrEnd(run, context, "timeout", ending.error), ending.outcome)
+    case "cancelled":
+      return ending.skipped === undefined
+        ? { _tag: "Cancelled", id, claim }
+        : endOccurrence(run, context, "cancelled", ending.skipped)
+    case "released":
+      return { _tag: "Released", id, claim }
   }
 }

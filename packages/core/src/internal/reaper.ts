@@ -56,7 +56,8 @@ export const make = (options: ReaperOptions): Reaper => {
       reaped,
       (run) =>
         Effect.gen(function* () {
-          counters.add(run.reason === "lease" ? "runsResurrected" : "runsTimedOut")
+          // the timeout is counted with the settlement (its ending is timedOut or lost), the takeover here
+          if (run.reason === "lease") counters.add("runsResurrected")
           yield* Metric.increment(Metric.tagged(JobsSMetrics.runsTakenOver, "job", run.job))
           yield* Effect.logWarning(
             run.reason === "lease"
@@ -69,7 +70,9 @@ export const make = (options: ReaperOptions): Reaper => {
               : `Timed out after ${run.runTimeoutMs} ms (taken over by the timeout reaper)`
           yield* pool.settle(
             run,
-            run.cancelRequested ? { _tag: "Cancelled" } : { _tag: "Timeout", error, lost: run.reason === "lease" }
+            run.cancelRequested
+              ? { outcome: "cancelled" }
+              : { outcome: run.reason === "lease" ? "lost" : "timedOut", error }
           )
         }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
       { discard: true }

@@ -9,8 +9,11 @@ import { Deferred, Duration, Effect, Queue, Schedule } from "effect"
 import type { Scope } from "effect"
 import type { JobStoreShape, Settlement } from "../JobStore.js"
 
-/** What became of a settlement: its fence held, it failed (the claim was lost), or it could not be written. */
-export type Written = "held" | "lost" | "unwritten"
+/**
+ * Whether a settlement's fenced write held: `held` (written, the claim was still this instance's), `lost`
+ * (nothing written: the claim had moved on), `unwritten` (given up: the store did not answer in time).
+ */
+export type FenceResult = "held" | "lost" | "unwritten"
 
 /** Writes settlements through a shared batch. */
 export interface Settler {
@@ -32,14 +35,14 @@ export interface SettlerOptions {
 }
 
 /** Whether a settlement that held makes its run pending again. */
-const requeues = (pending: Pending, written: Written): boolean =>
-  written === "held" && (pending.settlement._tag === "Retry" || pending.settlement._tag === "Next")
+const requeues = (pending: Pending, fence: FenceResult): boolean =>
+  fence === "held" && (pending.settlement._tag === "Retry" || pending.settlement._tag === "Next")
 
 /** Scheduler turns the writer lets other fibers run before it writes a batch that is not full. */
 const yieldTurns = 16
 
 /** Called once a settlement is written (or given up). */
-export type Done = (written: Written) => void
+export type Done = (fence: FenceResult) => void
 
 interface Pending {
   readonly settlement: Settlement
@@ -65,19 +68,19 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
       store.settle(batch.map((item) => item.settlement)).pipe(
         Effect.tapError((error) => Effect.logWarning("Settling runs failed; retrying", error)),
         Effect.retry(retry),
-        Effect.map((held) => batch.map((_, index): Written => (held[index] === true ? "held" : "lost"))),
+        Effect.map((held) => batch.map((_, index): FenceResult => (held[index] === true ? "held" : "lost"))),
         Effect.catchAll((error) =>
           Effect.as(
             Effect.logError(
               `Could not record the outcome of ${batch.length} runs; their leases will expire and another instance will take them over`,
               error
             ),
-            batch.map((): Written => "unwritten")
+            batch.map((): FenceResult => "unwritten")
           )
         ),
-        Effect.flatMap((written) => {
-          batch.forEach((item, index) => item.done(written[index]!))
-          return batch.some((item, index) => requeues(item, written[index]!)) ? options.onRequeued : Effect.void
+        Effect.flatMap((fences) => {
+          batch.forEach((item, index) => item.done(fences[index]!))
+          return batch.some((item, index) => requeues(item, fences[index]!)) ? options.onRequeued : Effect.void
         })
       )
 

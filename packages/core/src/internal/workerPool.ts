@@ -3,7 +3,7 @@
  * like any claim: the heartbeat extends them, shutdown hands them back, cancel
  * and lost claims drop them) until a worker permit is free; each then runs as
  * an attempt (`attempt.ts`) in its own fiber. A permit is free again as soon as
- * the attempt ends: its outcome goes to completion (`completion.ts`), which
+ * the attempt ends: its ending goes to completion (`completion.ts`), which
  * writes it in a shared batch, fenced by the claim.
  *
  * Every claim held here is an entry, and every change of an entry's state goes
@@ -19,12 +19,10 @@ import type { ClaimAhead } from "./claimAhead.js"
 import * as Completion from "./completion.js"
 import type { Counters } from "./counters.js"
 import * as LocalClock from "./localClock.js"
-import type * as outcomes from "./outcome.js"
+import * as outcomes from "./outcome.js"
 import type { Registry } from "./registry.js"
 import * as RunMetrics from "./runMetrics.js"
 import type { StoreClock } from "./storeClock.js"
-
-export type { StopReason } from "./attempt.js"
 
 /** A claim this instance holds, for the heartbeat. */
 export interface Held {
@@ -40,16 +38,16 @@ export interface WorkerPool {
   readonly offer: (runs: ReadonlyArray<ClaimedRun>) => Effect.Effect<void>
   /** The claims of runs buffered, executing or being settled. */
   readonly held: Effect.Effect<ReadonlyArray<Held>>
-  /** Stops a run if this instance holds it under `claim` (any claim when omitted). */
-  readonly stop: (id: string, reason: Attempt.StopReason, claim?: string) => Effect.Effect<void>
-  /** Stops the occurrence of a run held here, by its `RunId`. */
-  readonly stopOrigin: (originId: string, reason: Attempt.StopReason) => Effect.Effect<void>
+  /** Stops a run for the outcome `stop` if this instance holds it under `claim` (any claim when omitted). */
+  readonly stop: (id: string, stop: outcomes.Stop, claim?: string) => Effect.Effect<void>
+  /** Stops the occurrence of a run held here, by its `RunId`, for the outcome `stop`. */
+  readonly stopOrigin: (originId: string, stop: outcomes.Stop) => Effect.Effect<void>
   /** Records that the store extended these claims until `until` (store clock ms). */
   readonly renewed: (claims: ReadonlyArray<string>, until: number) => Effect.Effect<void>
   /** Hands back buffered runs that waited longer than `ms` (the claim-ahead guess was wrong). */
   readonly releaseStale: (ms: number) => Effect.Effect<void>
   /** Settles an attempt decided outside a worker (the reaper) and waits; retries store errors. */
-  readonly settle: (run: ClaimedRun, outcome: outcomes.Outcome) => Effect.Effect<boolean>
+  readonly settle: (run: ClaimedRun, ending: outcomes.Ending) => Effect.Effect<boolean>
   /**
    * Shutdown: hands back buffered runs, waits up to `timeoutMs` for running ones, interrupts and hands back the
    * rest; runs that do not end when interrupted are waited for as long again (at least a second), then left.
@@ -131,17 +129,17 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
       }
     })
 
-    /** Hands an entry's outcome to completion (`random` only matters for retries); forgotten once written. */
-    const submitWith = (entry: Entry, outcome: outcomes.Outcome, random: number): void => {
+    /** Hands an entry's ending to completion (`random` only matters for retries); forgotten once written. */
+    const submitWith = (entry: Entry, ending: outcomes.Ending, random: number): void => {
       transition(entry, "settling")
-      completion.submit(entry.run, outcome, random, () => transition(entry, "done"))
+      completion.submit(entry.run, ending, random, () => transition(entry, "done"))
     }
 
-    /** `submitWith`, reading `Random` first for outcomes that may retry. */
-    const submit = (entry: Entry, outcome: outcomes.Outcome): Effect.Effect<void> =>
-      Completion.needsRandom(outcome)
-        ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submitWith(entry, outcome, random)))
-        : Effect.sync(() => submitWith(entry, outcome, 0))
+    /** `submitWith`, reading `Random` first for endings that may retry. */
+    const submit = (entry: Entry, ending: outcomes.Ending): Effect.Effect<void> =>
+      Completion.needsRandom(ending)
+        ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submitWith(entry, ending, random)))
+        : Effect.sync(() => submitWith(entry, ending, 0))
 
     /** A worker is free again: start the next run, ask for more when the buffer runs low. */
     const finished = (entry: Entry): void => {
@@ -153,9 +151,9 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
       if (buffer.length <= lowWater && !stopping) options.onDemand()
     }
 
-    /** An attempt ended: its outcome goes to completion (in a fiber when it logs or reads `Random`) and the worker is free. */
-    const ended: Attempt.Ended<Entry> = (entry, outcome, first) => {
-      if (outcome === undefined) {
+    /** An attempt ended: its ending goes to completion (in a fiber when it logs or reads `Random`) and the worker is free. */
+    const ended: Attempt.Ended<Entry> = (entry, ending, first) => {
+      if (ending === undefined) {
         // the claim was lost: nothing to write; the warning is logged while the worker is freed
         transition(entry, "done")
         attempts.background(
@@ -166,14 +164,14 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
         finished(entry)
         return
       }
-      if (first === undefined && !Completion.needsRandom(outcome)) {
-        submitWith(entry, outcome, 0)
+      if (first === undefined && !Completion.needsRandom(ending)) {
+        submitWith(entry, ending, 0)
         finished(entry)
         return
       }
       entry.fiber = attempts.background(
         (first ?? Effect.void).pipe(
-          Effect.zipRight(submit(entry, outcome)),
+          Effect.zipRight(submit(entry, ending)),
           Effect.ensuring(Effect.sync(() => finished(entry))),
           Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
         )
@@ -202,16 +200,17 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
     }
 
     /** Stops a held run: a running one is interrupted, a buffered one is settled (or dropped) at once. */
-    const stopEntry = (entry: Entry, reason: Attempt.StopReason): Effect.Effect<void> => {
+    const stopEntry = (entry: Entry, stop: outcomes.Stop): Effect.Effect<void> => {
       switch (entry.state) {
         case "running":
-          return attempts.interrupt(entry, reason)
+          return attempts.interrupt(entry, stop)
         case "settling":
         case "done":
           return Effect.void
-        case "buffered":
-          if (reason === "lost") return Effect.sync(() => transition(entry, "done"))
-          return submit(entry, reason === "cancel" ? { _tag: "Cancelled" } : { _tag: "Released" })
+        case "buffered": {
+          const ending = outcomes.stopped(entry.run, stop)
+          return ending === undefined ? Effect.sync(() => transition(entry, "done")) : submit(entry, ending)
+        }
       }
     }
 
@@ -245,7 +244,7 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
               state: "buffered",
               bufferedAt: now,
               leaseUntil: run.leaseUntil ?? Number.POSITIVE_INFINITY,
-              reason: undefined,
+              stop: undefined,
               fiber: undefined
             }
             entries.set(run.claim, entry)
@@ -254,16 +253,16 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
           dispatch()
         }),
       held: Effect.sync(() => [...entries.values()].map(({ run }) => ({ id: run.id, claim: run.claim }))),
-      stop: (id, reason, claim) =>
+      stop: (id, stop, claim) =>
         Effect.suspend(() => {
           const entry =
             claim === undefined ? [...entries.values()].find((held) => held.run.id === id) : entries.get(claim)
-          return entry === undefined || entry.run.id !== id ? Effect.void : stopEntry(entry, reason)
+          return entry === undefined || entry.run.id !== id ? Effect.void : stopEntry(entry, stop)
         }),
-      stopOrigin: (originId, reason) =>
+      stopOrigin: (originId, stop) =>
         Effect.forEach(
           [...entries.values()].filter(({ run }) => run.originId === originId),
-          (entry) => stopEntry(entry, reason),
+          (entry) => stopEntry(entry, stop),
           { discard: true }
         ),
       renewed: (claims, until) =>
@@ -277,7 +276,7 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
         Effect.flatMap(LocalClock.millis, (now) =>
           Effect.forEach(
             buffer.filter((entry) => now - entry.bufferedAt > ms),
-            (entry) => stopEntry(entry, "shutdown"),
+            (entry) => stopEntry(entry, "released"),
             { discard: true }
           )
         ),
@@ -285,11 +284,11 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
       drain: (timeoutMs) =>
         Effect.gen(function* () {
           stopping = true
-          yield* Effect.forEach([...buffer], (entry) => stopEntry(entry, "shutdown"), { discard: true })
+          yield* Effect.forEach([...buffer], (entry) => stopEntry(entry, "released"), { discard: true })
           if (Option.isNone(yield* idleWithin(timeoutMs))) {
             const remaining = [...entries.values()].filter((entry) => entry.state === "running")
             yield* Effect.logInfo(`Shutdown: interrupting ${remaining.length} runs and handing them back`)
-            yield* Effect.forEach(remaining, (entry) => attempts.interrupt(entry, "shutdown"), { discard: true })
+            yield* Effect.forEach(remaining, (entry) => attempts.interrupt(entry, "released"), { discard: true })
             // a run that cannot end (its fiber broke inside Effect's runtime) must not hold the shutdown forever
             if (Option.isNone(yield* idleWithin(Math.max(timeoutMs, minInterruptWaitMs)))) {
               yield* Effect.logError(
