@@ -26,7 +26,7 @@ export type {
   RunStatus
 } from "./internal/runRow.js"
 
-export { runFields } from "./internal/runRow.js"
+export { runFields, runStatuses } from "./internal/runRow.js"
 
 /** The claim token format (`<uuid>:<id>`): how stores make claim tokens and read them back. */
 export * as ClaimToken from "./internal/claimToken.js"
