@@ -21,7 +21,7 @@ import { randomUUID } from "node:crypto"
  * bounded on the live clock, so a broken store fails the test instead of hanging it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type JobStore, RunId } from "@jobss/core"
+import { JobStore, RunId } from "@jobss/core"
 import { Deferred, Effect, Fiber, Option, type Scope, Stream, TestServices } from "effect"
 import { newRun } from "../../packages/core/test/fixtures.js"
 
@@ -1023,6 +1023,33 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
     })
 
     describe("reap", () => {
+      test(
+        "claims and takeovers carry claim tokens in the ClaimToken format, each made for its row",
+        () =>
+          Effect.gen(function* () {
+            const { store, waitPast } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const runs = [30, 20, 10].map((ago) => newRun({ job, runAt: t - ago }))
+            yield* store.insert(runs)
+            const claimed = yield* claimJob(store, job, { instanceId: "dead", leaseMs: 1 })
+            expect(sortedIds(claimed)).toEqual(sortedIds(runs))
+            for (const run of claimed) {
+              expect(JobStore.ClaimToken.isFor(run.claim, run.id), run.claim).toBe(true)
+              expect(JobStore.ClaimToken.idOf(run.claim)).toBe(run.id)
+            }
+            expect(new Set(claimed.map((run) => run.claim)).size).toBe(claimed.length)
+            yield* waitPast(30)
+            const reaped = yield* store.reap({ jobs: [job], schedules: [], limit: 10, leaseMs: 60_000, graceMs: 0 })
+            expect(sortedIds(reaped)).toEqual(sortedIds(runs))
+            for (const run of reaped) {
+              expect(JobStore.ClaimToken.isFor(run.claim, run.id), run.claim).toBe(true)
+              expect(run.claim).not.toBe(claimed.find((old) => old.id === run.id)!.claim)
+            }
+          }),
+        timeout
+      )
+
       test(
         "takes over runs whose lease expired (reason lease) with a fresh claim; other fields unchanged",
         () =>

@@ -15,76 +15,28 @@ import { Layer } from "effect"
 import type { JobStoreError } from "./JobsSError.js"
 import { JobStore } from "./internal/jobStoreTag.js"
 import * as memory from "./internal/memoryStore.js"
+import type * as RunRow from "./internal/runRow.js"
 
-/** The life cycle of one occurrence of a run. `pending` and `running` are active; the rest are final. */
-export type RunStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled"
+export type {
+  RunField,
+  RunFieldInitial,
+  RunFieldInsert,
+  RunFieldKind,
+  RunFieldKinds,
+  RunFields,
+  RunStatus
+} from "./internal/runRow.js"
 
-/** A run occurrence as the runtime writes it (all values encoded). */
-export interface NewRun {
-  /** The id of this occurrence (unique in the table). */
-  readonly id: string
-  /** The `RunId` the user holds: the id of the first occurrence. */
-  readonly originId: string
-  /** 0 for the first occurrence, then 1, 2, ... */
-  readonly occurrence: number
-  /** The job's name. */
-  readonly job: string
-  /** The job's arguments, encoded with its Schema, as JSON text. */
-  readonly args: string
-  /** At most one active run holds a unique name across the cluster. */
-  readonly uniqueName: string | null
-  /** The name of the schedule for recurring runs. */
-  readonly schedule: string | null
-  /** Due time, epoch milliseconds. */
-  readonly runAt: number
-  /** Attempts started so far across all occurrences. */
-  readonly runTotalCount: number
-  /** Successful occurrences so far. */
-  readonly runSuccessCount: number
-  /** Stop after this many successful occurrences; `null` is unlimited. */
-  readonly runSuccessLimit: number | null
-  /** Milliseconds a started attempt may run; 0 disables the timeout. */
-  readonly runTimeoutMs: number
-  /** Retries after errors used by this occurrence (0 for a new one). */
-  readonly retriesErrorCount: number
-  /** The most retries after errors per occurrence; -1 is unlimited. */
-  readonly retriesErrorLimit: number
-  /** Retries after timeouts used by this occurrence (0 for a new one). */
-  readonly retriesTimeoutCount: number
-  /** The most retries after timeouts per occurrence; -1 is unlimited. */
-  readonly retriesTimeoutLimit: number
-  /** The instance that created the run (for later occurrences: the first one's creator). */
-  readonly createdBy: string
-  /** Creation time of the first occurrence; `null` lets the store stamp its own clock. */
-  readonly createdAt: number | null
-  /** The W3C `traceparent` of the span that created the run (kept by later occurrences), or `null`. */
-  readonly traceContext: string | null
-}
+export { runFields, runStatuses } from "./internal/runRow.js"
+
+/** The claim token format (`<uuid>:<id>`): how stores make claim tokens and read them back. */
+export * as ClaimToken from "./internal/claimToken.js"
+
+/** A run occurrence as the runtime writes it (all values encoded): the fields an insert takes from it. */
+export interface NewRun extends RunRow.NewRunFields {}
 
 /** A stored occurrence, as the store returns it. */
-export interface StoredRun extends NewRun {
-  /** The occurrence's status. */
-  readonly status: RunStatus
-  /** Creation time of the first occurrence, epoch milliseconds (the store's clock when it stamped it). */
-  readonly createdAt: number
-  /** When the latest attempt was claimed, epoch milliseconds; `null` before the first claim. */
-  readonly startedAt: number | null
-  /** The id of the instance that claimed the latest attempt (a takeover by the reaper leaves it unchanged). */
-  readonly startedBy: string | null
-  /**
-   * When the running attempt times out (claim time + `runTimeoutMs`), epoch milliseconds; `null` when
-   * the timeout is disabled, before the first claim, and after a retry or a release.
-   */
-  readonly timeoutAt: number | null
-  /** Until when the claim holds unless the heartbeat extends it, epoch milliseconds; `null` unless running. */
-  readonly leaseUntil: number | null
-  /** Set by `cancel` on a running occurrence; `extend` reports it to the instance that holds the claim. */
-  readonly cancelRequested: boolean
-  /** The last error recorded (a failure, a defect, a timeout, a decoding problem). */
-  readonly error: string | null
-  /** When the occurrence reached a final status, epoch milliseconds; `null` while it is active. */
-  readonly finishedAt: number | null
-}
+export interface StoredRun extends RunRow.StoredRunFields {}
 
 /** A run this instance now holds: `claim` is the fencing token every later write must present. */
 export interface ClaimedRun extends StoredRun {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto"
 /**
  * The in-memory `JobStore`: every operation of docs/STORE.md on plain maps.
  *
@@ -9,15 +8,12 @@ import { randomUUID } from "node:crypto"
  * @internal
  */
 import { Clock, Effect, Either, PubSub, Stream } from "effect"
-import type { Mutable } from "effect/Types"
 import type {
   CancelResult,
   ClaimRequest,
   ClaimedRun,
   HeldRun,
   InsertResult,
-  InstanceCounters,
-  InstanceInfo,
   JobStoreShape,
   NewRun,
   PendingCount,
@@ -25,124 +21,26 @@ import type {
   ReapReason,
   ReapRequest,
   ReapedRun,
-  Settlement,
-  StoredAttempt,
-  StoredInstance,
-  StoredRun,
   WaitingRun
 } from "../JobStore.js"
-import { attemptError, attemptOutcome } from "./attempts.js"
+import * as ClaimToken from "./claimToken.js"
 import { JobStoreError } from "./errors.js"
-
-/** A stored occurrence with the two columns the interface does not expose. */
-interface Row extends Mutable<StoredRun> {
-  /** The fencing token; `null` unless running. */
-  claim: string | null
-  /** Equal to `uniqueName` while the row is active, `null` otherwise. */
-  uniqueKey: string | null
-}
-
-interface State {
-  /** Occurrences by id, in insertion order. */
-  readonly rows: Map<string, Row>
-  /** Occurrences by `originId`. */
-  readonly chains: Map<string, Array<Row>>
-  /** The active holder of each unique name (the unique index). */
-  readonly uniqueKeys: Map<string, Row>
-  readonly instances: Map<string, Mutable<StoredInstance>>
-  /** Recorded attempts by `originId`, in the order they ended. */
-  readonly history: Map<string, Array<StoredAttempt>>
-}
-
-const isActive = (row: Row): boolean => row.status === "pending" || row.status === "running"
-
-const toStored = (row: Row): StoredRun => ({
-  id: row.id,
-  originId: row.originId,
-  occurrence: row.occurrence,
-  job: row.job,
-  args: row.args,
-  uniqueName: row.uniqueName,
-  schedule: row.schedule,
-  status: row.status,
-  runAt: row.runAt,
-  runTotalCount: row.runTotalCount,
-  runSuccessCount: row.runSuccessCount,
-  runSuccessLimit: row.runSuccessLimit,
-  runTimeoutMs: row.runTimeoutMs,
-  retriesErrorCount: row.retriesErrorCount,
-  retriesErrorLimit: row.retriesErrorLimit,
-  retriesTimeoutCount: row.retriesTimeoutCount,
-  retriesTimeoutLimit: row.retriesTimeoutLimit,
-  createdBy: row.createdBy,
-  createdAt: row.createdAt,
-  startedAt: row.startedAt,
-  startedBy: row.startedBy,
-  timeoutAt: row.timeoutAt,
-  leaseUntil: row.leaseUntil,
-  cancelRequested: row.cancelRequested,
-  error: row.error,
-  finishedAt: row.finishedAt,
-  traceContext: row.traceContext
-})
-
-const toClaimed = (row: Row, claim: string): ClaimedRun => ({ ...toStored(row), claim })
-
-const toInstance = (instance: StoredInstance): StoredInstance => ({
-  ...instance,
-  jobs: [...instance.jobs],
-  schedules: [...instance.schedules]
-})
-
-/** The filter `claim`, `nextDue` and `reap` share: a listed job, and no schedule or a listed one. */
-const matcher = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>): ((row: Row) => boolean) => {
-  const jobSet = new Set(jobs)
-  const scheduleSet = new Set(schedules)
-  return (row) => jobSet.has(row.job) && (row.schedule === null || scheduleSet.has(row.schedule))
-}
-
-const byRunAt = (a: Row, b: Row): number => a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-
-const rowsWhere = (state: State, predicate: (row: Row) => boolean): Array<Row> => {
-  const found: Array<Row> = []
-  for (const row of state.rows.values()) {
-    if (predicate(row)) found.push(row)
-  }
-  return found
-}
-
-/** Ends a row's hold on its claim, lease and unique name. */
-const release = (state: State, row: Row): void => {
-  if (row.uniqueKey !== null && state.uniqueKeys.get(row.uniqueKey) === row) {
-    state.uniqueKeys.delete(row.uniqueKey)
-  }
-  row.uniqueKey = null
-  row.claim = null
-  row.leaseUntil = null
-}
-
-/** Adds a new pending row; the caller has checked that its id is free and its unique name is not held. */
-const addRow = (state: State, run: NewRun, now: number): void => {
-  const row: Row = {
-    ...run,
-    createdAt: run.createdAt ?? now,
-    status: "pending",
-    startedAt: null,
-    startedBy: null,
-    timeoutAt: null,
-    leaseUntil: null,
-    cancelRequested: false,
-    error: null,
-    finishedAt: null,
-    claim: null,
-    uniqueKey: run.uniqueName
-  }
-  state.rows.set(row.id, row)
-  const chain = state.chains.get(row.originId)
-  if (chain === undefined) state.chains.set(row.originId, [row])
-  else chain.push(row)
-  if (row.uniqueKey !== null) state.uniqueKeys.set(row.uniqueKey, row)
-}
+import { registerInstance, toInstance, updateInstance } from "./memoryInstances.js"
+import {
+  type Row,
+  type State,
+  addRow,
+  byRunAt,
+  empty,
+  finish,
+  isActive,
+  latest,
+  matcher,
+  rowsWhere,
+  toClaimed,
+  toStored
+} from "./memoryRows.js"
+import { settle, wakes } from "./memorySettle.js"
 
 const duplicateIds = (state: State, runs: ReadonlyArray<NewRun>): ReadonlyArray<string> => {
   const seen = new Set<string>()
@@ -175,11 +73,12 @@ const insert = (
 
 const claim = (state: State, request: ClaimRequest, now: number): ReadonlyArray<ClaimedRun> => {
   const matches = matcher(request.jobs, request.schedules)
+  const prefix = ClaimToken.prefix()
   return rowsWhere(state, (row) => row.status === "pending" && row.runAt <= now && matches(row))
     .sort(byRunAt)
     .slice(0, Math.max(0, request.limit))
     .map((row) => {
-      const token = randomUUID()
+      const token = ClaimToken.make(prefix, row.id)
       row.status = "running"
       row.claim = token
       row.startedAt = now
@@ -207,118 +106,6 @@ const nextDue = (
   return { now, nextRunAt }
 }
 
-/** The row a settlement may write, when its fence holds. */
-const fenced = (state: State, settlement: Settlement): Row | undefined => {
-  const row = state.rows.get(settlement.id)
-  return row !== undefined && row.status === "running" && row.claim === settlement.claim ? row : undefined
-}
-
-/** Why a `Next` settlement whose fence holds cannot insert its next occurrence, if it cannot. */
-const nextConflict = (state: State, settlement: Settlement): string | undefined => {
-  if (settlement._tag !== "Next") return undefined
-  const row = fenced(state, settlement)
-  if (row === undefined) return undefined
-  const next = settlement.next
-  if (state.rows.has(next.id)) return `settle: duplicate run id ${next.id}`
-  const holder = next.uniqueName === null ? undefined : state.uniqueKeys.get(next.uniqueName)
-  if (holder !== undefined && holder !== row) return `settle: unique name ${next.uniqueName} is held by ${holder.id}`
-  return undefined
-}
-
-const finish = (state: State, row: Row, status: "succeeded" | "failed" | "cancelled", now: number): void => {
-  release(state, row)
-  row.status = status
-  row.finishedAt = now
-}
-
-/** Records the attempt a settlement ends (before the row changes: a released attempt's number is given back). */
-const record = (state: State, row: Row, settlement: Settlement, now: number): void => {
-  const attempt: StoredAttempt = {
-    originId: row.originId,
-    id: row.id,
-    occurrence: row.occurrence,
-    job: row.job,
-    attempt: row.runTotalCount,
-    startedBy: row.startedBy ?? "",
-    startedAt: row.startedAt ?? now,
-    finishedAt: now,
-    outcome: attemptOutcome(settlement),
-    error: attemptError(settlement)
-  }
-  const chain = state.history.get(row.originId)
-  if (chain === undefined) state.history.set(row.originId, [attempt])
-  else chain.push(attempt)
-}
-
-const settleOne = (state: State, settlement: Settlement, now: number): boolean => {
-  const row = fenced(state, settlement)
-  if (row === undefined) return false
-  record(state, row, settlement, now)
-  switch (settlement._tag) {
-    case "Succeeded": {
-      finish(state, row, "succeeded", now)
-      row.runSuccessCount += 1
-      row.error = null
-      return true
-    }
-    case "Failed": {
-      finish(state, row, "failed", now)
-      row.error = settlement.error
-      return true
-    }
-    case "Cancelled": {
-      finish(state, row, "cancelled", now)
-      return true
-    }
-    case "Retry": {
-      row.status = "pending"
-      row.runAt = settlement.runAt
-      row.retriesErrorCount = settlement.retriesErrorCount
-      row.retriesTimeoutCount = settlement.retriesTimeoutCount
-      row.error = settlement.error
-      row.claim = null
-      row.leaseUntil = null
-      row.timeoutAt = null
-      return true
-    }
-    case "Released": {
-      row.status = "pending"
-      row.runTotalCount -= 1
-      row.claim = null
-      row.leaseUntil = null
-      row.timeoutAt = null
-      return true
-    }
-    case "Next": {
-      finish(state, row, settlement.outcome, now)
-      if (settlement.outcome === "succeeded") {
-        row.runSuccessCount += 1
-        row.error = null
-      } else {
-        row.error = settlement.error
-      }
-      addRow(state, settlement.next, now)
-      return true
-    }
-  }
-}
-
-const settle = (
-  state: State,
-  settlements: ReadonlyArray<Settlement>,
-  now: number
-): Either.Either<ReadonlyArray<boolean>, JobStoreError> => {
-  for (const settlement of settlements) {
-    const conflict = nextConflict(state, settlement)
-    if (conflict !== undefined) return Either.left(new JobStoreError({ message: conflict }))
-  }
-  return Either.right(settlements.map((settlement) => settleOne(state, settlement, now)))
-}
-
-/** Whether a settlement may make a run due (a wake-up for pollers). */
-const wakes = (settlement: Settlement): boolean =>
-  settlement._tag === "Retry" || settlement._tag === "Released" || settlement._tag === "Next"
-
 const extend = (
   state: State,
   instanceId: string,
@@ -344,6 +131,7 @@ const reapReason = (row: Row, graceMs: number, now: number): ReapReason | undefi
 
 const reap = (state: State, request: ReapRequest, now: number): ReadonlyArray<ReapedRun> => {
   const matches = matcher(request.jobs, request.schedules)
+  const prefix = ClaimToken.prefix()
   return rowsWhere(
     state,
     (row) => row.status === "running" && matches(row) && reapReason(row, request.graceMs, now) !== undefined
@@ -352,19 +140,11 @@ const reap = (state: State, request: ReapRequest, now: number): ReadonlyArray<Re
     .slice(0, Math.max(0, request.limit))
     .map((row) => {
       const reason = reapReason(row, request.graceMs, now)!
-      const token = randomUUID()
+      const token = ClaimToken.make(prefix, row.id)
       row.claim = token
       row.leaseUntil = now + request.leaseMs
       return { ...toClaimed(row, token), reason }
     })
-}
-
-const latest = (state: State, originId: string): Row | undefined => {
-  let found: Row | undefined
-  for (const row of state.chains.get(originId) ?? []) {
-    if (found === undefined || row.occurrence > found.occurrence) found = row
-  }
-  return found
 }
 
 const cancel = (state: State, originId: string, now: number): CancelResult => {
@@ -431,44 +211,6 @@ const pendingCounts = (state: State): ReadonlyArray<PendingCount> => {
   return Array.from(counts, ([job, count]) => ({ job, count }))
 }
 
-const zeroCounters: InstanceCounters = {
-  runsStarted: 0,
-  runsSucceeded: 0,
-  runsRescheduled: 0,
-  runsTimedOut: 0,
-  runsResurrected: 0,
-  runsErrors: 0
-}
-
-const registerInstance = (state: State, instance: InstanceInfo, now: number): void => {
-  state.instances.set(instance.id, {
-    id: instance.id,
-    name: instance.name,
-    workers: instance.workers,
-    jobs: [...instance.jobs],
-    schedules: [...instance.schedules],
-    pollIntervalMs: instance.pollIntervalMs,
-    pollLimit: instance.pollLimit,
-    ...zeroCounters,
-    startedAt: now,
-    lastSeenAt: now,
-    shutdownAt: null
-  })
-}
-
-const updateInstance = (state: State, id: string, counters: InstanceCounters, now: number, shutdown: boolean): void => {
-  const instance = state.instances.get(id)
-  if (instance === undefined) return
-  instance.runsStarted = counters.runsStarted
-  instance.runsSucceeded = counters.runsSucceeded
-  instance.runsRescheduled = counters.runsRescheduled
-  instance.runsTimedOut = counters.runsTimedOut
-  instance.runsResurrected = counters.runsResurrected
-  instance.runsErrors = counters.runsErrors
-  instance.lastSeenAt = now
-  if (shutdown) instance.shutdownAt = now
-}
-
 /** Reads the clock, then runs `f` synchronously: one atomic step. */
 const atNow = <A>(f: (now: number) => A): Effect.Effect<A> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => f(now)))
@@ -479,13 +221,7 @@ const atNowEither = <A>(f: (now: number) => Either.Either<A, JobStoreError>): Ef
 
 /** Builds an empty in-memory store. */
 export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void>(16), (hub): JobStoreShape => {
-  const state: State = {
-    rows: new Map(),
-    chains: new Map(),
-    uniqueKeys: new Map(),
-    instances: new Map(),
-    history: new Map()
-  }
+  const state: State = empty()
   const wake = (when: boolean): Effect.Effect<void> =>
     when ? Effect.asVoid(PubSub.publish(hub, undefined)) : Effect.void
 

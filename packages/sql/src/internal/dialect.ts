@@ -53,7 +53,7 @@ export interface Migration {
   readonly statements: ReadonlyArray<string>
 }
 
-/** What the store's claim asks of a dialect: `token` plus a row's id is its claim. */
+/** What the store's claim asks of a dialect: `prefix` plus a row's id is its claim (`JobStore.ClaimToken`). */
 export interface ClaimCall {
   /** The rows the claim may take (pending, due, of a listed job and schedule), as the store words it. */
   readonly due: Fragment
@@ -64,7 +64,8 @@ export interface ClaimCall {
   readonly schedules: ReadonlyArray<string>
   readonly limit: number
   readonly leaseMs: number
-  readonly token: string
+  /** The batch's claim token prefix (`JobStore.ClaimToken.prefix`). */
+  readonly prefix: string
 }
 
 /** An UPDATE that reports the rows it changed. */
@@ -108,8 +109,11 @@ export interface Dialect {
   readonly tables: Tables
   /** The database clock in epoch milliseconds, as an integer SQL expression. */
   readonly now: Fragment
-  /** String concatenation of two SQL expressions. */
-  readonly concat: (left: Fragment, right: Fragment) => Fragment
+  /**
+   * Each row's claim token in SQL, in the `JobStore.ClaimToken` format: the bound `prefix`, then the
+   * row's `id` column.
+   */
+  readonly claimTokens: (prefix: string) => Fragment
   /** The tail of an `INSERT INTO runs` that skips rows whose `unique_key` is already held. */
   readonly onUniqueKeyConflictIgnore: Fragment
   /**

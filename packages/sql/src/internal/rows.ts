@@ -7,15 +7,16 @@
  *
  * @internal
  */
-import type { JobStore } from "@jobss/core"
+import { JobStore } from "@jobss/core"
 import { Either } from "effect"
 import type { Row } from "./dialect.js"
+import { runColumns, runFieldNames } from "./runColumns.js"
 
 type StoredRun = JobStore.StoredRun
 type RunStatus = JobStore.RunStatus
 type AttemptOutcome = JobStore.AttemptOutcome
 
-const statuses: ReadonlySet<string> = new Set<RunStatus>(["pending", "running", "succeeded", "failed", "cancelled"])
+const statuses: ReadonlySet<string> = new Set<RunStatus>(JobStore.runStatuses)
 
 const attemptOutcomes: ReadonlySet<string> = new Set<AttemptOutcome>([
   "succeeded",
@@ -108,6 +109,23 @@ class Reader {
       "failed"
     )
   }
+  /** A column read as a run field's kind. */
+  kind(kind: JobStore.RunFieldKind, key: string): JobStore.RunFieldKinds[JobStore.RunFieldKind] {
+    switch (kind) {
+      case "text":
+        return this.text(key)
+      case "textOrNull":
+        return this.textOrNull(key)
+      case "integer":
+        return this.number(key)
+      case "integerOrNull":
+        return this.numberOrNull(key)
+      case "flag":
+        return this.flag(key)
+      case "status":
+        return this.status(key)
+    }
+  }
   stringList(key: string): ReadonlyArray<string> {
     return this.field(key, "a JSON array of strings", parseStringList, [])
   }
@@ -129,35 +147,12 @@ const parseStringList = (value: unknown): ReadonlyArray<string> | undefined => {
   return Array.isArray(parsed) && parsed.every((item) => typeof item === "string") ? parsed : undefined
 }
 
-const readRun = (r: Reader): StoredRun => ({
-  id: r.text("id"),
-  originId: r.text("origin_id"),
-  occurrence: r.number("occurrence"),
-  job: r.text("job"),
-  args: r.text("args"),
-  uniqueName: r.textOrNull("unique_name"),
-  schedule: r.textOrNull("schedule"),
-  status: r.status("status"),
-  runAt: r.number("run_at"),
-  runTotalCount: r.number("run_total_count"),
-  runSuccessCount: r.number("run_success_count"),
-  runSuccessLimit: r.numberOrNull("run_success_limit"),
-  runTimeoutMs: r.number("run_timeout_ms"),
-  retriesErrorCount: r.number("retries_error_count"),
-  retriesErrorLimit: r.number("retries_error_limit"),
-  retriesTimeoutCount: r.number("retries_timeout_count"),
-  retriesTimeoutLimit: r.number("retries_timeout_limit"),
-  createdBy: r.text("created_by"),
-  createdAt: r.number("created_at"),
-  startedAt: r.numberOrNull("started_at"),
-  startedBy: r.textOrNull("started_by"),
-  timeoutAt: r.numberOrNull("timeout_at"),
-  leaseUntil: r.numberOrNull("lease_until"),
-  cancelRequested: r.flag("cancel_requested"),
-  error: r.textOrNull("error"),
-  finishedAt: r.numberOrNull("finished_at"),
-  traceContext: r.textOrNull("trace_context")
-})
+/** Every field of the run row from its column (`runColumns`), read as its kind. */
+const readRun = (r: Reader): StoredRun => {
+  const run: Record<string, unknown> = {}
+  for (const field of runFieldNames) run[field] = r.kind(JobStore.runFields[field].kind, runColumns[field].name)
+  return run as unknown as StoredRun
+}
 
 /** A stored occurrence, or why the row is malformed. */
 export const decodeRun = (row: Row): Either.Either<StoredRun, string> => {

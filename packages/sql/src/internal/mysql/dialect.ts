@@ -12,6 +12,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
+import { JobStore } from "@jobss/core"
 import { Data, Effect, Stream } from "effect"
 import {
   type ClaimCall,
@@ -88,7 +89,7 @@ const claimRows = (sql: SqlClient.SqlClient, t: Tables, call: ClaimCall) =>
         return {
           ...row,
           status: "running",
-          claim: `${call.token}${row["id"]}`,
+          claim: JobStore.ClaimToken.make(call.prefix, String(row["id"])),
           started_at: at,
           started_by: call.instanceId,
           lease_until: leaseUntil,
@@ -138,7 +139,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
     sql,
     tables: t,
     now,
-    concat: (left, right) => sql`CONCAT(${left}, ${right})`,
+    claimTokens: (prefix) => sql`CONCAT(${prefix}, id)`,
     onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
     ignoresDuplicateIds: true,
     preparesStatements: true,

@@ -15,9 +15,9 @@ import type { JobStore } from "@jobss/core"
 import { Effect, Option, Stream } from "effect"
 import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion, retryingWhile } from "../dialect.js"
 import { inOneTransaction } from "../migrations.js"
-import { valuesList } from "../runInsert.js"
+import { encodeValue, runColumns } from "../runColumns.js"
+import { insertedValues, newRunFields, valuesList } from "../runInsert.js"
 import * as shapes from "../shapes.js"
-import { int, intOrNull } from "../sqlValues.js"
 import { migrations, migrationsTable } from "./migrations.js"
 import { wakeups } from "./wakeups.js"
 
@@ -37,7 +37,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
     sql,
     tables: t,
     now,
-    concat: (left, right) => sql`(CAST(${left} AS text) || ${right})`,
+    claimTokens: (prefix) => sql`(CAST(${prefix} AS text) || id)`,
     onUniqueKeyConflictIgnore: shapes.onUniqueKeyConflictIgnore(sql),
     ignoresDuplicateIds: false,
     preparesStatements: false,
@@ -45,10 +45,11 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
     // one row: a VALUES list is a little faster
     insertRows: (chunk) => (chunk.length > 1 ? unnestedRows(sql, now, chunk) : valuesList(sql, now, chunk)),
     onConflictReplace: (key, columns) => shapes.onConflictReplace(sql, key, columns),
-    // the claim function: a plan made once per connection, never a bitmap scan and sort
+    // the claim function: a plan made once per connection, never a bitmap scan and sort; it makes
+    // each claim token as `p_token || r.id` (the `JobStore.ClaimToken` format, like `claimTokens`)
     claim: (call) =>
       sql<Row>`SELECT * FROM ${sql(claimFunction)}(${call.instanceId}, ${call.jobs}::text[], ${call.schedules}::text[],
-      ${call.limit}::integer, ${call.leaseMs}::bigint, ${call.token})`,
+      ${call.limit}::integer, ${call.leaseMs}::bigint, ${call.prefix})`,
     // two bound arrays: one statement text for any batch size, planned in microseconds
     idsAndClaimsIn: (ids, claims) => sql`id = ANY(${ids}::varchar[]) AND claim = ANY(${claims}::varchar[])`,
     updateReturning: (request) =>
@@ -95,26 +96,16 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
 }
 
 /**
- * The rows as one bound array per column, unnested: one statement text (and a plan made in
+ * The rows as one bound array per `NewRun` field, unnested: one statement text (and a plan made in
  * microseconds) for any batch size, where a VALUES list of 20 parameters per row took longer to parse
- * and plan than to insert. The columns are `runInsert.insertColumns`, in its order.
+ * and plan than to insert. Each array is cast to its column's type (`runColumns`); the SELECT list is
+ * `runInsert.insertedValues` over the unnested columns.
  */
 const unnestedRows = (sql: SqlClient.SqlClient, now: Fragment, chunk: ReadonlyArray<JobStore.NewRun>): Fragment => {
-  const column = <A>(value: (r: JobStore.NewRun) => A): ReadonlyArray<A> => chunk.map(value)
-  return sql`SELECT x.id, x.origin_id, x.occurrence, x.job, x.args, x.unique_name, x.unique_name, x.schedule,
-      'pending', x.run_at, x.run_total_count, x.run_success_count, x.run_success_limit, x.run_timeout_ms,
-      x.retries_error_count, x.retries_error_limit, x.retries_timeout_count, x.retries_timeout_limit,
-      COALESCE(x.created_at, ${now}), x.created_by, 0, x.trace_context
-      FROM unnest(${column((r) => r.id)}::text[], ${column((r) => r.originId)}::text[],
-        ${column((r) => int(r.occurrence))}::integer[], ${column((r) => r.job)}::text[], ${column((r) => r.args)}::text[],
-        ${column((r) => r.uniqueName)}::text[], ${column((r) => r.schedule)}::text[], ${column((r) => int(r.runAt))}::bigint[],
-        ${column((r) => int(r.runTotalCount))}::integer[], ${column((r) => int(r.runSuccessCount))}::integer[],
-        ${column((r) => intOrNull(r.runSuccessLimit))}::integer[], ${column((r) => int(r.runTimeoutMs))}::bigint[],
-        ${column((r) => int(r.retriesErrorCount))}::integer[], ${column((r) => int(r.retriesErrorLimit))}::integer[],
-        ${column((r) => int(r.retriesTimeoutCount))}::integer[], ${column((r) => int(r.retriesTimeoutLimit))}::integer[],
-        ${column((r) => intOrNull(r.createdAt))}::bigint[], ${column((r) => r.createdBy)}::text[],
-        ${column((r) => r.traceContext)}::text[])
-      AS x(id, origin_id, occurrence, job, args, unique_name, schedule, run_at, run_total_count, run_success_count,
-        run_success_limit, run_timeout_ms, retries_error_count, retries_error_limit, retries_timeout_count,
-        retries_timeout_limit, created_at, created_by, trace_context)`
+  const arrays = newRunFields.map(
+    (field) => sql`${chunk.map((run) => encodeValue(run[field]))}::${sql.literal(runColumns[field].pg)}[]`
+  )
+  const columns = newRunFields.map((field) => runColumns[field].name)
+  return sql`SELECT ${insertedValues(sql, now, (field) => sql.literal(`x.${runColumns[field].name}`))}
+      FROM unnest(${sql.csv(arrays)}) AS x(${sql.literal(columns.join(", "))})`
 }

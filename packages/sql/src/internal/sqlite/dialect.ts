@@ -47,7 +47,7 @@ export const make = (
     sql,
     tables: t,
     now,
-    concat: (left, right) => sql`(${left} || ${right})`,
+    claimTokens: (prefix) => sql`(${prefix} || id)`,
     onUniqueKeyConflictIgnore: shapes.onUniqueKeyConflictIgnore(sql),
     ignoresDuplicateIds: false,
     preparesStatements: false,

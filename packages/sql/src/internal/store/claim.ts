@@ -6,7 +6,7 @@
  * @internal
  */
 import type { Fragment } from "@effect/sql/Statement"
-import { type JobStore, JobsSError } from "@jobss/core"
+import { JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either } from "effect"
 import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
@@ -15,7 +15,7 @@ import type { StoreContext } from "./context.js"
 
 /** The store's clock, `claim`, `reap` and `nextDue`. */
 export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "claim" | "reap" | "nextDue"> => {
-  const { dialect, sql, now, runs, unit, affected, operation, claimable, fence, claimToken, claimOf, failedSet } = ctx
+  const { dialect, sql, now, runs, unit, affected, operation, claimable, fence, failedSet } = ctx
 
   const storeNow: Effect.Effect<number, JobsSError.JobStoreError> = unit(sql<Row>`SELECT ${now} AS now_ms`).pipe(
     Effect.flatMap((result) => {
@@ -57,13 +57,13 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
       const limit = Math.floor(request.limit)
       if (request.jobs.length === 0 || limit <= 0) return []
       const leaseMs = int(request.leaseMs)
-      const token = claimToken()
+      const prefix = JobStore.ClaimToken.prefix()
       const due = sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`
       const set = (at: Fragment) =>
-        sql`status = 'running', claim = ${claimOf(token)}, started_at = ${at}, started_by = ${request.instanceId},
+        sql`status = 'running', claim = ${dialect.claimTokens(prefix)}, started_at = ${at}, started_by = ${request.instanceId},
           lease_until = ${at} + ${leaseMs}, timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${at} + run_timeout_ms END,
           run_total_count = run_total_count + 1`
-      const taken = yield* unit(dialect.claim({ ...request, due, set, limit, leaseMs, token }))
+      const taken = yield* unit(dialect.claim({ ...request, due, set, limit, leaseMs, prefix }))
       return yield* decodeTaken(taken)
     }).pipe(operation("claim"))
 
@@ -78,7 +78,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
           where: sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}
             AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
           pick: { orderBy: sql.literal("run_at, id"), limit },
-          set: sql`claim = ${claimOf(claimToken())}, lease_until = ${now} + ${leaseMs}`,
+          set: sql`claim = ${dialect.claimTokens(JobStore.ClaimToken.prefix())}, lease_until = ${now} + ${leaseMs}`,
           returning: "row"
         })
       )

@@ -5,7 +5,6 @@
  *
  * @internal
  */
-import { randomUUID } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment, Identifier } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
@@ -26,9 +25,6 @@ export const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArra
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
   return chunks
 }
-
-/** The row id inside a claim token made by `claimOf` (a UUID has no colon). */
-export const claimedId = (claim: string): string => claim.slice(claim.indexOf(":") + 1)
 
 /** Maps any failure of an operation to a `JobStoreError` naming it, transient unless the driver says otherwise. */
 export const storeError =
@@ -80,10 +76,6 @@ export interface StoreContext {
   readonly claimable: (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>) => Fragment
   /** The row `id`, running under `claim`. */
   readonly fence: (id: string, claim: string) => Fragment
-  /** The random part of a batch's claim tokens, with the colon that precedes each row's id. */
-  readonly claimToken: () => string
-  /** A claim token per row: the batch's `token`, then the row's id (see `claimedId`). */
-  readonly claimOf: (token: string) => Fragment
   readonly succeededSet: Fragment
   readonly failedSet: (error: string | null) => Fragment
   readonly cancelledSet: Fragment
@@ -130,8 +122,6 @@ export const make = (dialect: Dialect): StoreContext => {
     claimable: (jobs, schedules) =>
       sql`${inList(sql, "job", jobs)} AND (schedule IS NULL OR ${inList(sql, "schedule", schedules)})`,
     fence: (id, claim) => sql`id = ${id} AND claim = ${claim} AND status = 'running'`,
-    claimToken: () => `${randomUUID()}:`,
-    claimOf: (token) => dialect.concat(sql`${token}`, sql.literal("id")),
     succeededSet: sql`status = 'succeeded', run_success_count = run_success_count + 1, error = NULL, finished_at = ${now}, ${releaseHold}`,
     failedSet: (error) => sql`status = 'failed', error = ${error}, finished_at = ${now}, ${releaseHold}`,
     cancelledSet: sql`status = 'cancelled', finished_at = ${now}, ${releaseHold}`,

@@ -6,12 +6,12 @@
  * @internal
  */
 import type { Fragment } from "@effect/sql/Statement"
-import { type JobStore, JobsSError } from "@jobss/core"
+import { JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either } from "effect"
 import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { inList, int } from "../sqlValues.js"
-import { type StoreContext, chunksOf, claimedId, decodeAll, listChunk } from "./context.js"
+import { type StoreContext, chunksOf, decodeAll, listChunk } from "./context.js"
 
 /** Rounds of cancel while the run moves between states under our feet. */
 const cancelRounds = 5
@@ -30,7 +30,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, RunOperati
         const updated = yield* unit(
           dialect.updateReturning({
             // by primary key first: MySQL's locking read then locks these rows only
-            where: sql`${inList(sql, "id", chunk.map(claimedId))} AND ${inList(sql, "claim", chunk)}
+            where: sql`${inList(sql, "id", chunk.map(JobStore.ClaimToken.idOf))} AND ${inList(sql, "claim", chunk)}
               AND status = 'running' AND started_by = ${instanceId}`,
             set: sql`lease_until = ${now} + ${int(leaseMs)}`,
             returning: ["claim", "cancel_requested"]

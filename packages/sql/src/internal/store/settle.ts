@@ -48,12 +48,12 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
       ${JobStore.attemptOutcome(s)}, ${JobStore.attemptError(s)}`
 
   /**
-   * The rows of settlements, each by `id` and the `claim` it must still hold. A claim token ends
-   * with `:<id>`, so a row whose claim is in the list is the row that claim was paired with: two
-   * lists do (`dialect.idsAndClaimsIn`), and pairs that break this never match.
+   * The rows of settlements, each by `id` and the `claim` it must still hold. A claim token is made
+   * for one row (`JobStore.ClaimToken`), so a row whose claim is in the list is the row that claim
+   * was paired with: two lists do (`dialect.idsAndClaimsIn`), and pairs that break this never match.
    */
   const heldPairs = (pairs: ReadonlyArray<{ readonly id: string; readonly claim: string }>): Fragment => {
-    const sound = pairs.filter(({ claim, id }) => claim.endsWith(`:${id}`))
+    const sound = pairs.filter(({ claim, id }) => JobStore.ClaimToken.isFor(claim, id))
     return dialect.idsAndClaimsIn(
       sound.map(({ id }) => id),
       sound.map(({ claim }) => claim)
