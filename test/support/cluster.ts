@@ -67,6 +67,9 @@ const freezable = (
     touchInstance: (id, counters) => gate(store.touchInstance(id, counters)),
     shutdownInstance: (id, counters) => gate(store.shutdownInstance(id, counters)),
     instances: gate(store.instances),
+    acquireLease: (request) => gate(store.acquireLease(request)),
+    releaseLease: (name, holder) => gate(store.releaseLease(name, holder)),
+    lease: (name) => gate(store.lease(name)),
     wakeups: store.wakeups
   }
   const set = (next: FreezeMode | undefined) =>
