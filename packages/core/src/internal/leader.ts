@@ -1,18 +1,18 @@
 /**
  * The maintenance leader: one instance of the cluster holds the store's `maintenance` lease and
  * runs the cluster's maintenance (the timeout reaper, retention, the pending-runs gauge); the others
- * try to take the lease once per interval (one statement) and otherwise leave maintenance alone.
+ * try to take the lease every two intervals (one statement) and otherwise leave maintenance alone.
  * The lease lasts three intervals on the store's clock and its holder renews it every interval; a
  * leader that stops renewing (a crash, a freeze, a lost database) is replaced once its lease has
  * expired, and one that shuts down gives the lease up, so another instance takes over at its next
- * attempt.
+ * attempt, without waiting for the lease to run out.
  *
  * Leadership saves work; it is not what keeps runs safe. Every write of maintenance is fenced or
  * idempotent in the store, so two leaders at once (a paused leader that has not noticed yet) cost
  * statements, never a double run. This instance stops counting itself leader when its lease, as
  * its store clock estimates it, has run out, without waiting for the store to say so.
  */
-import { Deferred, Effect, Schedule } from "effect"
+import { Deferred, Effect } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "./errors.js"
 import type { StoreClock } from "./storeClock.js"
@@ -38,7 +38,7 @@ export interface Leader {
   ) => Effect.Effect<boolean, JobStoreError>
   /** Gives the lease up if this instance holds it (at shutdown), so that another takes over at once. */
   readonly resign: Effect.Effect<void>
-  /** The loop, every `intervalMs`; resigns when interrupted; never fails. */
+  /** The loop: an attempt every `intervalMs` while leading, every `followerIntervals` otherwise; resigns when interrupted; never fails. */
   readonly run: Effect.Effect<never>
 }
 
@@ -47,20 +47,23 @@ export interface LeaderOptions {
   readonly store: JobStoreShape
   readonly clock: StoreClock
   readonly instanceId: string
-  /** How often the lease is renewed (by the leader) or tried (by the others). */
+  /** How often the leader renews the lease (the others try every `followerIntervals` of it). */
   readonly intervalMs: number
 }
 
 /** The lease lasts this many intervals: a leader may miss two renewals before it loses it. */
 export const leaseIntervals = 3
 
+/** Instances that do not lead try to take the lease every this many intervals. */
+export const followerIntervals = 2
+
 /**
  * The election's interval for an instance's heartbeat interval and run lease: the heartbeat's, but
- * at most a quarter of the run lease, so that a dead leader is replaced (its lease run out, then an
+ * at most a fifth of the run lease, so that a dead leader is replaced (its lease run out, then an
  * attempt) within the run lease and the reaper's takeover bound (lease plus `timeoutCheck`) holds.
  */
 export const intervalFor = (heartbeatIntervalMs: number, runLeaseMs: number): number =>
-  Math.max(1, Math.min(heartbeatIntervalMs, Math.floor(runLeaseMs / (leaseIntervals + 1))))
+  Math.max(1, Math.min(heartbeatIntervalMs, Math.floor(runLeaseMs / (leaseIntervals + followerIntervals))))
 
 /** Builds the leader election of an instance. */
 export const make = (options: LeaderOptions): Effect.Effect<Leader> =>
@@ -109,11 +112,16 @@ export const make = (options: LeaderOptions): Effect.Effect<Leader> =>
       )
     })
 
-    const run = runOnce.pipe(
+    const attempt = runOnce.pipe(
       Effect.tapError((error) => Effect.logWarning("Taking or renewing the maintenance lease failed", error)),
-      Effect.catchAll(() => Effect.succeed(false)),
-      Effect.repeat(Schedule.spaced(options.intervalMs)),
-      Effect.zipRight(Effect.never),
+      Effect.catchAll(() => Effect.succeed(false))
+    )
+
+    const run: Effect.Effect<never> = Effect.forever(
+      Effect.flatMap(attempt, () =>
+        Effect.sleep(isLeader() ? options.intervalMs : followerIntervals * options.intervalMs)
+      )
+    ).pipe(
       Effect.onInterrupt(() => resign),
       Effect.annotateLogs({ fiber: "leader" })
     )
