@@ -43,16 +43,19 @@ export const make = (
     const signal = yield* WakeSignal.make
     let stopping = false
 
-    const registerInstance = store.registerInstance({
-      id: instanceId,
-      name: config.instanceName,
-      workers: config.workers,
-      jobs: registry.jobs(),
-      schedules: registry.schedules,
-      pollIntervalMs: config.pollIntervalMs,
-      pollLimit: config.pollLimit
-    })
-    yield* Effect.suspend(() => registerInstance)
+    // suspended: each registration lists the jobs implemented by then
+    const registerInstance = Effect.suspend(() =>
+      store.registerInstance({
+        id: instanceId,
+        name: config.instanceName,
+        workers: config.workers,
+        jobs: registry.jobs(),
+        schedules: registry.schedules,
+        pollIntervalMs: config.pollIntervalMs,
+        pollLimit: config.pollLimit
+      })
+    )
+    yield* registerInstance
 
     const demand = Poller.makeDemand(signal, () => stopping)
     const annotate = Effect.annotateLogs({ instance: config.instanceName })
