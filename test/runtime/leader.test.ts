@@ -129,6 +129,43 @@ describe.each(runtimeBackends)("maintenance leader on %s", (backend) => {
     })
   )
 
+  it.scopedLive(`the leader settles the runs it takes over together, not one write each (${backend})`, () =>
+    Effect.gen(function* () {
+      const cluster = yield* makeCluster(backend)
+      const store = yield* cluster.store
+      const count = 40
+      const started = yield* Deferred.make<void>()
+      let running = 0
+      const a = yield* cluster.start(
+        { ...options, workers: count },
+        Work.toLayer(() =>
+          Effect.zipRight(
+            Effect.sync(() => ++running === count && Deferred.unsafeDone(started, Effect.void)),
+            Effect.never
+          )
+        )
+      )
+      yield* leaderAmong(store, [a])
+      const ids = yield* Effect.forEach(
+        Array.from({ length: count }, (_, n) => n),
+        (n) => a.scheduler.createRun(Work, { n })
+      )
+      yield* Deferred.await(started)
+      const b = yield* cluster.start(
+        options,
+        Work.toLayer(() => Effect.void)
+      )
+      yield* a.freezer.freeze("hang")
+      yield* Effect.forEach(ids, (id) => b.scheduler.awaitRun(id, { timeout: "20 seconds" }), {
+        concurrency: "unbounded"
+      })
+      // 40 takeovers and 40 attempts settled in a few batched writes (one write per takeover before)
+      expect(b.calls("reap")).toBeGreaterThan(0)
+      expect(b.calls("settle")).toBeLessThan(count / 2)
+      yield* a.freezer.freeze("fail")
+    })
+  )
+
   it.scopedLive(
     `partial cluster: a run of a job the leader lacks is taken over by an instance with it (${backend})`,
     () =>

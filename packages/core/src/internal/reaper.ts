@@ -88,7 +88,8 @@ export const make = (options: ReaperOptions): Reaper => {
               : { outcome: run.reason === "lease" ? "lost" : "timedOut", error }
           )
         }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
-      { discard: true }
+      // all at once: the settler writes them in one batch, and the next sweep is not held up
+      { concurrency: "unbounded", discard: true }
     )
     return reaped.length
   })
