@@ -90,6 +90,7 @@ export const make = (
     })
     const reaper = Reaper.make({
       store,
+      instanceId,
       pool,
       registry,
       counters,
@@ -114,6 +115,16 @@ export const make = (
         yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber, retentionFiber, gaugeFiber])
         yield* pool.drain(config.shutdownTimeoutMs)
         yield* Fiber.interrupt(heartbeatFiber)
+        // claims whose answer never reached this instance (interrupted on the wire, a connection dropped
+        // after COMMIT): hand them back, fenced by this instance's claims; runs still executing stay held
+        yield* store.release(instanceId, yield* pool.executing).pipe(
+          Effect.tap((released) =>
+            released > 0
+              ? Effect.logWarning(`Shutdown: handed back ${released} runs claimed but never received`)
+              : Effect.void
+          ),
+          Effect.catchAll((error) => Effect.logWarning("Could not hand back the claims left at shutdown", error))
+        )
         const final = yield* counters.snapshot
         yield* store
           .shutdownInstance(instanceId, final)

@@ -38,6 +38,8 @@ export interface WorkerPool {
   readonly offer: (runs: ReadonlyArray<ClaimedRun>) => Effect.Effect<void>
   /** The claims of runs buffered, executing or being settled. */
   readonly held: Effect.Effect<ReadonlyArray<Held>>
+  /** The claims of runs whose attempt is executing (after shutdown: those that did not end when interrupted). */
+  readonly executing: Effect.Effect<ReadonlyArray<string>>
   /** Stops a run for the outcome `stop` if this instance holds it under `claim` (any claim when omitted). */
   readonly stop: (id: string, stop: outcomes.Stop, claim?: string) => Effect.Effect<void>
   /** Stops the occurrence of a run held here, by its `RunId`, for the outcome `stop`. */
@@ -253,6 +255,9 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
           dispatch()
         }),
       held: Effect.sync(() => [...entries.values()].map(({ run }) => ({ id: run.id, claim: run.claim }))),
+      executing: Effect.sync(() =>
+        [...entries.values()].filter((entry) => entry.state === "running").map(({ run }) => run.claim)
+      ),
       stop: (id, stop, claim) =>
         Effect.suspend(() => {
           const entry =
