@@ -64,6 +64,8 @@ export const make = (
         workers: config.workers,
         ahead: ClaimAhead.make(config.claimAheadMs, config.pollLimit),
         settleRetryMs: config.leaseMs,
+        // half the slack a renewed lease has at each heartbeat: never reached while the heartbeat answers
+        leaseMarginMs: (config.leaseMs - config.heartbeatIntervalMs) / 2,
         onDemand: demand.onDemand,
         onRequeued: signal.wake
       })
