@@ -37,6 +37,8 @@ const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
   finishedAt: null,
   claim: "c",
   traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+  result: null,
+  snoozeCount: 0,
   ...overrides
 })
 
