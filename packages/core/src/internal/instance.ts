@@ -64,6 +64,7 @@ export const make = (
         workers: config.workers,
         ahead: ClaimAhead.make(config.claimAheadMs, config.pollLimit),
         settleRetryMs: config.leaseMs,
+        maxResultBytes: config.maxArgsBytes,
         onDemand: demand.onDemand,
         onRequeued: signal.wake
       })

@@ -66,6 +66,8 @@ export interface WorkerPoolOptions {
   readonly ahead: ClaimAhead
   /** How long a settlement is retried through store errors before the lease is left to expire. */
   readonly settleRetryMs: number
+  /** The largest encoded result accepted, in bytes (`maxArgsBytes`). */
+  readonly maxResultBytes: number
   /** Called when the poller should claim again (the buffer ran low). */
   readonly onDemand: () => void
   /** Called when settled runs are pending again (retries, next occurrences): their due times may be the nearest. */
@@ -178,7 +180,14 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
       )
     }
 
-    const attempts = yield* Attempt.make<Entry>({ registry, counters, metricsOf, storeNow, ended })
+    const attempts = yield* Attempt.make<Entry>({
+      registry,
+      counters,
+      metricsOf,
+      storeNow,
+      maxResultBytes: options.maxResultBytes,
+      ended
+    })
 
     /** Starts buffered runs on free workers. */
     const dispatch = (): void => {
