@@ -20,7 +20,8 @@ const attempt = (attempt: number, outcome: RunHistory.AttemptOutcome, id: string
   runCompletedAt: new Date(1),
   duration: Duration.millis(1),
   outcome,
-  runCompletedError: undefined
+  runCompletedError: undefined,
+  result: undefined
 })
 
 describe("run history oracle", () => {
