@@ -145,7 +145,9 @@ const storedKeys = [
   "cancelRequested",
   "error",
   "finishedAt",
-  "traceContext"
+  "traceContext",
+  "result",
+  "snoozeCount"
 ] as const satisfies ReadonlyArray<keyof StoredRun>
 
 /** Exactly the `StoredRun` fields (a store may return more). */
@@ -161,7 +163,8 @@ const pendingFields = {
   leaseUntil: null,
   cancelRequested: false,
   error: null,
-  finishedAt: null
+  finishedAt: null,
+  snoozeCount: 0
 } as const
 
 const sortedIds = (runs: ReadonlyArray<{ readonly id: string }>): Array<string> => runs.map((run) => run.id).sort()

@@ -94,15 +94,29 @@ export interface ReapedRun extends ClaimedRun {
 /**
  * How one attempt ended, as its run history records it: `succeeded`; `failed` (an error, with no
  * retry left, or input that does not decode); `retried` (an error, retried); `timedOut` (interrupted
- * by its timeout, retried or not); `cancelled`; `released` (handed back at shutdown, no attempt used
- * up); `lost` (its instance stopped heart-beating and another one took the run over).
+ * by its timeout, retried or not); `cancelled` (also an attempt whose settlement found a cancel
+ * request: no retry or next occurrence follows); `released` (handed back at shutdown, no attempt used
+ * up); `lost` (its instance stopped heart-beating and another one took the run over); `snoozed`
+ * (`Job.snooze`: due again later, no retry used).
  */
-export type AttemptOutcome = "succeeded" | "failed" | "retried" | "timedOut" | "cancelled" | "released" | "lost"
+export type AttemptOutcome =
+  | "succeeded"
+  | "failed"
+  | "retried"
+  | "timedOut"
+  | "cancelled"
+  | "released"
+  | "lost"
+  | "snoozed"
+
+export { attemptOutcomes } from "./internal/attempts.js"
 
 /**
  * Fields every settlement has: the fenced row and claim, and how the attempt ended for its history
- * (`attempt`, by default `succeeded`, `failed`, `cancelled`, `retried`, `released`, or the `Next`
- * settlement's `outcome`).
+ * (`attempt`, by default `succeeded`, `failed`, `cancelled`, `retried`, `released`, `snoozed`, or the
+ * `Next` settlement's `outcome`). A settlement that would make the run pending again or start its next
+ * occurrence (`Retry`, `Released`, `Snoozed`, `Next`) of a row whose cancel was requested ends it
+ * `cancelled` instead, recorded `cancelled`.
  *
  * @inline
  */
@@ -120,6 +134,8 @@ export type Settlement =
   | (Fenced & {
       /** The attempt succeeded and the run is over. */
       readonly _tag: "Succeeded"
+      /** The attempt's result encoded as JSON text, stored with the run and its attempt; absent or `null`: none. */
+      readonly result?: string | null
     })
   | (Fenced & {
       /** The run is over, failed. */
@@ -148,6 +164,12 @@ export type Settlement =
       readonly _tag: "Released"
     })
   | (Fenced & {
+      /** The attempt snoozed (`Job.snooze`): pending again at `runAt`, `snoozeCount + 1`, no retry counter moves. */
+      readonly _tag: "Snoozed"
+      /** When the run is due again, epoch milliseconds (the store clock plus the snooze's delay). */
+      readonly runAt: number
+    })
+  | (Fenced & {
       /**
        * This occurrence ended (`succeeded`, `failed`, or `cancelled` when a missed occurrence is skipped);
        * `next` is inserted and takes over the unique name.
@@ -157,11 +179,14 @@ export type Settlement =
       readonly outcome: "succeeded" | "failed" | "cancelled"
       /** The error stored with the occurrence that ended (`null` when it succeeded). */
       readonly error: string | null
-      /** The next occurrence: same `originId`, `occurrence + 1`, retry counters at 0. */
+      /**
+       * The next occurrence: same `originId`, `occurrence + 1`, retry counters at 0; its `result` is the
+       * ended attempt's when it succeeded (stored with the ended occurrence and its attempt too).
+       */
       readonly next: NewRun
     })
 
-export { attemptError, attemptOutcome } from "./internal/attempts.js"
+export { attemptError, attemptOutcome, attemptResult, continuesRun } from "./internal/attempts.js"
 
 /** One recorded attempt of a run (a row of the run history). */
 export interface StoredAttempt {
@@ -185,6 +210,8 @@ export interface StoredAttempt {
   readonly outcome: AttemptOutcome
   /** The settlement's error (failures, retries, ended occurrences), or `null`. */
   readonly error: string | null
+  /** The attempt's result encoded as JSON text (a succeeded attempt of a job with a `success` Schema), or `null`. */
+  readonly result: string | null
 }
 
 /** What `prune` deletes: finished runs (with their history) that ended longer ago than their outcome's retention. */

@@ -143,11 +143,13 @@ export const make = (options: CompletionOptions): Effect.Effect<Completion, neve
 
     const submit: Completion["submit"] = (run, ending, random, done) => {
       backlog += 1
+      const definition = registry.definition(run.job)
       const settlement = decide(run, ending, {
         now: storeNow(),
         random,
         schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
-        backoff: registry.definition(run.job)?.retryBackoff ?? RetryBackoff.immediate
+        backoff: definition?.retryBackoff ?? RetryBackoff.immediate,
+        maxSnoozes: definition?.maxSnoozes
       })
       settler.submit(settlement, (fence) => {
         backlog -= 1

@@ -66,6 +66,7 @@ export const make = (
         settleRetryMs: config.leaseMs,
         // half the slack a renewed lease has at each heartbeat: never reached while the heartbeat answers
         leaseMarginMs: (config.leaseMs - config.heartbeatIntervalMs) / 2,
+        maxResultBytes: config.maxArgsBytes,
         onDemand: demand.onDemand,
         onRequeued: signal.wake
       })

@@ -74,6 +74,8 @@ export interface WorkerPoolOptions {
    * can take the run over. Checked every half of it.
    */
   readonly leaseMarginMs: number
+  /** The largest encoded result accepted, in bytes (`maxArgsBytes`). */
+  readonly maxResultBytes: number
   /** Called when the poller should claim again (the buffer ran low). */
   readonly onDemand: () => void
   /** Called when settled runs are pending again (retries, next occurrences): their due times may be the nearest. */
@@ -186,7 +188,14 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
       )
     }
 
-    const attempts = yield* Attempt.make<Entry>({ registry, counters, metricsOf, storeNow, ended })
+    const attempts = yield* Attempt.make<Entry>({
+      registry,
+      counters,
+      metricsOf,
+      storeNow,
+      maxResultBytes: options.maxResultBytes,
+      ended
+    })
 
     /** Starts buffered runs on free workers. */
     const dispatch = (): void => {

@@ -11,6 +11,7 @@ import * as createTables from "./migrations/0001_create_tables.js"
 import * as runHistory from "./migrations/0002_run_history.js"
 import * as leanIndexes from "./migrations/0003_lean_indexes.js"
 import * as finishedIndex from "./migrations/0005_finished_index.js"
+import * as resultsAndSnoozes from "./migrations/0006_results_and_snoozes.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
 export const migrations = (p: string): ReadonlyArray<Migration> => [
@@ -19,7 +20,8 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 3, name: "lean_indexes", statements: leanIndexes.statements(p) },
   // PostgreSQL only: MySQL claims with a locking read and an UPDATE
   { id: 4, name: "claim_function", statements: [] },
-  { id: 5, name: "finished_index", statements: finishedIndex.statements(p) }
+  { id: 5, name: "finished_index", statements: finishedIndex.statements(p) },
+  { id: 6, name: "results_and_snoozes", statements: resultsAndSnoozes.statements(p) }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */

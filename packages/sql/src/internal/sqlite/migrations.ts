@@ -9,6 +9,7 @@ import type { Migration } from "../dialect.js"
 import * as createTables from "./migrations/0001_create_tables.js"
 import * as runHistory from "./migrations/0002_run_history.js"
 import * as leanIndexes from "./migrations/0003_lean_indexes.js"
+import * as resultsAndSnoozes from "./migrations/0006_results_and_snoozes.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
 export const migrations = (p: string): ReadonlyArray<Migration> => [
@@ -18,7 +19,8 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   // PostgreSQL only: SQLite claims with one UPDATE ... RETURNING
   { id: 4, name: "claim_function", statements: [] },
   // MySQL/MariaDB only: the partial index of migration 2 stays
-  { id: 5, name: "finished_index", statements: [] }
+  { id: 5, name: "finished_index", statements: [] },
+  { id: 6, name: "results_and_snoozes", statements: resultsAndSnoozes.statements(p) }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */
