@@ -68,6 +68,8 @@ export interface ClaimRequest {
 
 /** What a timeout reaper asks for. */
 export interface ReapRequest {
+  /** The instance taking the runs over: its claims (`ClaimToken.prefix`), not `startedBy`, which stays. */
+  readonly instanceId: string
   /** Only runs of these jobs are taken over. */
   readonly jobs: ReadonlyArray<string>
   /** Runs with a schedule are taken over only when it is one of these. */
@@ -341,6 +343,12 @@ export interface JobStoreShape {
   ) => Effect.Effect<ReadonlyArray<HeldRun>, JobStoreError>
   /** Takes over running runs whose lease or timeout expired, with fresh claims (`startedBy` stays the attempt's instance). */
   readonly reap: (request: ReapRequest) => Effect.Effect<ReadonlyArray<ReapedRun>, JobStoreError>
+  /**
+   * Hands back every run still running under a claim of `instanceId` (`ClaimToken.owned`, claims and
+   * takeovers alike) except those in `keep`: pending again, no attempt used up, recorded `released`.
+   * Shutdown's last step, for claims whose answer never reached the instance. Returns how many.
+   */
+  readonly release: (instanceId: string, keep: ReadonlyArray<string>) => Effect.Effect<number, JobStoreError>
   /** Cancels a pending run, or asks the instance running it to stop. */
   readonly cancel: (originId: string) => Effect.Effect<CancelResult, JobStoreError>
   /** The latest occurrence of a run. */

@@ -165,7 +165,8 @@ export const make = (options: CompletionOptions): Effect.Effect<Completion, neve
         const queued = needsRandom(ending)
           ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submit(run, ending, random, wake)))
           : Effect.sync(() => submit(run, ending, 0, wake))
-        return Effect.zipRight(queued, Deferred.await(waiter))
+        // queued at once; only the wait is interruptible (a reaper stopping still leaves its takeovers queued)
+        return Effect.zipRight(queued, Effect.interruptible(Deferred.await(waiter)))
       })
 
     return { submit, settle, backlog: () => backlog, flush: settler.flush }
