@@ -167,9 +167,9 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
         // the claim was lost: nothing to write; the warning is logged while the worker is freed
         transition(entry, "done")
         attempts.background(
-          Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)").pipe(
-            Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
-          )
+          Effect.logWarning(
+            "Run interrupted: this instance lost its claim (another instance took it over, or its lease could not be renewed in time)"
+          ).pipe(Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job }))
         )
         finished(entry)
         return
