@@ -11,7 +11,16 @@ import { Effect } from "effect"
 import { type Backend, makeDatabase, sqlBackends } from "../support/databases.js"
 import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock, soakScale } from "../support/processes.js"
 import type { RunRequest } from "./protocol.js"
-import { awaitAll, between, groupByRun, parentScheduler, report, shortLeases, stats } from "./scenario.js"
+import {
+  awaitAll,
+  between,
+  groupByRun,
+  historyBreaches,
+  parentScheduler,
+  report,
+  shortLeases,
+  stats
+} from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -66,6 +75,8 @@ const skew = (backend: Backend) =>
     )
     const ids = [...delays.keys()].map(RunId.make)
     const states = yield* awaitAll(scheduler, ids, 60_000)
+    // the run history, written with each accepted settlement, shows no attempt accepted twice
+    expect(yield* historyBreaches(scheduler, states)).toEqual([])
     const ledger = yield* cluster.ledger
     const starts = groupByRun(ledger, "start")
 

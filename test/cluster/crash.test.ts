@@ -20,6 +20,7 @@ import {
   awaitAll,
   between,
   groupByRun,
+  historyBreaches,
   parentScheduler,
   parentStore,
   report,
@@ -69,6 +70,8 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
       )
     )
     const states = yield* awaitAll(scheduler, ids, options.timeoutMs)
+    // the run history, written with each accepted settlement, shows no attempt accepted twice
+    expect(yield* historyBreaches(scheduler, states)).toEqual([])
     yield* Fiber.interrupt(killer)
     const elapsed = Date.now() - started
 

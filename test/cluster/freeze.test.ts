@@ -9,7 +9,16 @@ import { Effect } from "effect"
 import { type Backend, makeDatabase, sqlBackends } from "../support/databases.js"
 import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock } from "../support/processes.js"
 import { Work } from "./protocol.js"
-import { awaitAll, groupByRun, parentScheduler, report, shortLeases, stats, unlimitedRetries } from "./scenario.js"
+import {
+  awaitAll,
+  groupByRun,
+  historyBreaches,
+  parentScheduler,
+  report,
+  shortLeases,
+  stats,
+  unlimitedRetries
+} from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -60,6 +69,10 @@ const freeze = (backend: Backend) =>
     yield* cluster.thaw(slot)
 
     const states = yield* awaitAll(scheduler, ids, 60_000)
+
+    // the run history, written with each accepted settlement, shows no attempt accepted twice
+
+    expect(yield* historyBreaches(scheduler, states)).toEqual([])
     yield* Effect.sleep("2 seconds") // let the thawed child act on its stale runs
     const ledger = yield* cluster.ledger
 

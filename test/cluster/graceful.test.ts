@@ -19,6 +19,7 @@ import { Work } from "./protocol.js"
 import {
   awaitAll,
   groupByRun,
+  historyBreaches,
   parentScheduler,
   parentStore,
   report,
@@ -82,6 +83,10 @@ const graceful = (backend: Backend) =>
     }
 
     const states = yield* awaitAll(scheduler, ids, 60_000)
+
+    // the run history, written with each accepted settlement, shows no attempt accepted twice
+
+    expect(yield* historyBreaches(scheduler, states)).toEqual([])
     const ledger = yield* cluster.ledger
     const starts = groupByRun(ledger, "start")
 

@@ -15,7 +15,16 @@ import {
   startServer
 } from "../support/processes.js"
 import { Work } from "./protocol.js"
-import { awaitAll, between, groupByRun, parentScheduler, report, shortLeases, unlimitedRetries } from "./scenario.js"
+import {
+  awaitAll,
+  between,
+  groupByRun,
+  historyBreaches,
+  parentScheduler,
+  report,
+  shortLeases,
+  unlimitedRetries
+} from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -58,6 +67,10 @@ const outage = (backend: "postgres" | "mariadb") =>
     const upAt = Date.now()
 
     const states = yield* awaitAll(scheduler, ids, 90_000 * soakScale)
+
+    // the run history, written with each accepted settlement, shows no attempt accepted twice
+
+    expect(yield* historyBreaches(scheduler, states)).toEqual([])
     const finishedAfterUpMs = Date.now() - upAt
     const ledger = yield* cluster.ledger
     const starts = groupByRun(ledger, "start")

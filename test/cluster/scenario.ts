@@ -4,7 +4,7 @@
  * scenario prints.
  */
 import { appendFileSync } from "node:fs"
-import { JobStore, JobsS, type JobsSConfig, type RunId, RunState, Scheduler } from "@jobss/core"
+import { JobStore, JobsS, type JobsSConfig, type RunHistory, type RunId, RunState, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { HarnessError, parentClientLayer } from "../support/processes.js"
@@ -96,6 +96,60 @@ export const awaitAll = (
     }
     return ids.map((id) => final.get(id)!)
   })
+
+/** How an attempt ends a run's occurrence, in its history. */
+const endsOccurrence: ReadonlySet<RunHistory.AttemptOutcome> = new Set(["succeeded", "failed", "cancelled"])
+
+/**
+ * What the run history (written in the transaction of each accepted settlement or takeover, so no kill can
+ * separate the two) says against the protocol, one line per breach: an attempt accepted twice
+ * (the same occurrence and attempt number recorded twice, except attempts handed back, whose
+ * number is used again), an occurrence ended more than once, a final run whose last occurrence
+ * did not end exactly once, an attempt recorded before the previous one of its occurrence.
+ */
+export const historyBreaches = (
+  scheduler: Scheduler.SchedulerShape,
+  states: ReadonlyArray<RunState.RunState>
+): Effect.Effect<ReadonlyArray<string>, HarnessError> =>
+  Effect.forEach(
+    states,
+    (state) => Effect.map(scheduler.getRunHistory(state.originId), (attempts) => runBreaches(state, attempts)),
+    { concurrency: 4 }
+  ).pipe(
+    Effect.map((breaches) => breaches.flat()),
+    Effect.mapError((cause) => new HarnessError({ message: "cannot read the run history", cause }))
+  )
+
+/** The breaches of one run's history (see `historyBreaches`). */
+export const runBreaches = (
+  state: RunState.RunState,
+  attempts: ReadonlyArray<RunHistory.RunAttempt>
+): Array<string> => {
+  const breaches: Array<string> = []
+  const seen = new Set<string>()
+  const ended = new Map<string, number>()
+  const lastAttempt = new Map<string, number>()
+  for (const attempt of attempts) {
+    const key = `${attempt.id}#${attempt.attempt}`
+    if (attempt.outcome !== "released") {
+      if (seen.has(key)) breaches.push(`${state.originId}: attempt ${attempt.attempt} of ${attempt.id} accepted twice`)
+      seen.add(key)
+    }
+    if ((lastAttempt.get(attempt.id) ?? -1) > attempt.attempt) {
+      breaches.push(`${state.originId}: attempt ${attempt.attempt} of ${attempt.id} recorded after a later one`)
+    }
+    lastAttempt.set(attempt.id, attempt.attempt)
+    if (endsOccurrence.has(attempt.outcome)) ended.set(attempt.id, (ended.get(attempt.id) ?? 0) + 1)
+  }
+  for (const [id, count] of ended)
+    if (count > 1) breaches.push(`${state.originId}: occurrence ${id} ended ${count} times`)
+  // a run cancelled before it started has no attempt
+  const endings = ended.get(state.id) ?? 0
+  if (RunState.isFinal(state) && (endings > 1 || (endings === 0 && state.status !== "cancelled"))) {
+    breaches.push(`${state.originId}: final (${state.status}) but its occurrence ${state.id} ended ${endings} times`)
+  }
+  return breaches
+}
 
 /** Ledger rows of one kind, grouped by `origin_id`, in write order. */
 export const groupByRun = (rows: ReadonlyArray<LedgerRow>, kind: LedgerRow["kind"]): Map<string, Array<LedgerRow>> => {

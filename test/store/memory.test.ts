@@ -1,12 +1,13 @@
 /** The store conformance suite on the in-memory store, driven by `TestClock`. */
 import { JobStore } from "@jobss/core"
 import { Effect, TestClock } from "effect"
-import { storeSuite } from "./storeSuite.js"
+import { settlementSuite } from "./settlementSuite.js"
+import { type StoreBackend, storeSuite } from "./storeSuite.js"
 
 /** A realistic start time (TestClock starts at the epoch). */
 const start = Date.parse("2025-01-01T00:00:00.000Z")
 
-storeSuite("memory", {
+const memory: StoreBackend = {
   clock: "test",
   capabilities: { wakeups: true },
   make: Effect.gen(function* () {
@@ -19,4 +20,7 @@ storeSuite("memory", {
       waitPast: (ms: number) => TestClock.adjust(ms + 1)
     }
   })
-})
+}
+
+storeSuite("memory", memory)
+settlementSuite("memory", memory)

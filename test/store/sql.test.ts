@@ -7,10 +7,11 @@ import { JobStore } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { Context, Effect, Layer } from "effect"
 import { makeDatabase, sqlBackends } from "../support/databases.js"
-import { storeSuite } from "./storeSuite.js"
+import { settlementSuite } from "./settlementSuite.js"
+import { type StoreBackend, storeSuite } from "./storeSuite.js"
 
 for (const backend of sqlBackends) {
-  storeSuite(backend, {
+  const sql: StoreBackend = {
     clock: "live",
     capabilities: { wakeups: backend === "postgres" },
     make: Effect.gen(function* () {
@@ -27,5 +28,7 @@ for (const backend of sqlBackends) {
         waitPast: (ms: number) => Effect.sleep(ms + 5)
       }
     })
-  })
+  }
+  storeSuite(backend, sql)
+  settlementSuite(backend, sql)
 }

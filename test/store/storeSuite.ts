@@ -146,7 +146,9 @@ const storedKeys = [
   "cancelRequested",
   "error",
   "finishedAt",
-  "traceContext"
+  "traceContext",
+  "result",
+  "snoozeCount"
 ] as const satisfies ReadonlyArray<keyof StoredRun>
 
 /** Exactly the `StoredRun` fields (a store may return more). */
@@ -162,7 +164,8 @@ const pendingFields = {
   leaseUntil: null,
   cancelRequested: false,
   error: null,
-  finishedAt: null
+  finishedAt: null,
+  snoozeCount: 0
 } as const
 
 const sortedIds = (runs: ReadonlyArray<{ readonly id: string }>): Array<string> => runs.map((run) => run.id).sort()
@@ -882,6 +885,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const stale = yield* claimOnly(store, run, { instanceId: "stale", leaseMs: 1 })
             yield* waitPast(30)
             const reaped = yield* store.reap({
+              instanceId: "reaper",
               jobs: [job],
               schedules: [],
               limit: 10,
@@ -987,6 +991,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(yield* store.cancel(r2.id)).toBe("requested")
             yield* waitPast(30)
             const reaped = yield* store.reap({
+              instanceId: "reaper",
               jobs: [job],
               schedules: [],
               limit: 10,
@@ -1041,7 +1046,14 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             }
             expect(new Set(claimed.map((run) => run.claim)).size).toBe(claimed.length)
             yield* waitPast(30)
-            const reaped = yield* store.reap({ jobs: [job], schedules: [], limit: 10, leaseMs: 60_000, graceMs: 0 })
+            const reaped = yield* store.reap({
+              instanceId: "reaper",
+              jobs: [job],
+              schedules: [],
+              limit: 10,
+              leaseMs: 60_000,
+              graceMs: 0
+            })
             expect(sortedIds(reaped)).toEqual(sortedIds(runs))
             for (const run of reaped) {
               expect(JobStore.ClaimToken.isFor(run.claim, run.id), run.claim).toBe(true)
@@ -1066,6 +1078,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             yield* waitPast(30)
             const before = yield* store.now
             const reaped = yield* store.reap({
+              instanceId: "reaper",
               jobs: [job],
               schedules: [],
               limit: 10,
@@ -1083,7 +1096,9 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const expected = { ...fieldsOf(old), leaseUntil: taken.leaseUntil }
             expect(fieldsOf(taken)).toEqual(expected)
             expect(fieldsOf(yield* getRun(store, expired.id))).toEqual(expected)
-            expect(yield* store.reap({ jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })).toEqual([])
+            expect(
+              yield* store.reap({ instanceId: "reaper", jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })
+            ).toEqual([])
             // the new claim is the one that settles
             expect(yield* settleOne(store, { _tag: "Succeeded", id: expired.id, claim: taken.claim })).toBe(true)
           }),
@@ -1103,7 +1118,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const claimed = yield* claimJob(store, job, { instanceId: "slow", leaseMs: 60_000 })
             expect(claimed).toHaveLength(2)
             yield* waitPast(30)
-            const request = { jobs: [job], schedules: [], limit: 10, leaseMs: 60_000 }
+            const request = { instanceId: "reaper", jobs: [job], schedules: [], limit: 10, leaseMs: 60_000 }
             expect(yield* store.reap({ ...request, graceMs: 60_000 })).toEqual([])
             const reaped = yield* store.reap({ ...request, graceMs: 0 })
             expect(reaped.map((run) => [run.id, run.reason])).toEqual([[timedOut.id, "timeout"]])
@@ -1133,7 +1148,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             yield* claimJob(store, otherJob, { leaseMs: 1 })
             yield* waitPast(30)
             const reap = (schedules: ReadonlyArray<string>, limit: number) =>
-              store.reap({ jobs: [job], schedules, limit, leaseMs: 60_000, graceMs: 0 })
+              store.reap({ instanceId: "reaper", jobs: [job], schedules, limit, leaseMs: 60_000, graceMs: 0 })
             const first = yield* reap([], 2)
             expect(first).toHaveLength(2)
             const second = yield* reap([], 2)
@@ -1159,7 +1174,17 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(yield* claimJob(store, job, { leaseMs: 1 })).toHaveLength(60)
             yield* waitPast(30)
             const reapLoop = (reaper: Store) =>
-              drain(reaper.reap({ jobs: [job], schedules: [], limit: 4, leaseMs: 60_000, graceMs: 0 }), runs.length)
+              drain(
+                reaper.reap({
+                  instanceId: "reaper",
+                  jobs: [job],
+                  schedules: [],
+                  limit: 4,
+                  leaseMs: 60_000,
+                  graceMs: 0
+                }),
+                runs.length
+              )
             const [a, b] = yield* Effect.all([reapLoop(reapers[0]), reapLoop(reapers[1])], {
               concurrency: "unbounded"
             }).pipe(within(20_000, "reaping 60 runs"))
@@ -1168,6 +1193,51 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(sortedIds(all)).toEqual(sortedIds(runs))
             expect(new Set(all.map((run) => run.claim)).size).toBe(60)
             for (const run of all) expect(run.startedBy).toBe("claimer")
+          }),
+        timeout
+      )
+    })
+
+    describe("release", () => {
+      test(
+        "hands back the runs held under the instance's claims and takeovers (but those kept): pending, no attempt used up, recorded released",
+        () =>
+          Effect.gen(function* () {
+            const { store, waitPast } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const me = uid("inst")
+            const [mine, kept, takenOver, other] = [40, 30, 20, 10].map((ago) => newRun({ job, runAt: t - ago }))
+            yield* store.insert([takenOver!])
+            // a run started elsewhere, then taken over by this instance's reaper
+            yield* claimOnly(store, takenOver!, { instanceId: uid("dead"), leaseMs: 1 })
+            yield* waitPast(30)
+            const reaped = yield* store.reap({
+              instanceId: me,
+              jobs: [job],
+              schedules: [],
+              limit: 10,
+              leaseMs: 60_000,
+              graceMs: 0
+            })
+            expect(sortedIds(reaped)).toEqual([takenOver!.id])
+            yield* store.insert([mine!, kept!])
+            const claimed = yield* claimJob(store, job, { instanceId: me })
+            expect(sortedIds(claimed)).toEqual(sortedIds([mine!, kept!]))
+            yield* store.insert([other!])
+            yield* claimOnly(store, other!, { instanceId: uid("alive") })
+            const keep = claimed.find((run) => run.id === kept!.id)!.claim
+            expect(yield* store.release(me, [keep])).toBe(2)
+            for (const run of [mine!, takenOver!]) {
+              const stored = yield* getRun(store, run.originId)
+              expect(stored).toMatchObject({ status: "pending", leaseUntil: null, runTotalCount: 0 })
+              const history = yield* store.history(run.originId)
+              expect(history.map((attempt) => attempt.outcome)).toEqual(["released"])
+            }
+            expect(yield* getRun(store, kept!.originId)).toMatchObject({ status: "running", runTotalCount: 1 })
+            expect(yield* getRun(store, other!.originId)).toMatchObject({ status: "running", runTotalCount: 1 })
+            // nothing left to hand back: a second release (a retried shutdown) changes nothing
+            expect(yield* store.release(me, [keep])).toBe(0)
           }),
         timeout
       )

@@ -5,7 +5,7 @@
  */
 import { JobStore, JobsS, type JobsSConfig, JobsSError, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, ExecutionStrategy, Exit, Layer, LogLevel, Logger, Scope } from "effect"
+import { Context, Deferred, Effect, ExecutionStrategy, Exit, Layer, LogLevel, Logger, Scope } from "effect"
 import { type Backend, makeDatabase } from "./databases.js"
 
 /** Instances log at this level and above (`JOBSS_TEST_LOG=Info npm test` shows more; default `Error`). */
@@ -34,13 +34,22 @@ export type FreezeMode = "hang" | "fail"
 export interface Freezer {
   readonly freeze: (mode: FreezeMode) => Effect.Effect<void>
   readonly thaw: Effect.Effect<void>
+  /**
+   * From now on each claim that takes runs is made in the store (committed) but its answer never comes back, as when
+   * a connection drops after COMMIT.
+   */
+  readonly withholdClaims: Effect.Effect<void>
+  /** Set once a withheld claim had taken at least one run. */
+  readonly withheld: Deferred.Deferred<void>
 }
 
 const freezable = (
   store: JobStore.JobStoreShape,
-  thawed: Effect.Latch
+  thawed: Effect.Latch,
+  withheld: Deferred.Deferred<void>
 ): { readonly store: JobStore.JobStoreShape; readonly freezer: Freezer } => {
   let mode: FreezeMode | undefined
+  let withholding = false
   const gate = <A>(effect: Effect.Effect<A, JobsSError.JobStoreError>): Effect.Effect<A, JobsSError.JobStoreError> =>
     Effect.suspend(() =>
       mode === "hang"
@@ -52,11 +61,19 @@ const freezable = (
   const wrapped: JobStore.JobStoreShape = {
     now: gate(store.now),
     insert: (runs) => gate(store.insert(runs)),
-    claim: (request) => gate(store.claim(request)),
+    claim: (request) =>
+      gate(
+        Effect.flatMap(store.claim(request), (claimed) =>
+          withholding && claimed.length > 0
+            ? Effect.zipRight(Deferred.succeed(withheld, undefined), Effect.never)
+            : Effect.succeed(claimed)
+        )
+      ),
     nextDue: (jobs, schedules) => gate(store.nextDue(jobs, schedules)),
     settle: (settlements) => gate(store.settle(settlements)),
     extend: (instanceId, claims, leaseMs) => gate(store.extend(instanceId, claims, leaseMs)),
     reap: (request) => gate(store.reap(request)),
+    release: (instanceId, keep) => gate(store.release(instanceId, keep)),
     cancel: (originId) => gate(store.cancel(originId)),
     get: (originId) => gate(store.get(originId)),
     history: (originId) => gate(store.history(originId)),
@@ -79,7 +96,10 @@ const freezable = (
       }),
       next === "hang" ? thawed.close : thawed.open
     )
-  return { store: wrapped, freezer: { freeze: set, thaw: set(undefined) } }
+  const withholdClaims = Effect.sync(() => {
+    withholding = true
+  })
+  return { store: wrapped, freezer: { freeze: set, thaw: set(undefined), withholdClaims, withheld } }
 }
 
 /** How many times an instance called each store operation. */
@@ -146,7 +166,8 @@ export const makeCluster = (backend: RuntimeBackend): Effect.Effect<TestCluster,
         const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
         const { freezer, store: frozen } = freezable(
           yield* Scope.extend(buildStore, scope),
-          yield* Effect.makeLatch(true)
+          yield* Effect.makeLatch(true),
+          yield* Deferred.make<void>()
         )
         const { calls, store } = counting(frozen)
         const context = yield* Layer.buildWithScope(

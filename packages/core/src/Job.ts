@@ -1,25 +1,32 @@
 /**
- * Job definitions: a name and a Schema for the arguments, shared by every
- * process of a cluster. `job.toLayer(run)` registers the implementation on the
- * instances that provide that layer.
+ * Job definitions: a name, a Schema for the arguments and, optionally, one for
+ * the result, shared by every process of a cluster. `job.toLayer(run)`
+ * registers the implementation on the instances that provide that layer;
+ * `Job.snooze(delay)` ends an attempt so that its run is due again later.
  *
  * @since 0.1.0
  */
 import type { Duration, Schema } from "effect"
 import { type Context, Effect, Layer } from "effect"
-import type { InvalidJob, InvalidRunOptions } from "./JobsSError.js"
+import type { InvalidJob, InvalidRunOptions, JobSnooze } from "./JobsSError.js"
 import type { RetryBackoff } from "./RetryBackoff.js"
 import type { RunInfo } from "./RunInfo.js"
 import { JobsS } from "./internal/jobsSTag.js"
+import * as Snooze from "./internal/snooze.js"
 
-/** A job definition. `A` is the decoded argument type, `I` its JSON-encodable form. */
-export interface Job<A, I = A> {
+/**
+ * A job definition. `A` is the decoded argument type, `I` its JSON-encodable form; `S` is the type
+ * of the result an implementation returns (`void` without a `success` Schema), `SI` its encoded form.
+ */
+export interface Job<A, I = A, S = void, SI = S> {
   /** Marks a job definition. */
   readonly _tag: "Job"
   /** The name runs are stored under; it must be the same in every process. */
   readonly name: string
   /** The Schema of the arguments; its encoded form is stored as JSON. */
   readonly args: Schema.Schema<A, I>
+  /** The Schema of the result; its encoded form is stored as JSON with the run. `undefined`: no result (`void`). */
+  readonly success: Schema.Schema<S, SI> | undefined
   /** Retries after errors for runs of this job (overrides the instance default; -1 unlimited). */
   readonly retriesErrorLimit: number | undefined
   /** Retries after timeouts for runs of this job (overrides the instance default; -1 unlimited). */
@@ -28,26 +35,29 @@ export interface Job<A, I = A> {
   readonly runTimeout: Duration.DurationInput | undefined
   /** The delay before each retry (`undefined`: immediate, `RetryBackoff.immediate`). */
   readonly retryBackoff: RetryBackoff | undefined
+  /** The most snoozes (`Job.snooze`) per occurrence; past it the occurrence ends failed. `undefined`: unlimited. */
+  readonly maxSnoozes: number | undefined
   /**
    * A layer that registers `run` as this job's implementation on the instance (`JobsS`) in context;
    * it fails with `InvalidJob` when the name breaks the name rule or the instance already implements the job,
-   * and with `InvalidRunOptions` when the job's policies break a rule.
+   * and with `InvalidRunOptions` when the job's policies break a rule. The implementation's success
+   * value must be the `success` Schema's type; it is encoded with it and stored with the run.
    */
   readonly toLayer: <E, R>(
-    run: (args: A) => Effect.Effect<void, E, R>
+    run: (args: A) => Effect.Effect<S, E, R>
   ) => Layer.Layer<never, InvalidJob | InvalidRunOptions, JobsS | Exclude<R, RunInfo>>
 }
 
-/** Any job definition, whatever its argument types. */
+/** Any job definition, whatever its argument and result types. */
 // biome-ignore lint/suspicious/noExplicitAny: the variance of a Schema's types needs `any` here
-export type Any = Job<any, any>
+export type Any = Job<any, any, any, any>
 
 /**
  * The options of `Job.make`. `Job.make` keeps them as given; a policy that breaks a rule (a
  * negative, undecodable or infinite `runTimeout`, a retries limit that is not an integer from -1, an
  * invalid `retryBackoff`) makes `toLayer` and `createRun` of the job fail with `InvalidRunOptions`.
  */
-export interface Options<A, I> {
+export interface Options<A, I, S = void, SI = S> {
   /**
    * The job's name. Runs are stored under it and an instance claims only runs of the job names it
    * implements, so every process must use the same name for the same job.
@@ -59,6 +69,18 @@ export interface Options<A, I> {
    * decodes them with it, and a run whose stored arguments no longer decode ends failed.
    */
   readonly args: Schema.Schema<A, I>
+  /**
+   * The Schema of the result (absent: the job returns `void`). The implementation's success value is
+   * encoded with it and stored with the run, under the rules of arguments (JSON, nesting, the
+   * `maxArgsBytes` limit of the instance running it); a value that does not encode fails the attempt,
+   * which is retried like any error. `Scheduler.awaitResult` decodes it.
+   */
+  readonly success?: Schema.Schema<S, SI>
+  /**
+   * How many times one occurrence of a run of this job may snooze (`Job.snooze`): an integer from 0;
+   * the snooze past it ends the occurrence failed. Absent: unlimited.
+   */
+  readonly maxSnoozes?: number
   /**
    * How many times a run of this job is retried after its attempt fails (an error or a defect);
    * -1 is unlimited. A `createRun` option overrides it; when absent, the `retriesErrorLimit` of the
@@ -86,16 +108,18 @@ export interface Options<A, I> {
 }
 
 /** Defines a job: `Job.make({ name: "Announce", args: Schema.Struct({ name: Schema.String }) })`. */
-export const make = <A, I>(options: Options<A, I>): Job<A, I> => {
-  const job: Job<A, I> = {
+export const make = <A, I, S = void, SI = S>(options: Options<A, I, S, SI>): Job<A, I, S, SI> => {
+  const job: Job<A, I, S, SI> = {
     _tag: "Job",
     name: options.name,
     args: options.args,
+    success: options.success,
+    maxSnoozes: options.maxSnoozes,
     retriesErrorLimit: options.retriesErrorLimit,
     retriesTimeoutLimit: options.retriesTimeoutLimit,
     runTimeout: options.runTimeout,
     retryBackoff: options.retryBackoff,
-    toLayer: <E, R>(run: (args: A) => Effect.Effect<void, E, R>) =>
+    toLayer: <E, R>(run: (args: A) => Effect.Effect<S, E, R>) =>
       Layer.scopedDiscard(
         Effect.gen(function* () {
           const instance = yield* JobsS
@@ -103,7 +127,7 @@ export const make = <A, I>(options: Options<A, I>): Job<A, I> => {
           const context = yield* Effect.context<Exclude<R, RunInfo>>()
           yield* instance.register(
             job,
-            (args) => run(args as A) as Effect.Effect<void, unknown, RunInfo>,
+            (args) => run(args as A) as Effect.Effect<unknown, unknown, RunInfo>,
             context as Context.Context<never>
           )
         })
@@ -111,3 +135,12 @@ export const make = <A, I>(options: Options<A, I>): Job<A, I> => {
   }
   return job
 }
+
+/**
+ * Ends the current attempt without an error: its run is pending again, due `delay` after now on the
+ * store's clock, and no retry is used (the run history records the attempt `snoozed`). Use it as
+ * `return yield* Job.snooze("30 seconds")`; an invalid `delay` fails the attempt with
+ * `InvalidRunOptions`. A job option `maxSnoozes` bounds the snoozes of one occurrence.
+ */
+export const snooze: (delay: Duration.DurationInput) => Effect.Effect<never, JobSnooze | InvalidRunOptions> =
+  Snooze.snooze

@@ -13,6 +13,7 @@
 import type { Effect, Stream } from "effect"
 import { Layer } from "effect"
 import type { JobStoreError } from "./JobsSError.js"
+import type { InstanceCounters, InstanceInfo, StoredInstance } from "./internal/instanceRow.js"
 import { JobStore } from "./internal/jobStoreTag.js"
 import type { Lease, LeaseRequest } from "./internal/lease.js"
 import * as memory from "./internal/memoryStore.js"
@@ -71,6 +72,8 @@ export interface ClaimRequest {
 
 /** What a timeout reaper asks for. */
 export interface ReapRequest {
+  /** The instance taking the runs over: its claims (`ClaimToken.prefix`), not `startedBy`, which stays. */
+  readonly instanceId: string
   /** Only runs of these jobs are taken over. */
   readonly jobs: ReadonlyArray<string>
   /** Runs with a schedule are taken over only when it is one of these. */
@@ -95,15 +98,29 @@ export interface ReapedRun extends ClaimedRun {
 /**
  * How one attempt ended, as its run history records it: `succeeded`; `failed` (an error, with no
  * retry left, or input that does not decode); `retried` (an error, retried); `timedOut` (interrupted
- * by its timeout, retried or not); `cancelled`; `released` (handed back at shutdown, no attempt used
- * up); `lost` (its instance stopped heart-beating and another one took the run over).
+ * by its timeout, retried or not); `cancelled` (also an attempt whose settlement found a cancel
+ * request: no retry or next occurrence follows); `released` (handed back at shutdown, no attempt used
+ * up); `lost` (its instance stopped heart-beating and another one took the run over); `snoozed`
+ * (`Job.snooze`: due again later, no retry used).
  */
-export type AttemptOutcome = "succeeded" | "failed" | "retried" | "timedOut" | "cancelled" | "released" | "lost"
+export type AttemptOutcome =
+  | "succeeded"
+  | "failed"
+  | "retried"
+  | "timedOut"
+  | "cancelled"
+  | "released"
+  | "lost"
+  | "snoozed"
+
+export { attemptOutcomes } from "./internal/attempts.js"
 
 /**
  * Fields every settlement has: the fenced row and claim, and how the attempt ended for its history
- * (`attempt`, by default `succeeded`, `failed`, `cancelled`, `retried`, `released`, or the `Next`
- * settlement's `outcome`).
+ * (`attempt`, by default `succeeded`, `failed`, `cancelled`, `retried`, `released`, `snoozed`, or the
+ * `Next` settlement's `outcome`). A settlement that would make the run pending again or start its next
+ * occurrence (`Retry`, `Released`, `Snoozed`, `Next`) of a row whose cancel was requested ends it
+ * `cancelled` instead, recorded `cancelled`.
  *
  * @inline
  */
@@ -121,6 +138,8 @@ export type Settlement =
   | (Fenced & {
       /** The attempt succeeded and the run is over. */
       readonly _tag: "Succeeded"
+      /** The attempt's result encoded as JSON text, stored with the run and its attempt; absent or `null`: none. */
+      readonly result?: string | null
     })
   | (Fenced & {
       /** The run is over, failed. */
@@ -149,6 +168,12 @@ export type Settlement =
       readonly _tag: "Released"
     })
   | (Fenced & {
+      /** The attempt snoozed (`Job.snooze`): pending again at `runAt`, `snoozeCount + 1`, no retry counter moves. */
+      readonly _tag: "Snoozed"
+      /** When the run is due again, epoch milliseconds (the store clock plus the snooze's delay). */
+      readonly runAt: number
+    })
+  | (Fenced & {
       /**
        * This occurrence ended (`succeeded`, `failed`, or `cancelled` when a missed occurrence is skipped);
        * `next` is inserted and takes over the unique name.
@@ -158,11 +183,14 @@ export type Settlement =
       readonly outcome: "succeeded" | "failed" | "cancelled"
       /** The error stored with the occurrence that ended (`null` when it succeeded). */
       readonly error: string | null
-      /** The next occurrence: same `originId`, `occurrence + 1`, retry counters at 0. */
+      /**
+       * The next occurrence: same `originId`, `occurrence + 1`, retry counters at 0; its `result` is the
+       * ended attempt's when it succeeded (stored with the ended occurrence and its attempt too).
+       */
       readonly next: NewRun
     })
 
-export { attemptError, attemptOutcome } from "./internal/attempts.js"
+export { attemptError, attemptOutcome, attemptResult, continuesRun } from "./internal/attempts.js"
 
 /** One recorded attempt of a run (a row of the run history). */
 export interface StoredAttempt {
@@ -186,6 +214,8 @@ export interface StoredAttempt {
   readonly outcome: AttemptOutcome
   /** The settlement's error (failures, retries, ended occurrences), or `null`. */
   readonly error: string | null
+  /** The attempt's result encoded as JSON text (a succeeded attempt of a job with a `success` Schema), or `null`. */
+  readonly result: string | null
 }
 
 /** What `prune` deletes: finished runs (with their history) that ended longer ago than their outcome's retention. */
@@ -221,49 +251,7 @@ export interface HeldRun {
   readonly cancelRequested: boolean
 }
 
-/** The instance counters, as stored on its row. */
-export interface InstanceCounters {
-  /** Attempts this instance started executing (claimed, arguments decoded). */
-  readonly runsStarted: number
-  /** Attempts that succeeded on this instance. */
-  readonly runsSucceeded: number
-  /** Occurrences of scheduled runs this instance ended with the next occurrence created. */
-  readonly runsRescheduled: number
-  /** Attempts that timed out: interrupted here at their timeout, or taken over by this instance's reaper. */
-  readonly runsTimedOut: number
-  /** Runs this instance's reaper took over from an instance that stopped heart-beating (lease expired). */
-  readonly runsResurrected: number
-  /** Attempts that failed on this instance (an error, a defect, arguments that do not decode), retried or not. */
-  readonly runsErrors: number
-}
-
-/** An instance's registration row. */
-export interface InstanceInfo {
-  /** The instance's id, generated when it starts (`JobsS.instanceId`, `runStartedBy` of its runs). */
-  readonly id: string
-  /** Its readable name (`instanceName`). */
-  readonly name: string
-  /** Its `workers` option. */
-  readonly workers: number
-  /** The jobs implemented on it (updated whenever an implementation registers). */
-  readonly jobs: ReadonlyArray<string>
-  /** The names of the schedules it knows. */
-  readonly schedules: ReadonlyArray<string>
-  /** Its `pollInterval`, in milliseconds. */
-  readonly pollIntervalMs: number
-  /** Its `pollLimit`. */
-  readonly pollLimit: number
-}
-
-/** An instance row as stored. */
-export interface StoredInstance extends InstanceInfo, InstanceCounters {
-  /** When the instance (last) registered, epoch milliseconds. */
-  readonly startedAt: number
-  /** Its last heartbeat (or registration, or shutdown), epoch milliseconds. */
-  readonly lastSeenAt: number
-  /** When it shut down, epoch milliseconds; `null` while it runs, or when it stopped without shutting down. */
-  readonly shutdownAt: number | null
-}
+export type { InstanceCounters, InstanceInfo, StoredInstance }
 
 /**
  * What `cancel` found: `cancelled` (the run was pending and will never start), `requested` (it is
@@ -317,6 +305,12 @@ export interface JobStoreShape {
   ) => Effect.Effect<ReadonlyArray<HeldRun>, JobStoreError>
   /** Takes over running runs whose lease or timeout expired, with fresh claims (`startedBy` stays the attempt's instance). */
   readonly reap: (request: ReapRequest) => Effect.Effect<ReadonlyArray<ReapedRun>, JobStoreError>
+  /**
+   * Hands back every run still running under a claim of `instanceId` (`ClaimToken.owned`, claims and
+   * takeovers alike) except those in `keep`: pending again, no attempt used up, recorded `released`.
+   * Shutdown's last step, for claims whose answer never reached the instance. Returns how many.
+   */
+  readonly release: (instanceId: string, keep: ReadonlyArray<string>) => Effect.Effect<number, JobStoreError>
   /** Cancels a pending run, or asks the instance running it to stop. */
   readonly cancel: (originId: string) => Effect.Effect<CancelResult, JobStoreError>
   /** The latest occurrence of a run. */

@@ -30,7 +30,7 @@ export interface JobsSShape {
    */
   readonly register: (
     job: Job.Any,
-    run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>,
+    run: (args: unknown) => Effect.Effect<unknown, unknown, RunInfo>,
     context?: Context.Context<never>
   ) => Effect.Effect<void, InvalidJob | InvalidRunOptions, Scope.Scope>
   /** What this instance has done so far. */

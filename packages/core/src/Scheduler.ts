@@ -14,8 +14,10 @@ import type {
   InvalidJob,
   InvalidRunArgs,
   InvalidRunOptions,
+  InvalidRunResult,
   JobStoreError,
-  RunNotFound
+  RunNotFound,
+  RunNotSucceeded
 } from "./JobsSError.js"
 import type { RunAttempt } from "./RunHistory.js"
 import type { RunId } from "./RunId.js"
@@ -56,20 +58,32 @@ export interface AwaitRunOptions {
   readonly pollInterval?: Duration.DurationInput
 }
 
+/**
+ * Everything `awaitResult` can fail with: those of `awaitRun`, `RunNotSucceeded` (the run ended failed
+ * or cancelled, with its stored error), `InvalidRunResult` (the stored result no longer decodes).
+ */
+export type AwaitResultError =
+  | RunNotFound
+  | AwaitRunTimeout
+  | InvalidRunOptions
+  | JobStoreError
+  | RunNotSucceeded
+  | InvalidRunResult
+
 /** Everything `createRun` can fail with (`InvalidJob`: the job's name breaks the name rule). */
 export type CreateRunError = InvalidRunArgs | InvalidRunOptions | InvalidJob | JobStoreError
 
 /** The client API of a JobsS instance. */
 export interface SchedulerShape {
   /** Creates a run of `job` with `args`; returns the id that addresses it for its whole life. */
-  readonly createRun: <A, I>(
-    job: Job.Job<A, I>,
+  readonly createRun: <A, I, S, SI>(
+    job: Job.Job<A, I, S, SI>,
     args: A,
     options?: CreateRunOptions
   ) => Effect.Effect<RunId, CreateRunError>
   /** Creates many runs of one job in one round trip per batch, with the same options; ids in order. */
-  readonly createRuns: <A, I>(
-    job: Job.Job<A, I>,
+  readonly createRuns: <A, I, S, SI>(
+    job: Job.Job<A, I, S, SI>,
     args: ReadonlyArray<A>,
     options?: CreateRunOptions
   ) => Effect.Effect<ReadonlyArray<RunId>, CreateRunError>
@@ -91,6 +105,18 @@ export interface SchedulerShape {
     id: RunId,
     options?: AwaitRunOptions
   ) => Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | InvalidRunOptions | JobStoreError>
+  /**
+   * Waits like `awaitRun` until the run has ended, then returns its result decoded with the job's
+   * `success` Schema (`RunState.result`: the last successful attempt's; for a scheduled run, its
+   * latest successful occurrence's). Fails with `RunNotSucceeded` when the run ended failed or
+   * cancelled, and with `InvalidRunResult` when the stored result no longer decodes (or `id` is a run of
+   * another job).
+   */
+  readonly awaitResult: <A, I, S, SI>(
+    job: Job.Job<A, I, S, SI>,
+    id: RunId,
+    options?: AwaitRunOptions
+  ) => Effect.Effect<S, AwaitResultError>
   /** Cancels a pending run, or interrupts it where it runs (on any instance). */
   readonly cancelRun: (id: RunId) => Effect.Effect<Exclude<CancelResult, "notFound">, RunNotFound | JobStoreError>
   /**
@@ -103,16 +129,16 @@ export interface SchedulerShape {
 export { Scheduler }
 
 /** Creates a run of `job`: `Scheduler.createRun(Announce, { name: "A" }, { delay: "1 second" })`. */
-export const createRun = <A, I>(
-  job: Job.Job<A, I>,
+export const createRun = <A, I, S, SI>(
+  job: Job.Job<A, I, S, SI>,
   args: A,
   options?: CreateRunOptions
 ): Effect.Effect<RunId, CreateRunError, Scheduler> =>
   Effect.flatMap(Scheduler, (scheduler) => scheduler.createRun(job, args, options))
 
 /** Creates many runs of one job at once; returns their ids in order. */
-export const createRuns = <A, I>(
-  job: Job.Job<A, I>,
+export const createRuns = <A, I, S, SI>(
+  job: Job.Job<A, I, S, SI>,
   args: ReadonlyArray<A>,
   options?: CreateRunOptions
 ): Effect.Effect<ReadonlyArray<RunId>, CreateRunError, Scheduler> =>
@@ -137,6 +163,17 @@ export const awaitRun = (
   options?: AwaitRunOptions
 ): Effect.Effect<RunState, RunNotFound | AwaitRunTimeout | InvalidRunOptions | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (scheduler) => scheduler.awaitRun(id, options))
+
+/**
+ * Waits until a run has ended and returns its decoded result:
+ * `Scheduler.awaitResult(Resize, id, { timeout: "1 minute" })` (see `SchedulerShape.awaitResult`).
+ */
+export const awaitResult = <A, I, S, SI>(
+  job: Job.Job<A, I, S, SI>,
+  id: RunId,
+  options?: AwaitRunOptions
+): Effect.Effect<S, AwaitResultError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.awaitResult(job, id, options))
 
 /** Cancels a run: a pending run never starts; a running one is interrupted on whichever instance runs it. */
 export const cancelRun = (

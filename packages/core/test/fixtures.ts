@@ -22,6 +22,7 @@ export const newRun = (fields: Partial<JobStore.NewRun> & Pick<JobStore.NewRun, 
     createdBy: "test",
     createdAt: null,
     traceContext: null,
+    result: null,
     ...fields
   }
 }

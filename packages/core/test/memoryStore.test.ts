@@ -26,7 +26,8 @@ describe("memory store", () => {
       const [claimed] = yield* claimAll(store, "J", 2_000)
       expect(claimed).toMatchObject({ startedAt: 1_001_000, leaseUntil: 1_003_000, timeoutAt: 1_006_000 })
 
-      const reap = (graceMs: number) => store.reap({ jobs: ["J"], schedules: [], limit: 10, leaseMs: 10_000, graceMs })
+      const reap = (graceMs: number) =>
+        store.reap({ instanceId: "reaper", jobs: ["J"], schedules: [], limit: 10, leaseMs: 10_000, graceMs })
       yield* TestClock.adjust(2_000) // lease_until == now: not yet expired
       expect(yield* reap(0)).toEqual([])
       yield* TestClock.adjust(1)
@@ -45,6 +46,7 @@ describe("memory store", () => {
       yield* claimAll(store, "J", 10)
       yield* TestClock.adjust(100)
       const reaped = yield* store.reap({
+        instanceId: "reaper",
         jobs: ["J"],
         schedules: [],
         limit: 10,

@@ -37,6 +37,8 @@ const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
   finishedAt: null,
   claim: "c",
   traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+  result: null,
+  snoozeCount: 0,
   ...overrides
 })
 
@@ -261,6 +263,7 @@ describe("counting a written settlement", () => {
     })
     expect(counted({}, { outcome: "cancelled" })).toEqual({ counters: {}, metrics: [] })
     expect(counted({}, { outcome: "released" })).toEqual({ counters: {}, metrics: [] })
+    expect(counted({}, { outcome: "snoozed", delayMs: 5 })).toEqual({ counters: {}, metrics: [] })
   })
 
   it("a success whose next occurrence cannot follow is not counted as a success", () => {
@@ -274,5 +277,45 @@ describe("counting a written settlement", () => {
       counters: {},
       metrics: ["succeeded"]
     })
+  })
+})
+
+describe("snoozes and results", () => {
+  it("a snooze is due again after its delay on the store clock, its retry counters untouched", () => {
+    expect(decide(run({ retriesErrorCount: 1 }), { outcome: "snoozed", delayMs: 500 }, context)).toEqual({
+      _tag: "Snoozed",
+      id: "r1",
+      claim: "c",
+      runAt: 1_500
+    })
+    expect(needsRandom({ outcome: "snoozed", delayMs: 500 })).toBe(false)
+  })
+
+  it("past maxSnoozes the occurrence ends failed; a scheduled run moves on to its next occurrence", () => {
+    const limited = { ...context, maxSnoozes: 2 }
+    expect(decide(run({ snoozeCount: 1 }), { outcome: "snoozed", delayMs: 5 }, limited)._tag).toBe("Snoozed")
+    expect(decide(run({ snoozeCount: 2 }), { outcome: "snoozed", delayMs: 5 }, limited)).toEqual({
+      _tag: "Failed",
+      id: "r1",
+      claim: "c",
+      error: "Snoozed more than maxSnoozes (2) times in this occurrence"
+    })
+    const next = decide(run({ schedule: "S", snoozeCount: 2 }), { outcome: "snoozed", delayMs: 5 }, limited)
+    expect(next).toMatchObject({ _tag: "Next", outcome: "failed", next: { occurrence: 3 } })
+  })
+
+  it("a success stores its result, and the next occurrence carries the latest successful one", () => {
+    expect(decide(run(), { outcome: "succeeded", result: '{"a":1}' }, context)).toMatchObject({
+      _tag: "Succeeded",
+      result: '{"a":1}'
+    })
+    const scheduled = run({ schedule: "S", result: '{"a":0}' })
+    expect(decide(scheduled, { outcome: "succeeded", result: '{"a":1}' }, context)).toMatchObject({
+      _tag: "Next",
+      next: { result: '{"a":1}' }
+    })
+    expect(
+      decide({ ...scheduled, retriesErrorCount: 2 }, { outcome: "failed", error: "e", retry: true }, context)
+    ).toMatchObject({ _tag: "Next", outcome: "failed", next: { result: '{"a":0}' } })
   })
 })

@@ -41,7 +41,9 @@ const stored: JobStore.StoredRun = {
   cancelRequested: true,
   error: "it broke",
   finishedAt: null,
-  traceContext: "00-trace"
+  traceContext: "00-trace",
+  result: '{"width":640}',
+  snoozeCount: 2
 }
 
 /** The run as a driver row: columns by name, integers as pg returns BIGINT (strings), flags as 0/1. */

@@ -25,7 +25,9 @@ import type { Scope } from "effect"
 import type { ClaimedRun } from "../JobStore.js"
 import type { Counters } from "./counters.js"
 import * as Deadlines from "./deadlines.js"
+import * as EncodedJson from "./encodedJson.js"
 import * as ErrorText from "./errorText.js"
+import { InvalidRunResult } from "./errors.js"
 import * as JobSchedule from "./jobSchedule.js"
 import * as LocalClock from "./localClock.js"
 import * as outcomes from "./outcome.js"
@@ -33,6 +35,7 @@ import type { Registration, Registry } from "./registry.js"
 import { RunInfo } from "./runInfo.js"
 import { decodeArgs, decodeArgsAsync, runInfo } from "./runInput.js"
 import type { RunMetrics } from "./runMetrics.js"
+import * as Snooze from "./snooze.js"
 import * as TraceContext from "./traceContext.js"
 import * as WorkScheduler from "./workScheduler.js"
 
@@ -74,6 +77,8 @@ export interface AttemptsOptions<S extends Slot> {
   readonly metricsOf: (job: string) => RunMetrics
   /** The store clock, in ms. */
   readonly storeNow: () => number
+  /** The largest encoded result accepted, in bytes (the instance's `maxArgsBytes`). */
+  readonly maxResultBytes: number
   /** Called once per started attempt, when it ended. */
   readonly ended: Ended<S>
 }
@@ -104,18 +109,37 @@ const notAnEffect = (registration: Registration, value: unknown): Effect.Effect<
  * so an implementation that throws, or returns something that is not an Effect (JavaScript callers can),
  * is a defect of this attempt, recorded and retried like any other.
  */
-const attempt = (registration: Registration, args: unknown): Effect.Effect<void, unknown, RunInfo> =>
+const attempt = (registration: Registration, args: unknown): Effect.Effect<unknown, unknown, RunInfo> =>
   Effect.suspend(() => {
     // caught here rather than by Effect's run loop, whose handler itself throws on some values (a Proxy whose traps throw)
     try {
       const effect: unknown = registration.run(args)
       return Effect.isEffect(effect)
-        ? (effect as Effect.Effect<void, unknown, RunInfo>)
+        ? (effect as Effect.Effect<unknown, unknown, RunInfo>)
         : notAnEffect(registration, effect)
     } catch (thrown) {
       return Effect.die(thrown)
     }
   })
+
+/**
+ * The attempt of a job with a `success` Schema: its value encoded as JSON text (the rules of arguments),
+ * or a failure saying why it does not encode (the attempt fails, and is retried like any error).
+ */
+const withResult = (
+  registration: Registration,
+  job: Effect.Effect<unknown, unknown, RunInfo>,
+  maxBytes: number
+): Effect.Effect<unknown, unknown, RunInfo> => {
+  const success = registration.job.success
+  if (success === undefined) return job
+  return Effect.flatMap(job, (value) =>
+    Effect.mapError(
+      EncodedJson.encode(success, EncodedJson.result, value, maxBytes),
+      (message) => new InvalidRunResult({ job: registration.job.name, message })
+    )
+  )
+}
 
 /** Effect's built-in tracer: it exports nowhere, so runs get no span while it is the tracer (a span costs more than a no-op job). */
 const builtInTracer = Effect.runSync(Effect.tracer)
@@ -134,19 +158,28 @@ const runSpan = (run: ClaimedRun) => {
   })
 }
 
-/** Maps how the attempt's fiber ended (and the outcome we stopped it for, if we did) to its ending; `undefined` writes nothing. */
+/**
+ * Maps how the attempt's fiber ended (and the outcome we stopped it for, if we did) to its ending;
+ * `undefined` writes nothing. A job with a `success` Schema ended with its encoded result (`withResult`).
+ */
 const endingOf = (
+  registration: Registration,
   run: ClaimedRun,
-  exit: Exit.Exit<void, unknown>,
+  exit: Exit.Exit<unknown, unknown>,
   stop: outcomes.Stop | undefined
 ): outcomes.Ending | undefined => {
-  if (Exit.isSuccess(exit)) return { outcome: "succeeded" }
+  if (Exit.isSuccess(exit)) {
+    return { outcome: "succeeded", result: registration.job.success === undefined ? null : (exit.value as string) }
+  }
   if (stop !== undefined && Cause.isInterruptedOnly(exit.cause)) return outcomes.stopped(run, stop)
+  const snoozed = Snooze.delayOf(exit.cause)
+  if (snoozed !== undefined) return { outcome: "snoozed", delayMs: snoozed }
   return { outcome: "failed", error: ErrorText.fromCause(exit.cause), retry: true }
 }
 
-/** Why a run ends before it starts: a skipped occurrence, or its timeout passed while it waited. */
+/** Why a run ends before it starts: its cancel was requested, a skipped occurrence, or its timeout passed while it waited. */
 const blocked = (registry: Registry, run: ClaimedRun, now: number): outcomes.Ending | undefined => {
+  if (run.cancelRequested) return { outcome: "cancelled" }
   const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
   if (schedule?.missed === "skip" && isMissed(schedule, run.runAt, now)) {
     return {
@@ -160,7 +193,7 @@ const blocked = (registry: Registry, run: ClaimedRun, now: number): outcomes.End
 /** Builds the attempts of an instance in the current scope (its context is the attempts' context). */
 export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect<Attempts<S>, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const { counters, ended, metricsOf, registry, storeNow } = options
+    const { counters, ended, maxResultBytes, metricsOf, registry, storeNow } = options
     // attempts are forked with the instance's context, not the caller's fiber's; not started in place,
     // or a run ending would start the next inside its own stack, and so on through the whole buffer
     const runtime = yield* Effect.runtime<never>()
@@ -264,20 +297,25 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       counters.add("runsStarted")
       if (timeoutMs !== undefined) deadlines.add(slot, local + timeoutMs)
       const context = Context.add(registration.context ?? runtime.context, RunInfo, runInfo(run, args))
-      const job = attempt(registration, args)
+      const job = withResult(registration, attempt(registration, args), maxResultBytes)
       const fiber = fork(runFor(run, context), traced ? runSpan(run)(job) : job)
       slot.fiber = fiber
-      fiber.addObserver((exit) => exited(slot, exit, local))
+      fiber.addObserver((exit) => exited(slot, registration, exit, local))
       // stopped while its arguments were decoded asynchronously
       if (slot.stop !== undefined) fiber.unsafeInterruptAsFork(FiberId.none)
     }
 
     /** The job's fiber ended: its ending, with a warning first when it failed. */
-    const exited = (slot: S, exit: Exit.Exit<void, unknown>, startedAt: number): void => {
+    const exited = (
+      slot: S,
+      registration: Registration,
+      exit: Exit.Exit<unknown, unknown>,
+      startedAt: number
+    ): void => {
       const { run } = slot
       deadlines.remove(slot)
       metricsOf(run.job).duration(localNow() - startedAt)
-      const ending = endingOf(run, exit, slot.stop)
+      const ending = endingOf(registration, run, exit, slot.stop)
       ended(slot, ending, ending?.outcome === "failed" ? Effect.logWarning("Run failed", ending.error) : undefined)
     }
 

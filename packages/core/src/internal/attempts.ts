@@ -1,6 +1,18 @@
 /** What the run history records of a settlement: its outcome label and its error. */
 import type { AttemptOutcome, Settlement } from "../JobStore.js"
 
+/** Every `AttemptOutcome`, the vocabulary of the run history. */
+export const attemptOutcomes: ReadonlyArray<AttemptOutcome> = [
+  "succeeded",
+  "failed",
+  "retried",
+  "timedOut",
+  "cancelled",
+  "released",
+  "lost",
+  "snoozed"
+]
+
 /** The history label of a settlement: its `attempt`, or the one its tag implies. */
 export const attemptOutcome = (settlement: Settlement): AttemptOutcome => {
   if (settlement.attempt !== undefined) return settlement.attempt
@@ -15,6 +27,8 @@ export const attemptOutcome = (settlement: Settlement): AttemptOutcome => {
       return "retried"
     case "Released":
       return "released"
+    case "Snoozed":
+      return "snoozed"
     case "Next":
       return settlement.outcome
   }
@@ -23,3 +37,18 @@ export const attemptOutcome = (settlement: Settlement): AttemptOutcome => {
 /** The error a settlement records with its attempt (failures, retries, ended occurrences), or `null`. */
 export const attemptError = (settlement: Settlement): string | null =>
   settlement._tag === "Failed" || settlement._tag === "Retry" || settlement._tag === "Next" ? settlement.error : null
+
+/** The result a settlement records with its attempt (a success's), or `null`. */
+export const attemptResult = (settlement: Settlement): string | null =>
+  settlement._tag === "Succeeded"
+    ? (settlement.result ?? null)
+    : settlement._tag === "Next" && settlement.outcome === "succeeded"
+      ? settlement.next.result
+      : null
+
+/** Whether a settlement makes the run pending again or starts its next occurrence: a cancel request ends it instead. */
+export const continuesRun = (settlement: Settlement): boolean =>
+  settlement._tag === "Retry" ||
+  settlement._tag === "Released" ||
+  settlement._tag === "Snoozed" ||
+  settlement._tag === "Next"

@@ -1,17 +1,25 @@
 /**
- * The claim token, the fencing token of one claim of one run: `<prefix><id>`, where the prefix is a
- * fresh random UUID followed by a colon (`<uuid>:`) and `id` is the claimed row's id. One prefix may
- * serve a whole batch of claims, since each token ends with its own row's id; a UUID has no colon,
- * so the id is everything after the first colon. Stores that build tokens in SQL concatenate the
- * prefix (a bound parameter) with the `id` column (`Dialect.claimTokens` in `@jobss/sql`, and the
- * PostgreSQL claim function of migration 4, `p_token || r.id`).
+ * The claim token, the fencing token of one claim of one run: `<owner>.<nonce>:<id>`, where `owner`
+ * is 16 hexadecimal digits derived from the claiming instance's id (the same for all its claims and
+ * takeovers), `nonce` 16 fresh random hexadecimal digits, and `id` the claimed row's id. The text
+ * before the colon is the prefix; one prefix may serve a whole batch of claims, since each token
+ * ends with its own row's id. A prefix has no colon, so the id is everything after the first colon;
+ * every prefix of one instance starts with `owned(instanceId)`, so a store can find the claims an
+ * instance holds without knowing them (`JobStoreShape.release`). Stores that build tokens in SQL
+ * concatenate the prefix (a bound parameter) with the `id` column (`Dialect.claimTokens` in
+ * `@jobss/sql`, and the PostgreSQL claim function of migration 4, `p_token || r.id`).
  *
  * @internal
  */
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 
-/** A fresh prefix for the claims of one batch: a random UUID and a colon. */
-export const prefix = (): string => `${randomUUID()}:`
+/** The text that starts every claim prefix of the instance `instanceId`: 16 hexadecimal digits and a dot. */
+export const owned = (instanceId: string): string =>
+  `${createHash("sha256").update(instanceId).digest("hex").slice(0, 16)}.`
+
+/** A fresh prefix for the claims of one batch by the instance `instanceId`: its `owned` text, a nonce and a colon. */
+export const prefix = (instanceId: string): string =>
+  `${owned(instanceId)}${randomUUID().replaceAll("-", "").slice(0, 16)}:`
 
 /** The token of one claimed row: the batch's `prefix`, then the row's id. */
 export const make = (prefix: string, id: string): string => `${prefix}${id}`

@@ -7,10 +7,18 @@ import type * as Job from "../Job.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
 import type { ClientConfig } from "../JobsSConfig.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
+import * as EncodedJson from "./encodedJson.js"
 import * as ErrorText from "./errorText.js"
-import { AwaitRunTimeout, InvalidRunArgs, InvalidRunOptions, type JobStoreError, RunNotFound } from "./errors.js"
+import {
+  AwaitRunTimeout,
+  InvalidRunArgs,
+  InvalidRunOptions,
+  InvalidRunResult,
+  type JobStoreError,
+  RunNotFound,
+  RunNotSucceeded
+} from "./errors.js"
 import * as JobSchedule from "./jobSchedule.js"
-import * as JsonValue from "./jsonValue.js"
 import * as Names from "./names.js"
 import * as Options from "./options.js"
 import * as RunHistory from "./runHistory.js"
@@ -84,63 +92,15 @@ const template = (
     }
   })
 
-/** The deepest nesting of arrays and objects accepted in encoded arguments. */
-const maxArgsDepth = 64
-
-/** Fails when the stored JSON text would not decode with the job's Schema (a required property set to `undefined`). */
-const decodesBack = <A, I>(job: Job.Job<A, I>, text: string): Effect.Effect<void, InvalidRunArgs> =>
-  Schema.decodeUnknown(job.args)(JSON.parse(text)).pipe(
-    Effect.asVoid,
-    Effect.mapError(
-      (error) =>
-        new InvalidRunArgs({
-          job: job.name,
-          message: `Encoded arguments do not survive JSON: a property set to undefined is left out, and without it they do not decode: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
-        })
-    )
-  )
-
-/**
- * Encodes arguments with the job's Schema to JSON text, within the size and nesting limits. The
- * encoded value must survive JSON (come back from the text deep-equal), or the run would get
- * different arguments from those it was given.
- */
-const encodeArgs = <A, I>(job: Job.Job<A, I>, args: A, maxBytes: number): Effect.Effect<string, InvalidRunArgs> =>
-  Schema.encode(job.args)(args).pipe(
-    Effect.mapError(
-      (error) => new InvalidRunArgs({ job: job.name, message: ParseResult.TreeFormatter.formatErrorSync(error) })
-    ),
-    Effect.flatMap((encoded) => {
-      const { problem, dropsUndefined } = JsonValue.check(encoded, "args", maxArgsDepth)
-      if (problem !== undefined) {
-        return Effect.fail(
-          new InvalidRunArgs({ job: job.name, message: `Encoded arguments do not survive JSON: ${problem}` })
-        )
-      }
-      const json = Effect.try({
-        try: () => JSON.stringify(encoded),
-        catch: (error) =>
-          new InvalidRunArgs({
-            job: job.name,
-            message: `Arguments do not encode to JSON: ${ErrorText.fromValue(error)}`
-          })
-      })
-      // JSON leaves out a property set to undefined: the run gets the arguments without it, so they must still decode
-      return dropsUndefined ? Effect.tap(json, (text) => decodesBack(job, text)) : json
-    }),
-    Effect.catchAllDefect((defect) =>
-      Effect.fail(
-        new InvalidRunArgs({ job: job.name, message: `Arguments could not be encoded: ${ErrorText.fromValue(defect)}` })
-      )
-    ),
-    Effect.filterOrFail(
-      (json) => Buffer.byteLength(json, "utf8") <= maxBytes,
-      (json) =>
-        new InvalidRunArgs({
-          job: job.name,
-          message: `Encoded arguments are ${Buffer.byteLength(json, "utf8")} bytes, above the limit of ${maxBytes}`
-        })
-    )
+/** Encodes arguments with the job's Schema to JSON text (`encodedJson.ts`: the JSON, nesting and size rules). */
+const encodeArgs = <A, I, S, SI>(
+  job: Job.Job<A, I, S, SI>,
+  args: A,
+  maxBytes: number
+): Effect.Effect<string, InvalidRunArgs> =>
+  Effect.mapError(
+    EncodedJson.encode(job.args, EncodedJson.args, args, maxBytes),
+    (message) => new InvalidRunArgs({ job: job.name, message })
   )
 
 const newRun = (
@@ -171,7 +131,8 @@ const newRun = (
     retriesTimeoutLimit: shape.retriesTimeoutLimit,
     createdBy: instanceId,
     createdAt: null,
-    traceContext
+    traceContext,
+    result: null
   }
 }
 
@@ -189,6 +150,47 @@ const knownFormat = (id: RunId.RunId): Effect.Effect<void, RunNotFound> =>
   RunId.problem(id) === undefined
     ? Effect.void
     : Effect.fail(new RunNotFound({ id: typeof id === "string" ? id : Names.quote(id) }))
+
+/**
+ * The result of a run in its final state, decoded with the job's `success` Schema (`undefined` is
+ * decoded for a run without a stored result: a `void` job); a run that did not succeed, a run of
+ * another job, or a stored result that no longer decodes is a typed error.
+ */
+const resultOf = <A, I, S, SI>(
+  job: Job.Job<A, I, S, SI>,
+  state: RunState.RunState
+): Effect.Effect<S, RunNotSucceeded | InvalidRunResult> => {
+  const id = state.originId
+  if (state.status === "failed" || state.status === "cancelled") {
+    const error = state.runCompletedError
+    return Effect.fail(new RunNotSucceeded({ id, status: state.status, ...(error === undefined ? {} : { error }) }))
+  }
+  if (state.job !== job.name) {
+    return Effect.fail(
+      new InvalidRunResult({ job: job.name, id, message: `Run ${id} is a run of job ${state.job}, not ${job.name}` })
+    )
+  }
+  const success = (job.success ?? Schema.Void) as Schema.Schema<S, SI>
+  return Schema.decodeUnknown(success)(state.result).pipe(
+    Effect.mapError(
+      (error) =>
+        new InvalidRunResult({
+          job: job.name,
+          id,
+          message: `The stored result does not decode with the job's success Schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+        })
+    ),
+    Effect.catchAllDefect((defect) =>
+      Effect.fail(
+        new InvalidRunResult({
+          job: job.name,
+          id,
+          message: `Decoding the stored result failed: ${ErrorText.fromValue(defect)}`
+        })
+      )
+    )
+  )
+}
 
 /** Builds the `Scheduler` service over a store. */
 export const makeScheduler = (context: ClientContext): SchedulerShape => {
@@ -260,6 +262,9 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       }
     })
 
+  const awaitResult: SchedulerShape["awaitResult"] = (job, id, options) =>
+    Effect.flatMap(awaitRun(id, options), (state) => resultOf(job, state))
+
   const cancelRun: SchedulerShape["cancelRun"] = (id) =>
     knownFormat(id).pipe(
       Effect.flatMap(() => store.cancel(id)),
@@ -275,6 +280,7 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
     getRunState,
     getRunHistory,
     awaitRun,
+    awaitResult,
     cancelRun,
     waitingRuns: store.waiting(60_000)
   }

@@ -143,11 +143,13 @@ export const make = (options: CompletionOptions): Effect.Effect<Completion, neve
 
     const submit: Completion["submit"] = (run, ending, random, done) => {
       backlog += 1
+      const definition = registry.definition(run.job)
       const settlement = decide(run, ending, {
         now: storeNow(),
         random,
         schedule: run.schedule === null ? undefined : registry.schedule(run.schedule),
-        backoff: registry.definition(run.job)?.retryBackoff ?? RetryBackoff.immediate
+        backoff: definition?.retryBackoff ?? RetryBackoff.immediate,
+        maxSnoozes: definition?.maxSnoozes
       })
       settler.submit(settlement, (fence) => {
         backlog -= 1
@@ -163,7 +165,8 @@ export const make = (options: CompletionOptions): Effect.Effect<Completion, neve
         const queued = needsRandom(ending)
           ? Effect.flatMap(Random.next, (random) => Effect.sync(() => submit(run, ending, random, wake)))
           : Effect.sync(() => submit(run, ending, 0, wake))
-        return Effect.zipRight(queued, Deferred.await(waiter))
+        // queued at once; only the wait is interruptible (a reaper stopping still leaves its takeovers queued)
+        return Effect.zipRight(queued, Effect.interruptible(Deferred.await(waiter)))
       })
 
     return { submit, settle, backlog: () => backlog, flush: settler.flush }

@@ -87,3 +87,45 @@ export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidC
   /** The option at fault, its value and the rule it breaks. */
   message: Schema.String
 }) {}
+
+/**
+ * `awaitResult` found the run ended without a result: its final status (`failed` or `cancelled`)
+ * and the error stored with it.
+ */
+export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunNotSucceeded", {
+  /** The `RunId` that was awaited. */
+  id: Schema.String,
+  /** The run's final status. */
+  status: Schema.Literal("failed", "cancelled"),
+  /** The error stored with the run (`RunState.runCompletedError`), if any. */
+  error: Schema.optional(Schema.String)
+}) {
+  /** Says which run, how it ended and with what error. */
+  override get message(): string {
+    const error = this.error === undefined ? "" : `: ${this.error}`
+    return `Run ${JSON.stringify(this.id)} ended ${this.status}${error}`
+  }
+}
+
+/**
+ * A result does not fit the job's `success` Schema: an attempt's value that does not encode (or
+ * break the JSON or size rules; the attempt then fails and is retried), or a stored result that no
+ * longer decodes (`awaitResult`), or a run of another job than the one awaited.
+ */
+export class InvalidRunResult extends Schema.TaggedError<InvalidRunResult>()("InvalidRunResult", {
+  /** The name of the job whose result was rejected. */
+  job: Schema.String,
+  /** The `RunId`, when a stored result was read. */
+  id: Schema.optional(Schema.String),
+  /** Why: the Schema's parse error, or the JSON or size rule the encoded result broke. */
+  message: Schema.String
+}) {}
+
+/**
+ * What `Job.snooze` fails with: the attempt ends without an error and its run is due again after
+ * `delay`. Only the instance running the job reads it; a job that catches it does not snooze.
+ */
+export class JobSnooze extends Schema.TaggedError<JobSnooze>()("JobSnooze", {
+  /** How long after now (the store's clock) the run is due again. */
+  delay: Schema.DurationFromSelf
+}) {}

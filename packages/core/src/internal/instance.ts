@@ -68,6 +68,9 @@ export const make = (
         workers: config.workers,
         ahead: ClaimAhead.make(config.claimAheadMs, config.pollLimit),
         settleRetryMs: config.leaseMs,
+        // half the slack a renewed lease has at each heartbeat: never reached while the heartbeat answers
+        leaseMarginMs: (config.leaseMs - config.heartbeatIntervalMs) / 2,
+        maxResultBytes: config.maxArgsBytes,
         onDemand: demand.onDemand,
         onRequeued: signal.wake
       })
@@ -100,6 +103,7 @@ export const make = (
     })
     const reaper = Reaper.make({
       store,
+      instanceId,
       pool,
       registry,
       counters,
@@ -133,6 +137,16 @@ export const make = (
         yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber, retentionFiber, gaugeFiber, leaderFiber])
         yield* pool.drain(config.shutdownTimeoutMs)
         yield* Fiber.interrupt(heartbeatFiber)
+        // claims whose answer never reached this instance (interrupted on the wire, a connection dropped
+        // after COMMIT): hand them back, fenced by this instance's claims; runs still executing stay held
+        yield* store.release(instanceId, yield* pool.executing).pipe(
+          Effect.tap((released) =>
+            released > 0
+              ? Effect.logWarning(`Shutdown: handed back ${released} runs claimed but never received`)
+              : Effect.void
+          ),
+          Effect.catchAll((error) => Effect.logWarning("Could not hand back the claims left at shutdown", error))
+        )
         const final = yield* counters.snapshot
         yield* store
           .shutdownInstance(instanceId, final)

@@ -6,7 +6,7 @@
  */
 import { Either } from "effect"
 import type { Settlement, StoredAttempt } from "../JobStore.js"
-import { attemptError, attemptOutcome } from "./attempts.js"
+import { attemptError, attemptOutcome, attemptResult, continuesRun } from "./attempts.js"
 import { JobStoreError } from "./errors.js"
 import { type Row, type State, addRow, finish } from "./memoryRows.js"
 
@@ -29,7 +29,7 @@ const nextConflict = (state: State, settlement: Settlement): string | undefined 
 }
 
 /** Records the attempt a settlement ends (before the row changes: a released attempt's number is given back). */
-const record = (state: State, row: Row, settlement: Settlement, now: number): void => {
+const record = (state: State, row: Row, settlement: Settlement, now: number, cancelled: boolean): void => {
   const attempt: StoredAttempt = {
     originId: row.originId,
     id: row.id,
@@ -39,23 +39,36 @@ const record = (state: State, row: Row, settlement: Settlement, now: number): vo
     startedBy: row.startedBy ?? "",
     startedAt: row.startedAt ?? now,
     finishedAt: now,
-    outcome: attemptOutcome(settlement),
-    error: attemptError(settlement)
+    outcome: cancelled ? "cancelled" : attemptOutcome(settlement),
+    error: attemptError(settlement),
+    result: attemptResult(settlement)
   }
   const chain = state.history.get(row.originId)
   if (chain === undefined) state.history.set(row.originId, [attempt])
   else chain.push(attempt)
 }
 
+/** Makes the row pending again (a retry, a snooze, a release), its claim and lease given up. */
+const requeue = (row: Row, runAt: number): void => {
+  row.status = "pending"
+  row.runAt = runAt
+  row.claim = null
+  row.leaseUntil = null
+  row.timeoutAt = null
+}
+
 const settleOne = (state: State, settlement: Settlement, now: number): boolean => {
   const row = fenced(state, settlement)
   if (row === undefined) return false
-  record(state, row, settlement, now)
+  // a cancel request ends the run instead of what would continue it (a retry, a snooze, a release, a next occurrence)
+  const cancelled = row.cancelRequested && continuesRun(settlement)
+  record(state, row, settlement, now, cancelled)
   switch (settlement._tag) {
     case "Succeeded": {
       finish(state, row, "succeeded", now)
       row.runSuccessCount += 1
       row.error = null
+      if (settlement.result !== undefined && settlement.result !== null) row.result = settlement.result
       return true
     }
     case "Failed": {
@@ -68,33 +81,41 @@ const settleOne = (state: State, settlement: Settlement, now: number): boolean =
       return true
     }
     case "Retry": {
-      row.status = "pending"
-      row.runAt = settlement.runAt
+      row.error = settlement.error
+      if (cancelled) {
+        finish(state, row, "cancelled", now)
+        return true
+      }
+      requeue(row, settlement.runAt)
       row.retriesErrorCount = settlement.retriesErrorCount
       row.retriesTimeoutCount = settlement.retriesTimeoutCount
-      row.error = settlement.error
-      row.claim = null
-      row.leaseUntil = null
-      row.timeoutAt = null
       return true
     }
     case "Released": {
-      row.status = "pending"
       row.runTotalCount -= 1
-      row.claim = null
-      row.leaseUntil = null
-      row.timeoutAt = null
+      if (cancelled) finish(state, row, "cancelled", now)
+      else requeue(row, row.runAt)
+      return true
+    }
+    case "Snoozed": {
+      if (cancelled) {
+        finish(state, row, "cancelled", now)
+        return true
+      }
+      requeue(row, settlement.runAt)
+      row.snoozeCount += 1
       return true
     }
     case "Next": {
-      finish(state, row, settlement.outcome, now)
+      finish(state, row, cancelled ? "cancelled" : settlement.outcome, now)
       if (settlement.outcome === "succeeded") {
         row.runSuccessCount += 1
         row.error = null
+        row.result = settlement.next.result
       } else {
         row.error = settlement.error
       }
-      addRow(state, settlement.next, now)
+      if (!cancelled) addRow(state, settlement.next, now)
       return true
     }
   }
@@ -114,5 +135,4 @@ export const settle = (
 }
 
 /** Whether a settlement may make a run due (a wake-up for pollers). */
-export const wakes = (settlement: Settlement): boolean =>
-  settlement._tag === "Retry" || settlement._tag === "Released" || settlement._tag === "Next"
+export const wakes = (settlement: Settlement): boolean => continuesRun(settlement)

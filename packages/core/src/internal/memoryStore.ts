@@ -21,6 +21,7 @@ import type {
   ReapReason,
   ReapRequest,
   ReapedRun,
+  Settlement,
   WaitingRun
 } from "../JobStore.js"
 import * as ClaimToken from "./claimToken.js"
@@ -74,7 +75,7 @@ const insert = (
 
 const claim = (state: State, request: ClaimRequest, now: number): ReadonlyArray<ClaimedRun> => {
   const matches = matcher(request.jobs, request.schedules)
-  const prefix = ClaimToken.prefix()
+  const prefix = ClaimToken.prefix(request.instanceId)
   return rowsWhere(state, (row) => row.status === "pending" && row.runAt <= now && matches(row))
     .sort(byRunAt)
     .slice(0, Math.max(0, request.limit))
@@ -132,7 +133,7 @@ const reapReason = (row: Row, graceMs: number, now: number): ReapReason | undefi
 
 const reap = (state: State, request: ReapRequest, now: number): ReadonlyArray<ReapedRun> => {
   const matches = matcher(request.jobs, request.schedules)
-  const prefix = ClaimToken.prefix()
+  const prefix = ClaimToken.prefix(request.instanceId)
   return rowsWhere(
     state,
     (row) => row.status === "running" && matches(row) && reapReason(row, request.graceMs, now) !== undefined
@@ -146,6 +147,22 @@ const reap = (state: State, request: ReapRequest, now: number): ReadonlyArray<Re
       row.leaseUntil = now + request.leaseMs
       return { ...toClaimed(row, token), reason }
     })
+}
+
+/** The release of `instanceId`'s claims but `keep`: a `Released` settlement of each, fenced like any. */
+const release = (state: State, instanceId: string, keep: ReadonlyArray<string>, now: number): number => {
+  const owned = ClaimToken.owned(instanceId)
+  const kept = new Set(keep)
+  const held = rowsWhere(
+    state,
+    (row) => row.status === "running" && row.claim !== null && row.claim.startsWith(owned) && !kept.has(row.claim)
+  )
+  const released = settle(
+    state,
+    held.map((row): Settlement => ({ _tag: "Released", id: row.id, claim: row.claim! })),
+    now
+  )
+  return Either.getOrElse(released, () => []).filter(Boolean).length
 }
 
 const cancel = (state: State, originId: string, now: number): CancelResult => {
@@ -240,6 +257,8 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
       ),
     extend: (instanceId, claims, leaseMs) => atNow((now) => extend(state, instanceId, claims, leaseMs, now)),
     reap: (request) => atNow((now) => reap(state, request, now)),
+    release: (instanceId, keep) =>
+      atNow((now) => release(state, instanceId, keep, now)).pipe(Effect.tap((released) => wake(released > 0))),
     cancel: (originId) => atNow((now) => cancel(state, originId, now)),
     get: (originId) =>
       Effect.sync(() => {

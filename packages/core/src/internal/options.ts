@@ -251,7 +251,8 @@ const jobSchema = Schema.Struct({
   runTimeout: optional(duration(0)),
   retriesErrorLimit: optional(retriesLimit),
   retriesTimeoutLimit: optional(retriesLimit),
-  retryBackoff: optionalNested(backoffSchema)
+  retryBackoff: optionalNested(backoffSchema),
+  maxSnoozes: optional(count(0))
 }).pipe(Schema.rename({ runTimeout: "runTimeoutMs" }))
 
 /** The policies of a job definition, in milliseconds; `undefined` falls back to the instance's. */

@@ -13,8 +13,8 @@ import * as RunId from "./runId.js"
 
 /** How an attempt ended, named by the `AttemptOutcome` it leads to, with the error its settlement stores. */
 export type Ending =
-  /** The job's effect succeeded. */
-  | { readonly outcome: "succeeded" }
+  /** The job's effect succeeded; `result` is its value encoded with the job's `success` Schema (absent or `null`: none). */
+  | { readonly outcome: "succeeded"; readonly result?: string | null }
   /**
    * The job failed or died (`retry`: retried within `retriesErrorLimit`, else the occurrence ends failed), or its
    * arguments do not decode (no `retry`: the run ends failed, whatever its schedule).
@@ -26,6 +26,8 @@ export type Ending =
   | { readonly outcome: "cancelled"; readonly skipped?: string }
   /** Handed back (shutdown, a job not implemented here, a timeout that passed before the start): no attempt used up. */
   | { readonly outcome: "released" }
+  /** The job snoozed (`Job.snooze`): due again `delayMs` after now, no retry used (or failed past `maxSnoozes`). */
+  | { readonly outcome: "snoozed"; readonly delayMs: number }
 
 /**
  * The outcome an attempt stopped by the runtime leads to: `cancelled` (cancelRun), `released` (shutdown, a
@@ -53,14 +55,25 @@ export interface DecisionContext {
   /** The run's schedule as this instance knows it (claims guarantee it is known). */
   readonly schedule: JobSchedule.JobSchedule | undefined
   readonly backoff: RetryBackoff.RetryBackoff
+  /** The job's `maxSnoozes` per occurrence; absent is unlimited. */
+  readonly maxSnoozes?: number | undefined
   /** A number in [0, 1) for jitter. */
   readonly random: number
 }
 
 const isWithin = (count: number, limit: number): boolean => limit === -1 || count < limit
 
-/** The next occurrence of a scheduled run: a fresh row with the same origin and reset retry counters. */
-const nextOccurrence = (run: ClaimedRun, runAt: number, now: number, successes: number): NewRun => ({
+/**
+ * The next occurrence of a scheduled run: a fresh row with the same origin and reset retry counters,
+ * carrying the result of the latest successful attempt.
+ */
+const nextOccurrence = (
+  run: ClaimedRun,
+  runAt: number,
+  now: number,
+  successes: number,
+  result: string | null
+): NewRun => ({
   id: RunId.generate(now),
   originId: run.originId,
   occurrence: run.occurrence + 1,
@@ -79,19 +92,26 @@ const nextOccurrence = (run: ClaimedRun, runAt: number, now: number, successes: 
   retriesTimeoutLimit: run.retriesTimeoutLimit,
   createdBy: run.createdBy,
   createdAt: run.createdAt,
-  traceContext: run.traceContext
+  traceContext: run.traceContext,
+  result
 })
 
 /** The final status an occurrence ends with, as the `Next` settlement records it. */
 type Final = Extract<Settlement, { readonly _tag: "Next" }>["outcome"]
 
 /** Ends this occurrence: a one-off run ends; a scheduled run moves on to its next occurrence unless its limit is met. */
-const endOccurrence = (run: ClaimedRun, context: DecisionContext, outcome: Final, error: string | null): Settlement => {
+const endOccurrence = (
+  run: ClaimedRun,
+  context: DecisionContext,
+  outcome: Final,
+  error: string | null,
+  result: string | null = null
+): Settlement => {
   const { claim, id } = run
   const successes = run.runSuccessCount + (outcome === "succeeded" ? 1 : 0)
   const final: Settlement =
     outcome === "succeeded"
-      ? { _tag: "Succeeded", id, claim }
+      ? { _tag: "Succeeded", id, claim, result }
       : outcome === "cancelled"
         ? { _tag: "Cancelled", id, claim }
         : { _tag: "Failed", id, claim, error: error ?? "failed" }
@@ -106,7 +126,7 @@ const endOccurrence = (run: ClaimedRun, context: DecisionContext, outcome: Final
       claim,
       outcome,
       error,
-      next: nextOccurrence(run, runAt, context.now, successes)
+      next: nextOccurrence(run, runAt, context.now, successes, outcome === "succeeded" ? result : run.result)
     })
   })
 }
@@ -160,9 +180,13 @@ const maxDueTime = 8.64e15
  */
 const dueTimeChecked = (run: ClaimedRun, settlement: Settlement): Settlement => {
   const runAt: unknown =
-    settlement._tag === "Retry" ? settlement.runAt : settlement._tag === "Next" ? settlement.next.runAt : 0
+    settlement._tag === "Retry" || settlement._tag === "Snoozed"
+      ? settlement.runAt
+      : settlement._tag === "Next"
+        ? settlement.next.runAt
+        : 0
   if (typeof runAt === "number" && Math.abs(runAt) <= maxDueTime) return settlement
-  const which = settlement._tag === "Retry" ? "retry" : "next occurrence"
+  const which = settlement._tag === "Retry" ? "retry" : settlement._tag === "Snoozed" ? "snooze" : "next occurrence"
   return {
     _tag: "Failed",
     id: run.id,
@@ -175,7 +199,7 @@ const decision = (run: ClaimedRun, ending: Ending, context: DecisionContext): Se
   const { claim, id } = run
   switch (ending.outcome) {
     case "succeeded":
-      return endOccurrence(run, context, "succeeded", null)
+      return endOccurrence(run, context, "succeeded", null, ending.result ?? null)
     case "failed":
       return ending.retry
         ? retryOrEnd(run, context, "error", ending.error)
@@ -189,5 +213,14 @@ const decision = (run: ClaimedRun, ending: Ending, context: DecisionContext): Se
         : endOccurrence(run, context, "cancelled", ending.skipped)
     case "released":
       return { _tag: "Released", id, claim }
+    case "snoozed":
+      return context.maxSnoozes !== undefined && run.snoozeCount >= context.maxSnoozes
+        ? endOccurrence(
+            run,
+            context,
+            "failed",
+            `Snoozed more than maxSnoozes (${context.maxSnoozes}) times in this occurrence`
+          )
+        : { _tag: "Snoozed", id, claim, runAt: context.now + ending.delayMs }
   }
 }

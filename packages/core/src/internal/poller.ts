@@ -68,14 +68,22 @@ export const make = (options: PollerOptions): Poller => {
     if (wanted <= 0) return options.pollIntervalMs
     demand.waiting(false)
     const limit = Math.min(wanted, options.pollLimit)
-    const runs = yield* store.claim({
-      instanceId: options.instanceId,
-      jobs,
-      schedules: registry.schedules,
-      limit,
-      leaseMs: options.leaseMs
-    })
-    yield* pool.offer(runs)
+    // claimed runs are offered before an interruption (shutdown) can strike: only the round trip is
+    // interruptible, and a claim committed while its answer was lost is handed back by `store.release`
+    const runs = yield* Effect.uninterruptibleMask((restore) =>
+      Effect.tap(
+        restore(
+          store.claim({
+            instanceId: options.instanceId,
+            jobs,
+            schedules: registry.schedules,
+            limit,
+            leaseMs: options.leaseMs
+          })
+        ),
+        pool.offer
+      )
+    )
     // a full claim: more may be due, claim again as soon as the worker pool wants more
     if (runs.length === limit) return 0
     const { nextRunAt, now } = yield* store.nextDue(jobs, registry.schedules)

@@ -28,6 +28,7 @@ export interface Reaper {
 /** What the reaper needs. */
 export interface ReaperOptions {
   readonly store: JobStoreShape
+  readonly instanceId: string
   readonly pool: WorkerPool
   readonly registry: Registry
   readonly counters: Counters
@@ -58,40 +59,49 @@ export const make = (options: ReaperOptions): Reaper => {
     const jobs = registry.jobs()
     if (jobs.length === 0) return 0
     yield* options.extendLeases
-    const reaped = yield* store.reap({
-      jobs,
-      schedules: registry.schedules,
-      limit: options.batch,
-      leaseMs: options.leaseMs,
-      graceMs: options.graceMs
-    })
-    yield* Effect.forEach(
-      reaped,
-      (run) =>
-        Effect.gen(function* () {
-          // the timeout is counted with the settlement (its ending is timedOut or lost), the takeover here
-          if (run.reason === "lease") counters.add("runsResurrected")
-          yield* Metric.increment(Metric.tagged(JobsSMetrics.runsTakenOver, "job", run.job))
-          yield* Effect.logWarning(
-            run.reason === "lease"
-              ? `Taking over a run from instance ${run.startedBy}, which stopped heart-beating`
-              : "Taking over a run whose timeout passed"
-          )
-          const error =
-            run.reason === "lease"
-              ? `Instance ${run.startedBy} stopped heart-beating while running this attempt`
-              : `Timed out after ${run.runTimeoutMs} ms (taken over by the timeout reaper)`
-          yield* pool.settle(
-            run,
-            run.cancelRequested
-              ? { outcome: "cancelled" }
-              : { outcome: run.reason === "lease" ? "lost" : "timedOut", error }
-          )
-        }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
-      // all at once: the settler writes them in one batch, and the next sweep is not held up
-      { concurrency: "unbounded", discard: true }
+    // taken over and handed to completion before an interruption (shutdown) can strike: only the round
+    // trip and the waits for the writes are interruptible (`store.release` hands back what is left)
+    return yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        const reaped = yield* restore(
+          store.reap({
+            instanceId: options.instanceId,
+            jobs,
+            schedules: registry.schedules,
+            limit: options.batch,
+            leaseMs: options.leaseMs,
+            graceMs: options.graceMs
+          })
+        )
+        yield* Effect.forEach(
+          reaped,
+          (run) =>
+            Effect.gen(function* () {
+              // the timeout is counted with the settlement (its ending is timedOut or lost), the takeover here
+              if (run.reason === "lease") counters.add("runsResurrected")
+              yield* Metric.increment(Metric.tagged(JobsSMetrics.runsTakenOver, "job", run.job))
+              yield* Effect.logWarning(
+                run.reason === "lease"
+                  ? `Taking over a run from instance ${run.startedBy}, which stopped heart-beating`
+                  : "Taking over a run whose timeout passed"
+              )
+              const error =
+                run.reason === "lease"
+                  ? `Instance ${run.startedBy} stopped heart-beating while running this attempt`
+                  : `Timed out after ${run.runTimeoutMs} ms (taken over by the timeout reaper)`
+              yield* pool.settle(
+                run,
+                run.cancelRequested
+                  ? { outcome: "cancelled" }
+                  : { outcome: run.reason === "lease" ? "lost" : "timedOut", error }
+              )
+            }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
+          // all at once: the settler writes them in one batch, and the next sweep is not held up
+          { concurrency: "unbounded", discard: true }
+        )
+        return reaped.length
+      })
     )
-    return reaped.length
   })
 
   const sweepIfOurs: Effect.Effect<void> = Effect.suspend((): Effect.Effect<void, JobStoreError> => {

@@ -7,7 +7,7 @@ import type { RunInfo } from "./runInfo.js"
 /** A registered implementation: the definition, its `run`, and the context it runs in (`RunInfo` is added per run). */
 export interface Registration {
   readonly job: Job.Any
-  readonly run: (args: unknown) => Effect.Effect<void, unknown, RunInfo>
+  readonly run: (args: unknown) => Effect.Effect<unknown, unknown, RunInfo>
   /** The services of the implementing layer; the instance's own when absent. */
   readonly context: Context.Context<never> | undefined
 }

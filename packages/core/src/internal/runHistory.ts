@@ -8,6 +8,7 @@
 import { Duration } from "effect"
 import type { AttemptOutcome, StoredAttempt } from "../JobStore.js"
 import * as RunId from "./runId.js"
+import { parseJson } from "./runState.js"
 
 export type { AttemptOutcome } from "../JobStore.js"
 
@@ -31,10 +32,12 @@ export interface RunAttempt {
   readonly runCompletedAt: Date
   /** From the start to the recorded end (for a takeover: until the other instance took the run over). */
   readonly duration: Duration.Duration
-  /** How the attempt ended (`succeeded`, `failed`, `retried`, `timedOut`, `cancelled`, `released`, `lost`). */
+  /** How the attempt ended (`succeeded`, `failed`, `retried`, `timedOut`, `cancelled`, `released`, `lost`, `snoozed`). */
   readonly outcome: AttemptOutcome
   /** The failure, timeout or takeover reason, if any. */
   readonly runCompletedError: string | undefined
+  /** A succeeded attempt's result in its encoded (JSON) form; `undefined` for others and jobs without a `success` Schema. */
+  readonly result: unknown
 }
 
 /** Builds the public attempt from a stored one. */
@@ -49,5 +52,6 @@ export const fromStored = (stored: StoredAttempt): RunAttempt => ({
   runCompletedAt: new Date(stored.finishedAt),
   duration: Duration.millis(Math.max(0, stored.finishedAt - stored.startedAt)),
   outcome: stored.outcome,
-  runCompletedError: stored.error ?? undefined
+  runCompletedError: stored.error ?? undefined,
+  result: stored.result === null ? undefined : parseJson(stored.result)
 })

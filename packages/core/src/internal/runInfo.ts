@@ -43,6 +43,8 @@ export interface RunInfoShape {
   readonly retriesOnTimeoutCount: number
   /** The most retries after timeouts for this occurrence; -1 is unlimited. */
   readonly retriesTimeoutLimit: number
+  /** Times this occurrence snoozed so far (`Job.snooze`). */
+  readonly snoozeCount: number
   /** The schedule's name, for recurring runs. */
   readonly schedule: string | undefined
   /** When the run was created. */

@@ -29,6 +29,7 @@ export const runInfo = (run: ClaimedRun, args: unknown): RunInfoShape => ({
   retriesErrorLimit: run.retriesErrorLimit,
   retriesOnTimeoutCount: run.retriesTimeoutCount,
   retriesTimeoutLimit: run.retriesTimeoutLimit,
+  snoozeCount: run.snoozeCount,
   schedule: run.schedule ?? undefined,
   createdAt: new Date(run.createdAt),
   createdBy: run.createdBy

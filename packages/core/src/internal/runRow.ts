@@ -127,7 +127,14 @@ export const runFields = {
   /** When the occurrence reached a final status, epoch milliseconds; `null` while it is active. */
   finishedAt: field("integerOrNull", initial(null)),
   /** The W3C `traceparent` of the span that created the run (kept by later occurrences), or `null`. */
-  traceContext: field("textOrNull", "new")
+  traceContext: field("textOrNull", "new"),
+  /**
+   * The result of the run's latest successful attempt, encoded with the job's `success` Schema, as JSON
+   * text; `null` before any (and for jobs without a result). A next occurrence carries it over.
+   */
+  result: field("textOrNull", "new"),
+  /** Times this occurrence's attempts snoozed (`Job.snooze`); 0 for a new occurrence. */
+  snoozeCount: field("integer", initial(0))
 } satisfies Readonly<Record<string, RunField>>
 
 /** The run row's field declarations. */

@@ -46,6 +46,14 @@ export interface RunState {
   readonly retriesOnTimeoutCount: number
   /** The most retries after timeouts for each occurrence; -1 is unlimited. */
   readonly retriesTimeoutLimit: number
+  /** Times the latest occurrence snoozed (`Job.snooze`); each occurrence starts at 0. */
+  readonly snoozeCount: number
+  /**
+   * The result of the run's last successful attempt in its encoded (JSON) form (for a scheduled run,
+   * its latest successful occurrence's); `undefined` before any, for a job without a `success` Schema,
+   * and when the stored text is not JSON. `Scheduler.awaitResult` decodes it.
+   */
+  readonly result: unknown
   /** When the run (its first occurrence) was created, on the store's clock. */
   readonly createdAt: Date
   /** The id of the instance, or client, whose `Scheduler` created the run. */
@@ -79,7 +87,8 @@ export const isFinal = (state: { readonly status: RunStatus }): boolean =>
 
 const date = (millis: number | null): Date | undefined => (millis === null ? undefined : new Date(millis))
 
-const parseJson = (text: string): unknown => {
+/** The value of JSON text; `undefined` when it is not JSON. */
+export const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text)
   } catch {
@@ -106,6 +115,8 @@ export const fromStored = (row: StoredRun): RunState => ({
   retriesErrorLimit: row.retriesErrorLimit,
   retriesOnTimeoutCount: row.retriesTimeoutCount,
   retriesTimeoutLimit: row.retriesTimeoutLimit,
+  snoozeCount: row.snoozeCount,
+  result: row.result === null ? undefined : parseJson(row.result),
   createdAt: new Date(row.createdAt),
   createdBy: row.createdBy,
   runStartedAt: date(row.startedAt),

@@ -30,13 +30,14 @@ export interface SettlerOptions {
   readonly maxBatch: number
   /** How long a batch is retried through store errors before its leases are left to expire. */
   readonly retryMs: number
-  /** Runs after a written batch put runs back to pending (retries, next occurrences), so the poller learns their due times. */
+  /** Runs after a written batch put runs back to pending (retries, snoozes, next occurrences), so the poller learns their due times. */
   readonly onRequeued: Effect.Effect<void>
 }
 
 /** Whether a settlement that held makes its run pending again. */
 const requeues = (pending: Pending, fence: FenceResult): boolean =>
-  fence === "held" && (pending.settlement._tag === "Retry" || pending.settlement._tag === "Next")
+  fence === "held" &&
+  (pending.settlement._tag === "Retry" || pending.settlement._tag === "Snoozed" || pending.settlement._tag === "Next")
 
 /** Scheduler turns the writer lets other fibers run before it writes a batch that is not full. */
 const yieldTurns = 16

@@ -11,7 +11,7 @@
  * done when nothing is to be written): it alone removes an entry from the
  * buffer and forgets it, so no path leaves a claim the heartbeat extends forever.
  */
-import { Deferred, Duration, Effect, Option, Random } from "effect"
+import { Deferred, Duration, Effect, Option, Random, Schedule } from "effect"
 import type { Scope } from "effect"
 import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
 import * as Attempt from "./attempt.js"
@@ -38,6 +38,8 @@ export interface WorkerPool {
   readonly offer: (runs: ReadonlyArray<ClaimedRun>) => Effect.Effect<void>
   /** The claims of runs buffered, executing or being settled. */
   readonly held: Effect.Effect<ReadonlyArray<Held>>
+  /** The claims of runs whose attempt is executing (after shutdown: those that did not end when interrupted). */
+  readonly executing: Effect.Effect<ReadonlyArray<string>>
   /** Stops a run for the outcome `stop` if this instance holds it under `claim` (any claim when omitted). */
   readonly stop: (id: string, stop: outcomes.Stop, claim?: string) => Effect.Effect<void>
   /** Stops the occurrence of a run held here, by its `RunId`, for the outcome `stop`. */
@@ -66,6 +68,14 @@ export interface WorkerPoolOptions {
   readonly ahead: ClaimAhead
   /** How long a settlement is retried through store errors before the lease is left to expire. */
   readonly settleRetryMs: number
+  /**
+   * A held claim whose lease the heartbeat did not renew is given up this long before the lease ends
+   * (on the store clock): its attempt is interrupted and nothing is written, before another instance
+   * can take the run over. Checked every half of it.
+   */
+  readonly leaseMarginMs: number
+  /** The largest encoded result accepted, in bytes (`maxArgsBytes`). */
+  readonly maxResultBytes: number
   /** Called when the poller should claim again (the buffer ran low). */
   readonly onDemand: () => void
   /** Called when settled runs are pending again (retries, next occurrences): their due times may be the nearest. */
@@ -157,9 +167,9 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
         // the claim was lost: nothing to write; the warning is logged while the worker is freed
         transition(entry, "done")
         attempts.background(
-          Effect.logWarning("Run interrupted: this instance lost its claim (another instance took it over)").pipe(
-            Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job })
-          )
+          Effect.logWarning(
+            "Run interrupted: this instance lost its claim (another instance took it over, or its lease could not be renewed in time)"
+          ).pipe(Effect.annotateLogs({ runId: entry.run.originId, job: entry.run.job }))
         )
         finished(entry)
         return
@@ -178,7 +188,14 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
       )
     }
 
-    const attempts = yield* Attempt.make<Entry>({ registry, counters, metricsOf, storeNow, ended })
+    const attempts = yield* Attempt.make<Entry>({
+      registry,
+      counters,
+      metricsOf,
+      storeNow,
+      maxResultBytes: options.maxResultBytes,
+      ended
+    })
 
     /** Starts buffered runs on free workers. */
     const dispatch = (): void => {
@@ -213,6 +230,24 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
         }
       }
     }
+
+    /**
+     * Gives up the claims whose lease ends within the margin (the store did not answer the heartbeat:
+     * a lost connection, a partition, an exhausted pool): the run may soon run elsewhere.
+     */
+    const guardLeases: Effect.Effect<void> = Effect.suspend(() => {
+      const limit = storeNow() + options.leaseMarginMs
+      const expiring = [...entries.values()].filter(
+        (entry) => (entry.state === "running" || entry.state === "buffered") && entry.leaseUntil <= limit
+      )
+      return Effect.forEach(expiring, (entry) => stopEntry(entry, "lost"), { discard: true })
+    })
+    yield* Effect.forkScoped(
+      guardLeases.pipe(
+        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, options.leaseMarginMs / 2)))),
+        Effect.annotateLogs({ fiber: "leaseGuard" })
+      )
+    )
 
     const awaitIdle: Effect.Effect<void> = Effect.suspend(() => {
       if (running === 0) return Effect.void
@@ -253,6 +288,9 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
           dispatch()
         }),
       held: Effect.sync(() => [...entries.values()].map(({ run }) => ({ id: run.id, claim: run.claim }))),
+      executing: Effect.sync(() =>
+        [...entries.values()].filter((entry) => entry.state === "running").map(({ run }) => run.claim)
+      ),
       stop: (id, stop, claim) =>
         Effect.suspend(() => {
           const entry =

@@ -18,15 +18,7 @@ type AttemptOutcome = JobStore.AttemptOutcome
 
 const statuses: ReadonlySet<string> = new Set<RunStatus>(JobStore.runStatuses)
 
-const attemptOutcomes: ReadonlySet<string> = new Set<AttemptOutcome>([
-  "succeeded",
-  "failed",
-  "retried",
-  "timedOut",
-  "cancelled",
-  "released",
-  "lost"
-])
+const attemptOutcomes: ReadonlySet<string> = new Set<AttemptOutcome>(JobStore.attemptOutcomes)
 
 /** A JavaScript number from a driver value (number, numeric string, bigint), if it is one. */
 export const toNumber = (value: unknown): number | undefined => {
@@ -198,7 +190,8 @@ export const decodeAttempt = (row: Row): Either.Either<JobStore.StoredAttempt, s
     startedAt: r.number("started_at"),
     finishedAt: r.number("finished_at"),
     outcome: r.outcome("outcome"),
-    error: r.textOrNull("error")
+    error: r.textOrNull("error"),
+    result: r.textOrNull("result")
   })
 }
 

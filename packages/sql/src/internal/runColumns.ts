@@ -52,7 +52,9 @@ export const runColumns: { readonly [K in RunFieldName]: RunColumn } = {
   cancelRequested: { name: "cancel_requested", pg: "smallint" },
   error: { name: "error", pg: "text" },
   finishedAt: { name: "finished_at", pg: "bigint" },
-  traceContext: { name: "trace_context", pg: "text" }
+  traceContext: { name: "trace_context", pg: "text" },
+  result: { name: "result", pg: "text" },
+  snoozeCount: { name: "snooze_count", pg: "integer" }
 }
 
 /** The run fields in column order (the order of `JobStore.runFields`). */

@@ -21,16 +21,19 @@ import * as context from "./store/context.js"
 import * as insert from "./store/insert.js"
 import * as instances from "./store/instances.js"
 import * as leases from "./store/leases.js"
+import * as release from "./store/release.js"
 import * as runs from "./store/runs.js"
 import * as settle from "./store/settle.js"
 
 /** The `JobStoreShape` over a dialect. */
 export const make = (dialect: Dialect): JobStore.JobStoreShape => {
   const ctx = context.make(dialect)
+  const settlement = settle.make(ctx)
   return {
     ...insert.make(ctx),
     ...claim.make(ctx),
-    ...settle.make(ctx),
+    ...settlement,
+    ...release.make(ctx, settlement.settle),
     ...runs.make(ctx),
     ...instances.make(ctx),
     ...leases.make(ctx),

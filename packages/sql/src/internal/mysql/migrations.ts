@@ -11,6 +11,7 @@ import * as createTables from "./migrations/0001_create_tables.js"
 import * as runHistory from "./migrations/0002_run_history.js"
 import * as leanIndexes from "./migrations/0003_lean_indexes.js"
 import * as finishedIndex from "./migrations/0005_finished_index.js"
+import * as resultsAndSnoozes from "./migrations/0006_results_and_snoozes.js"
 import * as leader from "./migrations/0007_leader.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
@@ -21,6 +22,7 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   // PostgreSQL only: MySQL claims with a locking read and an UPDATE
   { id: 4, name: "claim_function", statements: [] },
   { id: 5, name: "finished_index", statements: finishedIndex.statements(p) },
+  { id: 6, name: "results_and_snoozes", statements: resultsAndSnoozes.statements(p) },
   { id: 7, name: "leader", statements: leader.statements(p) }
 ]
 

@@ -57,7 +57,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
       const limit = Math.floor(request.limit)
       if (request.jobs.length === 0 || limit <= 0) return []
       const leaseMs = int(request.leaseMs)
-      const prefix = JobStore.ClaimToken.prefix()
+      const prefix = JobStore.ClaimToken.prefix(request.instanceId)
       const due = sql`status = 'pending' AND run_at <= ${now} AND ${claimable(request.jobs, request.schedules)}`
       const set = (at: Fragment) =>
         sql`status = 'running', claim = ${dialect.claimTokens(prefix)}, started_at = ${at}, started_by = ${request.instanceId},
@@ -78,7 +78,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
           where: sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}
             AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
           pick: { orderBy: sql.literal("run_at, id"), limit },
-          set: sql`claim = ${dialect.claimTokens(JobStore.ClaimToken.prefix())}, lease_until = ${now} + ${leaseMs}`,
+          set: sql`claim = ${dialect.claimTokens(JobStore.ClaimToken.prefix(request.instanceId))}, lease_until = ${now} + ${leaseMs}`,
           returning: "row"
         })
       )

@@ -79,9 +79,22 @@ export interface StoreContext {
   readonly succeededSet: Fragment
   readonly failedSet: (error: string | null) => Fragment
   readonly cancelledSet: Fragment
-  /** Pending again, the attempt given back. */
+  /**
+   * `value`, or `cancelled` when the row's cancel was requested: the SET lists of settlements that
+   * would continue a run (retry, release, snooze, next occurrence) end it cancelled instead.
+   */
+  readonly unlessCancelled: (value: Fragment, cancelled: Fragment) => Fragment
+  /**
+   * Ends the occurrence of a `Next` settlement with its outcome (a success's result stored), or
+   * cancelled when its cancel was requested.
+   */
+  readonly nextSet: (s: Extract<Settlement, { _tag: "Next" }>) => Fragment
+  /** Pending again, the attempt given back (cancelled instead when its cancel was requested). */
   readonly releasedSet: Fragment
+  /** Pending again at the retry's due time with its counters (cancelled instead when its cancel was requested). */
   readonly retrySet: (s: Extract<Settlement, { _tag: "Retry" }>) => Fragment
+  /** Pending again at the snooze's due time, one more snooze (cancelled instead when its cancel was requested). */
+  readonly snoozedSet: (s: Extract<Settlement, { _tag: "Snoozed" }>) => Fragment
   /** The column list of every `INSERT INTO runs`. */
   readonly insertColumns: Fragment
   /** One new run as a VALUES row. */
@@ -109,6 +122,25 @@ export const make = (dialect: Dialect): StoreContext => {
 
   const releaseHold = sql.literal("claim = NULL, unique_key = NULL, lease_until = NULL")
 
+  const unlessCancelled = (value: Fragment, cancelled: Fragment): Fragment =>
+    sql`CASE WHEN cancel_requested = 1 THEN ${cancelled} ELSE ${value} END`
+
+  /** A final status (`status` as SQL), now, the claim, lease and unique name let go. */
+  const finalSet = (status: Fragment): Fragment => sql`status = ${status}, finished_at = ${now}, ${releaseHold}`
+  const succeeded = (status: Fragment): Fragment =>
+    sql`${finalSet(status)}, run_success_count = run_success_count + 1, error = NULL`
+  const failed = (status: Fragment, error: string | null): Fragment => sql`${finalSet(status)}, error = ${error}`
+
+  /**
+   * The SET list that makes a run pending again, or ends it cancelled when its cancel was requested.
+   * Every CASE reads `cancel_requested`, which no SET list assigns (MySQL assigns left to right).
+   */
+  const requeuedSet = (more: Fragment): Fragment =>
+    sql`status = ${unlessCancelled(sql.literal("'pending'"), sql.literal("'cancelled'"))},
+      finished_at = ${unlessCancelled(sql.literal("NULL"), now)},
+      unique_key = ${unlessCancelled(sql.literal("unique_key"), sql.literal("NULL"))},
+      ${more}, claim = NULL, lease_until = NULL, timeout_at = NULL`
+
   return {
     dialect,
     sql,
@@ -122,16 +154,34 @@ export const make = (dialect: Dialect): StoreContext => {
     claimable: (jobs, schedules) =>
       sql`${inList(sql, "job", jobs)} AND (schedule IS NULL OR ${inList(sql, "schedule", schedules)})`,
     fence: (id, claim) => sql`id = ${id} AND claim = ${claim} AND status = 'running'`,
-    succeededSet: sql`status = 'succeeded', run_success_count = run_success_count + 1, error = NULL, finished_at = ${now}, ${releaseHold}`,
-    failedSet: (error) => sql`status = 'failed', error = ${error}, finished_at = ${now}, ${releaseHold}`,
-    cancelledSet: sql`status = 'cancelled', finished_at = ${now}, ${releaseHold}`,
-    releasedSet: sql.literal(
-      "status = 'pending', run_total_count = run_total_count - 1, claim = NULL, lease_until = NULL, timeout_at = NULL"
-    ),
+    succeededSet: succeeded(sql.literal("'succeeded'")),
+    failedSet: (error) => failed(sql.literal("'failed'"), error),
+    cancelledSet: finalSet(sql.literal("'cancelled'")),
+    nextSet: (s) => {
+      const status = unlessCancelled(sql.literal(`'${s.outcome}'`), sql.literal("'cancelled'"))
+      switch (s.outcome) {
+        case "succeeded":
+          return sql`${succeeded(status)}, result = ${s.next.result}`
+        case "failed":
+          return failed(status, s.error)
+        case "cancelled":
+          return sql`${finalSet(status)}, error = ${s.error}`
+      }
+    },
+    unlessCancelled,
+    releasedSet: requeuedSet(sql.literal("run_total_count = run_total_count - 1")),
     retrySet: (s) =>
-      sql`status = 'pending', run_at = ${int(s.runAt)}, retries_error_count = ${int(s.retriesErrorCount)},
-      retries_timeout_count = ${int(s.retriesTimeoutCount)}, error = ${s.error},
-      claim = NULL, lease_until = NULL, timeout_at = NULL`,
+      requeuedSet(
+        sql`run_at = ${unlessCancelled(sql`${int(s.runAt)}`, sql.literal("run_at"))},
+        retries_error_count = ${unlessCancelled(sql`${int(s.retriesErrorCount)}`, sql.literal("retries_error_count"))},
+        retries_timeout_count = ${unlessCancelled(sql`${int(s.retriesTimeoutCount)}`, sql.literal("retries_timeout_count"))},
+        error = ${s.error}`
+      ),
+    snoozedSet: (s) =>
+      requeuedSet(
+        sql`run_at = ${unlessCancelled(sql`${int(s.runAt)}`, sql.literal("run_at"))},
+        snooze_count = ${unlessCancelled(sql.literal("snooze_count + 1"), sql.literal("snooze_count"))}`
+      ),
     insertColumns: sql.literal(insertColumns),
     insertValues: (run) => valuesRow(sql, now, run)
   }

@@ -29,14 +29,23 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
     succeededSet,
     failedSet,
     cancelledSet,
+    unlessCancelled,
     releasedSet,
     retrySet,
+    snoozedSet,
+    nextSet,
     insertColumns,
     insertValues
   } = ctx
 
   const historyInto = sql`${historyTable} (origin_id, run_id, occurrence, job, attempt, started_by, started_at,
-    finished_at, outcome, error)`
+    finished_at, outcome, error, result)`
+
+  /** The history label of a settlement: `cancelled` for one that a cancel request turned into the run's end. */
+  const outcomeOf = (s: Settlement): Fragment => {
+    const label = JobStore.attemptOutcome(s)
+    return JobStore.continuesRun(s) ? unlessCancelled(sql`${label}`, sql.literal("'cancelled'")) : sql`${label}`
+  }
 
   /**
    * The history row of each settled row, read after the update: a released attempt gave its
@@ -45,7 +54,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
   const historySelect = (s: Settlement): Fragment =>
     sql`origin_id, id, occurrence, job, ${sql.literal(s._tag === "Released" ? "run_total_count + 1" : "run_total_count")},
       COALESCE(started_by, ''), COALESCE(started_at, ${now}), COALESCE(finished_at, ${now}),
-      ${JobStore.attemptOutcome(s)}, ${JobStore.attemptError(s)}`
+      ${outcomeOf(s)}, ${JobStore.attemptError(s)}, ${JobStore.attemptResult(s)}`
 
   /**
    * The rows of settlements, each by `id` and the `claim` it must still hold. A claim token is made
@@ -80,7 +89,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
   const setOf = (s: Settlement): Fragment => {
     switch (s._tag) {
       case "Succeeded":
-        return succeededSet
+        return s.result === undefined || s.result === null ? succeededSet : sql`${succeededSet}, result = ${s.result}`
       case "Failed":
         return failedSet(s.error)
       case "Cancelled":
@@ -89,22 +98,27 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
         return retrySet(s)
       case "Released":
         return releasedSet
+      case "Snoozed":
+        return snoozedSet(s)
       case "Next":
-        return s.outcome === "succeeded"
-          ? succeededSet
-          : s.outcome === "failed"
-            ? failedSet(s.error)
-            : sql`${cancelledSet}, error = ${s.error}`
+        return nextSet(s)
     }
   }
 
-  /** `Next`: this occurrence ends (its attempt recorded) and the next one is inserted, in one transaction, when the fence holds. */
+  /**
+   * `Next`: this occurrence ends (its attempt recorded) and the next one is inserted, in one
+   * transaction, when the fence holds and no cancel was requested (the row is locked by the update).
+   */
   const settleNext = (s: Extract<Settlement, { _tag: "Next" }>) =>
     dialect.transaction(
       Effect.gen(function* () {
         // The fenced UPDATE comes first: on SQLite the transaction takes the write lock at once.
         const ended = yield* settleRecorded([s], setOf(s))
         if (ended.size === 0) return false
+        const [row] = yield* sql<{
+          readonly cancel_requested: unknown
+        }>`SELECT cancel_requested FROM ${runs} WHERE id = ${s.id}`
+        if (Number(row?.cancel_requested) === 1) return true
         yield* sql`INSERT INTO ${runs} ${insertColumns} VALUES ${insertValues(s.next)}`
         return true
       })
@@ -113,12 +127,16 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
   const settle = (settlements: ReadonlyArray<Settlement>) =>
     Effect.gen(function* () {
       const results: Array<boolean> = settlements.map(() => false)
-      // Settlements with one SET list and one history label (no error) share a statement.
+      // Settlements with one SET list and one history label (no error, no result) share a statement.
       const batches = new Map<string, Array<number>>()
       const singles: Array<number> = []
       const batchedIds = new Set<string>()
       settlements.forEach((s, index) => {
-        if ((s._tag === "Succeeded" || s._tag === "Cancelled" || s._tag === "Released") && !batchedIds.has(s.id)) {
+        const shared =
+          (s._tag === "Succeeded" && (s.result === undefined || s.result === null)) ||
+          s._tag === "Cancelled" ||
+          s._tag === "Released"
+        if (shared && !batchedIds.has(s.id)) {
           batchedIds.add(s.id)
           const key = `${s._tag}:${JobStore.attemptOutcome(s)}`
           const batch = batches.get(key) ?? []

@@ -1,0 +1,16 @@
+/**
+ * MySQL/MariaDB migration 6 (`6_results_and_snoozes`): the encoded result of a run's latest successful
+ * attempt and the snoozes of its occurrence, and each recorded attempt's result. Each statement adds
+ * one column, a step the runner checks and skips when a repeated run finds it done.
+ *
+ * Released: frozen. Never edit this file (a test fixes its checksum): change the schema with a new migration.
+ *
+ * @internal
+ */
+
+/** The statements, in order, for the (validated, lower-case) table prefix `p`. */
+export const statements = (p: string): ReadonlyArray<string> => [
+  `ALTER TABLE \`${p}runs\` ADD COLUMN result longtext NULL`,
+  `ALTER TABLE \`${p}runs\` ADD COLUMN snooze_count int NOT NULL DEFAULT 0`,
+  `ALTER TABLE \`${p}run_history\` ADD COLUMN result longtext NULL`
+]
