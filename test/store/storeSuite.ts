@@ -24,6 +24,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { JobStore, RunId } from "@jobss/core"
 import { Deferred, Effect, Fiber, Option, type Scope, Stream, TestServices } from "effect"
 import { newRun } from "../../packages/core/test/fixtures.js"
+import { leaseCases } from "./leaseSuite.js"
 
 type Store = JobStore.JobStoreShape
 type NewRun = JobStore.NewRun
@@ -1669,6 +1670,8 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
         timeout
       )
     })
+
+    leaseCases(test, backend.make, timeout)
 
     describe("wakeups", () => {
       test(

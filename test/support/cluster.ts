@@ -84,6 +84,9 @@ const freezable = (
     touchInstance: (id, counters) => gate(store.touchInstance(id, counters)),
     shutdownInstance: (id, counters) => gate(store.shutdownInstance(id, counters)),
     instances: gate(store.instances),
+    acquireLease: (request) => gate(store.acquireLease(request)),
+    releaseLease: (name, holder) => gate(store.releaseLease(name, holder)),
+    lease: (name) => gate(store.lease(name)),
     wakeups: store.wakeups
   }
   const set = (next: FreezeMode | undefined) =>
@@ -99,11 +102,32 @@ const freezable = (
   return { store: wrapped, freezer: { freeze: set, thaw: set(undefined), withholdClaims, withheld } }
 }
 
+/** How many times an instance called each store operation. */
+export type StoreCalls = (operation: keyof JobStore.JobStoreShape) => number
+
+/** The store, counting the calls of each operation (`wakeups` excepted). */
+const counting = (
+  store: JobStore.JobStoreShape
+): { readonly store: JobStore.JobStoreShape; readonly calls: StoreCalls } => {
+  const counts = new Map<string, number>()
+  const count = (name: string) => Effect.sync(() => counts.set(name, (counts.get(name) ?? 0) + 1))
+  const entries = Object.entries(store).map(([name, operation]) =>
+    name === "wakeups"
+      ? [name, operation]
+      : Effect.isEffect(operation)
+        ? [name, Effect.zipRight(count(name), operation)]
+        : [name, (...args: ReadonlyArray<unknown>) => Effect.zipRight(count(name), (operation as Function)(...args))]
+  )
+  return { store: Object.fromEntries(entries) as JobStore.JobStoreShape, calls: (name) => counts.get(name) ?? 0 }
+}
+
 /** One running instance of a test cluster. */
 export interface TestInstance {
   readonly jobs: JobsS.JobsSShape
   readonly scheduler: Scheduler.SchedulerShape
   readonly freezer: Freezer
+  /** The store operations this instance called so far, by name. */
+  readonly calls: StoreCalls
   /** Shuts the instance down (closes its scope) and waits for it. */
   readonly stop: Effect.Effect<void>
 }
@@ -140,11 +164,12 @@ export const makeCluster = (backend: RuntimeBackend): Effect.Effect<TestCluster,
     const start: TestCluster["start"] = (options, implementations) =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-        const { freezer, store } = freezable(
+        const { freezer, store: frozen } = freezable(
           yield* Scope.extend(buildStore, scope),
           yield* Effect.makeLatch(true),
           yield* Deferred.make<void>()
         )
+        const { calls, store } = counting(frozen)
         const context = yield* Layer.buildWithScope(
           implementations.pipe(
             Layer.provideMerge(JobsS.layer(options)),
@@ -156,6 +181,7 @@ export const makeCluster = (backend: RuntimeBackend): Effect.Effect<TestCluster,
           jobs: Context.get(context, JobsS.JobsS),
           scheduler: Context.get(context, Scheduler.Scheduler),
           freezer,
+          calls,
           stop: Scope.close(scope, Exit.void)
         }
       })

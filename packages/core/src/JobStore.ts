@@ -15,6 +15,7 @@ import { Layer } from "effect"
 import type { JobStoreError } from "./JobsSError.js"
 import type { InstanceCounters, InstanceInfo, StoredInstance } from "./internal/instanceRow.js"
 import { JobStore } from "./internal/jobStoreTag.js"
+import type { Lease, LeaseRequest } from "./internal/lease.js"
 import * as memory from "./internal/memoryStore.js"
 import type * as RunRow from "./internal/runRow.js"
 
@@ -29,6 +30,8 @@ export type {
 } from "./internal/runRow.js"
 
 export { runFields, runStatuses } from "./internal/runRow.js"
+
+export type { Lease, LeaseRequest } from "./internal/lease.js"
 
 /** The claim token format (`<uuid>:<id>`): how stores make claim tokens and read them back. */
 export * as ClaimToken from "./internal/claimToken.js"
@@ -328,6 +331,12 @@ export interface JobStoreShape {
   readonly shutdownInstance: (id: string, counters: InstanceCounters) => Effect.Effect<void, JobStoreError>
   /** The registered instances. */
   readonly instances: Effect.Effect<ReadonlyArray<StoredInstance>, JobStoreError>
+  /** Takes a free or expired lease, or renews it for its holder (one fenced write); whether `holder` holds it now. */
+  readonly acquireLease: (request: LeaseRequest) => Effect.Effect<boolean, JobStoreError>
+  /** Frees the lease at once if `holder` holds it, so that another holder's next `acquireLease` succeeds. */
+  readonly releaseLease: (name: string, holder: string) => Effect.Effect<void, JobStoreError>
+  /** The lease named `name`, or `undefined` when it was never taken. */
+  readonly lease: (name: string) => Effect.Effect<Lease | undefined, JobStoreError>
   /** Signals that new runs may be due (e.g. PostgreSQL `LISTEN`); never ends. */
   readonly wakeups: Stream.Stream<void>
 }

@@ -47,7 +47,8 @@ describe("retention", () => {
       const retention = Retention.make({
         store,
         retention: { succeeded: 1_000, failed: null, cancelled: null },
-        intervalMs: 60_000
+        intervalMs: 60_000,
+        leading: () => true
       })
       expect(yield* retention.runOnce).toEqual({ deleted: 10_000, more: true })
       expect(yield* retention.runOnce).toEqual({ deleted: 500, more: false })
@@ -55,7 +56,8 @@ describe("retention", () => {
       const keepAll = Retention.make({
         store,
         retention: { succeeded: null, failed: null, cancelled: null },
-        intervalMs: 60_000
+        intervalMs: 60_000,
+        leading: () => true
       })
       yield* succeeded(store, "Job", 1)
       expect(yield* keepAll.runOnce).toEqual({ deleted: 0, more: false })

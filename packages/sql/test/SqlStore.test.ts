@@ -107,6 +107,7 @@ describe("SqlStore options (sqlite in memory)", () => {
       const tables = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
       expect(tables.map((row) => row.name).sort()).toEqual([
         "jobss_instances",
+        "jobss_leader",
         "jobss_migrations",
         "jobss_run_history",
         "jobss_runs"

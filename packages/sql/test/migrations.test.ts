@@ -88,7 +88,7 @@ const schemaOf = (backend: string) =>
   })
 
 /** The ids of every migration, as a fresh database applies them. */
-const allMigrations = [1, 2, 3, 4, 5, 6]
+const allMigrations = [1, 2, 3, 4, 5, 6, 7]
 
 const storeOf = (layer: Layer.Layer<SqlClient.SqlClient, unknown>, options?: SqlStore.SqlStoreOptions) =>
   Effect.map(Layer.build(SqlStore.layer(options).pipe(Layer.provide(layer))), Context.get(JobStore.JobStore))
@@ -129,7 +129,13 @@ describe.each(sqlBackends)("SqlStore migrations on %s", (backend) => {
       expect(second).toEqual([])
       const tables = yield* tableNames(backend)
       expect(tables).toEqual(
-        expect.arrayContaining(["jobss_instances", "jobss_migrations", "jobss_run_history", "jobss_runs"])
+        expect.arrayContaining([
+          "jobss_instances",
+          "jobss_leader",
+          "jobss_migrations",
+          "jobss_run_history",
+          "jobss_runs"
+        ])
       )
     }).pipe(Effect.provide(freshDatabase(backend)))
   )
@@ -179,7 +185,13 @@ describe.each(sqlBackends)("SqlStore migrations on %s", (backend) => {
       expect(applied.flat().map(([id]) => id)).toEqual(allMigrations)
       const [first] = clients
       expect(yield* tableNames(backend).pipe(Effect.provide(first!))).toEqual(
-        expect.arrayContaining(["jobss_instances", "jobss_migrations", "jobss_run_history", "jobss_runs"])
+        expect.arrayContaining([
+          "jobss_instances",
+          "jobss_leader",
+          "jobss_migrations",
+          "jobss_run_history",
+          "jobss_runs"
+        ])
       )
     })
   )

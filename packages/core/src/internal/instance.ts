@@ -1,8 +1,8 @@
 /**
- * Assembles an instance: registers it, forks the poller, the reaper, the
- * heartbeat, the retention sweeper, the pending-runs sampler and the store's
- * wake-up listener in the layer's scope, and shuts them down in order when the
- * scope closes.
+ * Assembles an instance: registers it, forks the poller, the heartbeat, the
+ * maintenance leader election with the maintenance it gates (the reaper, the
+ * retention sweeper, the pending-runs sampler) and the store's wake-up listener
+ * in the layer's scope, and shuts them down in order when the scope closes.
  */
 import { Context, Effect, Fiber, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
@@ -15,6 +15,7 @@ import { type InvalidConfig, InvalidJob, type JobStoreError } from "./errors.js"
 import * as Heartbeat from "./heartbeat.js"
 import { JobStore } from "./jobStoreTag.js"
 import { JobsS } from "./jobsSTag.js"
+import * as Leader from "./leader.js"
 import * as Names from "./names.js"
 import * as Options from "./options.js"
 import * as PendingGauge from "./pendingGauge.js"
@@ -42,16 +43,19 @@ export const make = (
     const signal = yield* WakeSignal.make
     let stopping = false
 
-    const registerInstance = store.registerInstance({
-      id: instanceId,
-      name: config.instanceName,
-      workers: config.workers,
-      jobs: registry.jobs(),
-      schedules: registry.schedules,
-      pollIntervalMs: config.pollIntervalMs,
-      pollLimit: config.pollLimit
-    })
-    yield* Effect.suspend(() => registerInstance)
+    // suspended: each registration lists the jobs implemented by then
+    const registerInstance = Effect.suspend(() =>
+      store.registerInstance({
+        id: instanceId,
+        name: config.instanceName,
+        workers: config.workers,
+        jobs: registry.jobs(),
+        schedules: registry.schedules,
+        pollIntervalMs: config.pollIntervalMs,
+        pollLimit: config.pollLimit
+      })
+    )
+    yield* registerInstance
 
     const demand = Poller.makeDemand(signal, () => stopping)
     const annotate = Effect.annotateLogs({ instance: config.instanceName })
@@ -91,6 +95,12 @@ export const make = (
       intervalMs: config.heartbeatIntervalMs,
       leaseMs: config.leaseMs
     })
+    const leader = yield* Leader.make({
+      store,
+      clock,
+      instanceId,
+      intervalMs: Leader.intervalFor(config.heartbeatIntervalMs, config.leaseMs)
+    })
     const reaper = Reaper.make({
       store,
       instanceId,
@@ -101,21 +111,30 @@ export const make = (
       timeoutCheckMs: config.timeoutCheckMs,
       leaseMs: config.leaseMs,
       graceMs: Math.min(config.heartbeatIntervalMs, 1_000),
-      batch: 100
+      batch: 100,
+      turn: leader.reaps,
+      elected: leader.elected
     })
     const heartbeatFiber = yield* Effect.forkScoped(annotate(heartbeat.run))
     const pollerFiber = yield* Effect.forkScoped(annotate(poller.run))
+    const leaderFiber = yield* Effect.forkScoped(annotate(leader.run))
     const reaperFiber = yield* Effect.forkScoped(annotate(reaper.run))
     const wakeupsFiber = yield* Effect.forkScoped(annotate(Stream.runForEach(store.wakeups, () => signal.wake)))
-    const retention = Retention.make({ store, retention: config.retention, intervalMs: config.retentionCheckMs })
+    const retention = Retention.make({
+      store,
+      retention: config.retention,
+      intervalMs: config.retentionCheckMs,
+      leading: leader.isLeader
+    })
     const retentionFiber = yield* Effect.forkScoped(annotate(retention.run))
-    const gaugeFiber = yield* Effect.forkScoped(annotate(PendingGauge.make(store, config.heartbeatIntervalMs).run))
+    const gauge = PendingGauge.make(store, config.heartbeatIntervalMs, leader.isLeader)
+    const gaugeFiber = yield* Effect.forkScoped(annotate(gauge.run))
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         stopping = true
         yield* Effect.logInfo("Shutting down: no new claims")
-        yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber, retentionFiber, gaugeFiber])
+        yield* Fiber.interruptAll([pollerFiber, reaperFiber, wakeupsFiber, retentionFiber, gaugeFiber, leaderFiber])
         yield* pool.drain(config.shutdownTimeoutMs)
         yield* Fiber.interrupt(heartbeatFiber)
         // claims whose answer never reached this instance (interrupted on the wire, a connection dropped

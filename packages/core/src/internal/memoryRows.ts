@@ -28,6 +28,8 @@ export interface State {
   readonly instances: Map<string, Mutable<StoredInstance>>
   /** Recorded attempts by `originId`, in the order they ended. */
   readonly history: Map<string, Array<StoredAttempt>>
+  /** Named leases: their holder and until when they are held. */
+  readonly leases: Map<string, { holder: string; leaseUntil: number }>
 }
 
 /** An empty store. */
@@ -36,7 +38,8 @@ export const empty = (): State => ({
   chains: new Map(),
   uniqueKeys: new Map(),
   instances: new Map(),
-  history: new Map()
+  history: new Map(),
+  leases: new Map()
 })
 
 /** Whether the row is pending or running. */

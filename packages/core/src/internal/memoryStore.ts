@@ -27,6 +27,7 @@ import type {
 import * as ClaimToken from "./claimToken.js"
 import { JobStoreError } from "./errors.js"
 import { registerInstance, toInstance, updateInstance } from "./memoryInstances.js"
+import * as Leases from "./memoryLeases.js"
 import {
   type Row,
   type State,
@@ -272,6 +273,9 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
     touchInstance: (id, counters) => atNow((now) => updateInstance(state, id, counters, now, false)),
     shutdownInstance: (id, counters) => atNow((now) => updateInstance(state, id, counters, now, true)),
     instances: Effect.sync(() => Array.from(state.instances.values(), toInstance)),
+    acquireLease: (request) => atNow((now) => Leases.acquireLease(state, request, now)),
+    releaseLease: (name, holder) => atNow((now) => Leases.releaseLease(state, name, holder, now)),
+    lease: (name) => atNow((now) => Leases.lease(state, name, now)),
     wakeups: Stream.fromPubSub(hub)
   }
 })

@@ -1,6 +1,8 @@
 /**
  * Samples the pending runs of every job into the `jobss_runs_pending` gauge
  * (one GROUP BY per sample); a job whose runs are all gone drops back to 0.
+ * Only the maintenance leader (`leader.ts`) samples; an instance that is not
+ * the leader reports 0, so the sum over instances is the cluster's count.
  */
 import { Effect, Metric, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
@@ -11,12 +13,12 @@ import * as JobsSMetrics from "./metrics.js"
 export interface PendingGauge {
   /** One sample: sets the gauge of every job seen so far. */
   readonly runOnce: Effect.Effect<void, JobStoreError>
-  /** The loop, every `intervalMs`; never fails. */
+  /** The loop, every `intervalMs`: a sample while `leading`, else the gauges at 0; never fails. */
   readonly run: Effect.Effect<never>
 }
 
 /** Builds the sampler. */
-export const make = (store: JobStoreShape, intervalMs: number): PendingGauge => {
+export const make = (store: JobStoreShape, intervalMs: number, leading: () => boolean): PendingGauge => {
   const seen = new Set<string>()
 
   const runOnce = Effect.gen(function* () {
@@ -29,7 +31,15 @@ export const make = (store: JobStoreShape, intervalMs: number): PendingGauge => 
     )
   })
 
-  const run = runOnce.pipe(
+  const zero = Effect.suspend(() => {
+    const jobs = [...seen]
+    seen.clear()
+    return Effect.forEach(jobs, (job) => Metric.set(Metric.tagged(JobsSMetrics.runsPending, "job", job), 0), {
+      discard: true
+    })
+  })
+
+  const run = Effect.suspend(() => (leading() ? runOnce : zero)).pipe(
     Effect.tapError((error) => Effect.logWarning("Sampling pending runs failed", error)),
     Effect.catchAll(() => Effect.void),
     Effect.repeat(Schedule.spaced(intervalMs)),

@@ -2,8 +2,14 @@
  * The timeout reaper: takes over runs whose timeout passed or whose instance
  * stopped heart-beating (lease expired), and settles them as timed out: retried
  * within the limit, else ended (or moved to the next occurrence).
+ *
+ * Only the maintenance leader (`leader.ts`) sweeps, and it sweeps at once when it is elected. A
+ * run taken over is settled by the instance that reaps it, which needs the job (its backoff) and
+ * the schedule (its next occurrence): in a partial cluster, an instance whose jobs or schedules the
+ * leader does not all implement sweeps for itself too (concurrent sweeps are safe: every takeover
+ * and settlement is fenced by its claim).
  */
-import { Effect, Metric, Schedule } from "effect"
+import { Effect, Metric } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { Counters } from "./counters.js"
 import type { JobStoreError } from "./errors.js"
@@ -15,7 +21,7 @@ import type { WorkerPool } from "./workerPool.js"
 export interface Reaper {
   /** One sweep; returns how many runs were taken over. */
   readonly runOnce: Effect.Effect<number, JobStoreError>
-  /** The loop, every `timeoutCheck`; never fails. */
+  /** The loop: a sweep every `timeoutCheck` when it is this instance's turn, and one on each election; never fails. */
   readonly run: Effect.Effect<never>
 }
 
@@ -36,6 +42,13 @@ export interface ReaperOptions {
   /** A run is reaped for its timeout only this long after it, leaving its own instance time to act first. */
   readonly graceMs: number
   readonly batch: number
+  /** Whether this instance sweeps for runs of these jobs and schedules now (`Leader.reaps`). */
+  readonly turn: (
+    jobs: ReadonlyArray<string>,
+    schedules: ReadonlyArray<string>
+  ) => Effect.Effect<boolean, JobStoreError>
+  /** Completes when this instance becomes the leader: it then sweeps without waiting for `timeoutCheck`. */
+  readonly elected: Effect.Effect<void>
 }
 
 /** Builds a reaper. */
@@ -83,6 +96,7 @@ export const make = (options: ReaperOptions): Reaper => {
                   : { outcome: run.reason === "lease" ? "lost" : "timedOut", error }
               )
             }).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
+          // all at once: the settler writes them in one batch, and the next sweep is not held up
           { concurrency: "unbounded", discard: true }
         )
         return reaped.length
@@ -90,13 +104,19 @@ export const make = (options: ReaperOptions): Reaper => {
     )
   })
 
-  const run = runOnce.pipe(
+  const sweepIfOurs: Effect.Effect<void> = Effect.suspend((): Effect.Effect<void, JobStoreError> => {
+    const jobs = registry.jobs()
+    return jobs.length === 0
+      ? Effect.void
+      : Effect.flatMap(options.turn(jobs, registry.schedules), (ours) => (ours ? Effect.asVoid(runOnce) : Effect.void))
+  }).pipe(
     Effect.tapError((error) => Effect.logWarning("Reaping expired runs failed", error)),
-    Effect.catchAll(() => Effect.succeed(0)),
-    Effect.repeat(Schedule.spaced(options.timeoutCheckMs)),
-    Effect.zipRight(Effect.never),
-    Effect.annotateLogs({ fiber: "reaper" })
+    Effect.catchAll(() => Effect.void)
   )
+
+  const run: Effect.Effect<never> = Effect.forever(
+    Effect.zipRight(sweepIfOurs, Effect.race(Effect.sleep(options.timeoutCheckMs), options.elected))
+  ).pipe(Effect.annotateLogs({ fiber: "reaper" }))
 
   return { runOnce, run }
 }

@@ -1,8 +1,8 @@
 /**
  * Retention: deletes finished runs (and their history) that ended longer ago
  * than their status's retention, in small batches so it never holds locks
- * that claims wait for. Every instance sweeps; the store makes concurrent
- * sweeps safe.
+ * that claims wait for. Only the maintenance leader (`leader.ts`) sweeps; the
+ * store makes concurrent sweeps safe (two leaders for a moment).
  */
 import { Effect } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
@@ -22,7 +22,7 @@ const busyPauseMs = 1_000
 export interface Retention {
   /** One sweep: up to `batchesPerSweep` batches; returns how many runs it deleted and whether it stopped early. */
   readonly runOnce: Effect.Effect<{ readonly deleted: number; readonly more: boolean }, JobStoreError>
-  /** The loop, every `intervalMs` (sooner while runs are left behind); never fails. */
+  /** The loop, every `intervalMs` (sooner while runs are left behind) while `leading`; never fails. */
   readonly run: Effect.Effect<never>
 }
 
@@ -31,6 +31,8 @@ export interface RetentionOptions {
   readonly store: JobStoreShape
   readonly retention: RetentionConfig
   readonly intervalMs: number
+  /** Whether this instance is the maintenance leader (`Leader.isLeader`). */
+  readonly leading: () => boolean
 }
 
 /** Builds the retention loop. */
@@ -49,12 +51,14 @@ export const make = (options: RetentionOptions): Retention => {
     return { deleted, more: true }
   })
 
-  const sweep = runOnce.pipe(
+  const idle = Effect.succeed({ deleted: 0, more: false })
+
+  const sweep = Effect.suspend(() => (options.leading() ? runOnce : idle)).pipe(
     Effect.tap(({ deleted }) =>
       deleted > 0 ? Effect.logDebug(`Deleted ${deleted} finished runs past their retention`) : Effect.void
     ),
     Effect.tapError((error) => Effect.logWarning("Deleting finished runs past their retention failed", error)),
-    Effect.orElseSucceed(() => ({ deleted: 0, more: false }))
+    Effect.orElse(() => idle)
   )
 
   const loop = (delayMs: number): Effect.Effect<never> =>

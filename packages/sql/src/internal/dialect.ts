@@ -23,6 +23,8 @@ export interface Tables {
   readonly instances: string
   /** One row per recorded attempt (run history). */
   readonly history: string
+  /** One row per named lease (the maintenance leader's). */
+  readonly leader: string
   /** The Migrator's bookkeeping table. */
   readonly migrations: string
 }
@@ -38,6 +40,7 @@ export const tables = (prefix: string): Tables => {
     runs: `${p}runs`,
     instances: `${p}instances`,
     history: `${p}run_history`,
+    leader: `${p}leader`,
     migrations: `${p}migrations`
   }
 }

@@ -224,6 +224,20 @@ export const decodeInstance = (row: Row): Either.Either<JobStore.StoredInstance,
   })
 }
 
+/** A lease row joined with its holder's job and schedule lists, and the database clock as `now`. */
+export const decodeLease = (row: Row): Either.Either<JobStore.Lease, string> => {
+  const r = new Reader(row)
+  const leaseUntil = r.number("lease_until")
+  return r.result({
+    name: r.text("name"),
+    holder: r.text("holder"),
+    leaseUntil,
+    live: leaseUntil > r.number("now"),
+    jobs: r.stringList("jobs"),
+    schedules: r.stringList("schedules")
+  })
+}
+
 /** The job and schedule lists of an instance row. */
 export const decodeLists = (
   row: Row

@@ -10,7 +10,7 @@
  *
  * The operations live in `store/`: `insert.ts`, `claim.ts` (the clock, claim,
  * reap, nextDue), `settle.ts`, `runs.ts` (extend, cancel, get, history,
- * prune, pendingCounts, waiting) and `instances.ts`, over `context.ts`.
+ * prune, pendingCounts, waiting), `instances.ts` and `leases.ts`, over `context.ts`.
  *
  * @internal
  */
@@ -20,6 +20,7 @@ import * as claim from "./store/claim.js"
 import * as context from "./store/context.js"
 import * as insert from "./store/insert.js"
 import * as instances from "./store/instances.js"
+import * as leases from "./store/leases.js"
 import * as release from "./store/release.js"
 import * as runs from "./store/runs.js"
 import * as settle from "./store/settle.js"
@@ -35,6 +36,7 @@ export const make = (dialect: Dialect): JobStore.JobStoreShape => {
     ...release.make(ctx, settlement.settle),
     ...runs.make(ctx),
     ...instances.make(ctx),
+    ...leases.make(ctx),
     wakeups: dialect.wakeups
   }
 }
