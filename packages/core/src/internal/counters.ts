@@ -1,6 +1,7 @@
 /** The instance counters kept in memory and written to the instance row by the heartbeat. */
 import { Effect } from "effect"
 import type { InstanceCounters } from "../JobStore.js"
+import { zeroCounters } from "./instanceRow.js"
 
 /** A mutable tally of what this instance did. */
 export interface Counters {
@@ -11,14 +12,7 @@ export interface Counters {
 
 /** Fresh counters at zero. */
 export const make = (): Counters => {
-  const values: { -readonly [K in keyof InstanceCounters]: number } = {
-    runsStarted: 0,
-    runsSucceeded: 0,
-    runsRescheduled: 0,
-    runsTimedOut: 0,
-    runsResurrected: 0,
-    runsErrors: 0
-  }
+  const values: { -readonly [K in keyof InstanceCounters]: number } = { ...zeroCounters }
   return {
     add: (counter, n = 1) => {
       values[counter] += n

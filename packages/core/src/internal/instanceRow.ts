@@ -43,3 +43,13 @@ export interface StoredInstance extends InstanceInfo, InstanceCounters {
   /** When it shut down, epoch milliseconds; `null` while it runs, or when it stopped without shutting down. */
   readonly shutdownAt: number | null
 }
+
+/** Every instance counter at zero (a new instance row, fresh counters in memory). */
+export const zeroCounters: InstanceCounters = {
+  runsStarted: 0,
+  runsSucceeded: 0,
+  runsRescheduled: 0,
+  runsTimedOut: 0,
+  runsResurrected: 0,
+  runsErrors: 0
+}

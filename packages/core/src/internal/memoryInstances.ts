@@ -4,6 +4,7 @@
  * @internal
  */
 import type { InstanceCounters, InstanceInfo, StoredInstance } from "../JobStore.js"
+import { zeroCounters } from "./instanceRow.js"
 import type { State } from "./memoryRows.js"
 
 /** A copy of an instance row (its lists copied too). */
@@ -12,15 +13,6 @@ export const toInstance = (instance: StoredInstance): StoredInstance => ({
   jobs: [...instance.jobs],
   schedules: [...instance.schedules]
 })
-
-const zeroCounters: InstanceCounters = {
-  runsStarted: 0,
-  runsSucceeded: 0,
-  runsRescheduled: 0,
-  runsTimedOut: 0,
-  runsResurrected: 0,
-  runsErrors: 0
-}
 
 /** Registers (or re-registers) an instance at `now`, its counters at zero. */
 export const registerInstance = (state: State, instance: InstanceInfo, now: number): void => {
