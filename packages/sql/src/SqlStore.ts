@@ -21,6 +21,7 @@ import * as dialects from "./internal/dialects.js"
 import * as migrations from "./internal/migrations.js"
 import * as startup from "./internal/startup.js"
 import * as store from "./internal/store.js"
+import * as ownConnection from "./internal/store/ownConnection.js"
 
 /**
  * Options of `SqlStore.make` and `SqlStore.layer`.
@@ -72,7 +73,7 @@ export const make = (
     const selected = yield* dialects.fromContext(options.tablePrefix ?? defaultTablePrefix)
     yield* dialects.setup(selected)
     yield* autoMigrate ? migrations.migrate(selected) : migrations.checkCurrent(selected)
-    return store.make(selected)
+    return store.make(selected, yield* ownConnection.make(selected))
   }).pipe(startup.explain)
 
 /**

@@ -11,7 +11,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
-import { Effect, Schedule, type Stream } from "effect"
+import { Effect, Option, Schedule, type Stream } from "effect"
 
 /** A row as the driver returns it. */
 export type Row = Readonly<Record<string, unknown>>
@@ -105,6 +105,14 @@ export interface DeleteRequest {
   readonly pick: { readonly orderBy: Fragment; readonly limit: number }
 }
 
+/**
+ * The pool size of a driver's client (`maxConnections`, else the `pg` and `mysql2` pools' default of
+ * 10); 1 when the driver's client is not in context.
+ */
+export const poolSizeOf = (
+  client: Option.Option<{ readonly config: { readonly maxConnections?: number | undefined } }>
+): number => Option.match(client, { onNone: () => 1, onSome: (driver) => driver.config.maxConnections ?? 10 })
+
 /** The dialect-specific pieces of the store. */
 export interface Dialect {
   /** The client, without result or query name transforms. */
@@ -129,6 +137,11 @@ export interface Dialect {
    * `execute`): multi-row INSERTs then come in power-of-two sizes, so few distinct texts exist.
    */
   readonly preparesStatements: boolean
+  /**
+   * How many connections the client's pool may open (the driver's `maxConnections`, or its default);
+   * 1 for SQLite's one connection and for a client whose pool size is unknown.
+   */
+  readonly poolSize: number
   /** Rows per `INSERT INTO runs` statement (bounded by the dialect's parameter limit). */
   readonly insertChunkRows: number
   /**

@@ -49,7 +49,7 @@ export const fromContext = (
     const t = tables(yield* validatePrefix(prefix))
     return yield* sql.onDialectOrElse({
       pg: () => Effect.map(Effect.serviceOption(PgClientTag), (pg) => postgres.make(sql, t, pg)),
-      mysql: () => Effect.succeed(mysql.make(sql, t)),
+      mysql: () => Effect.map(Effect.serviceOption(MysqlClientTag), (my) => mysql.make(sql, t, my)),
       sqlite: () => Effect.map(Effect.serviceOption(SqliteClientTag), (lite) => sqlite.make(sql, t, lite)),
       orElse: () =>
         Effect.fail(

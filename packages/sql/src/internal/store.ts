@@ -10,7 +10,8 @@
  *
  * The operations live in `store/`: `insert.ts`, `claim.ts` (the clock, claim,
  * reap, nextDue), `settle.ts`, `runs.ts` (extend, cancel, get, history,
- * prune, pendingCounts, waiting), `instances.ts` and `leases.ts`, over `context.ts`.
+ * prune, pendingCounts, waiting), `instances.ts` and `leases.ts`, over `context.ts`;
+ * `ownConnection.ts` is the heartbeat's connection.
  *
  * @internal
  */
@@ -21,13 +22,14 @@ import * as context from "./store/context.js"
 import * as insert from "./store/insert.js"
 import * as instances from "./store/instances.js"
 import * as leases from "./store/leases.js"
+import type { OwnConnection } from "./store/ownConnection.js"
 import * as release from "./store/release.js"
 import * as runs from "./store/runs.js"
 import * as settle from "./store/settle.js"
 
 /** The `JobStoreShape` over a dialect. */
-export const make = (dialect: Dialect): JobStore.JobStoreShape => {
-  const ctx = context.make(dialect)
+export const make = (dialect: Dialect, ownConnection: OwnConnection): JobStore.JobStoreShape => {
+  const ctx = context.make(dialect, ownConnection)
   const settlement = settle.make(ctx)
   return {
     ...insert.make(ctx),

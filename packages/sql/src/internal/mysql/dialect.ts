@@ -9,11 +9,12 @@
  *
  * @internal
  */
+import type * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { JobStore } from "@jobss/core"
-import { Data, Effect, Stream } from "effect"
+import { Data, Effect, type Option, Stream } from "effect"
 import {
   type ClaimCall,
   type Dialect,
@@ -22,6 +23,7 @@ import {
   type Tables,
   type UpdateRequest,
   causeOf,
+  poolSizeOf,
   propertyOf,
   requireVersion,
   retryingWhile
@@ -132,7 +134,7 @@ const fencedRecording = (
     )
 
 /** The MySQL/MariaDB dialect. */
-export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
+export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<MysqlClient.MysqlClient>): Dialect => {
   const now = nowOf(sql)
   const numbered = migrations(t.prefix)
   return {
@@ -143,6 +145,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
     onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
     ignoresDuplicateIds: true,
     preparesStatements: true,
+    poolSize: poolSizeOf(mysql),
     insertChunkRows,
     insertRows: (chunk) => valuesList(sql, now, chunk),
     onConflictReplace: (_key, columns) =>

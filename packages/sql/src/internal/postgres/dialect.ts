@@ -13,7 +13,16 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import type { JobStore } from "@jobss/core"
 import { Effect, Option, Stream } from "effect"
-import { type Dialect, type Row, type Tables, causeOf, propertyOf, requireVersion, retryingWhile } from "../dialect.js"
+import {
+  type Dialect,
+  type Row,
+  type Tables,
+  causeOf,
+  poolSizeOf,
+  propertyOf,
+  requireVersion,
+  retryingWhile
+} from "../dialect.js"
 import { inOneTransaction } from "../migrations.js"
 import { encodeValue, runColumns } from "../runColumns.js"
 import { insertedValues, newRunFields, valuesList } from "../runInsert.js"
@@ -41,6 +50,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
     onUniqueKeyConflictIgnore: shapes.onUniqueKeyConflictIgnore(sql),
     ignoresDuplicateIds: false,
     preparesStatements: false,
+    poolSize: poolSizeOf(pg),
     insertChunkRows: unnestChunkRows,
     // one row: a VALUES list is a little faster
     insertRows: (chunk) => (chunk.length > 1 ? unnestedRows(sql, now, chunk) : valuesList(sql, now, chunk)),

@@ -51,6 +51,7 @@ export const make = (
     onUniqueKeyConflictIgnore: shapes.onUniqueKeyConflictIgnore(sql),
     ignoresDuplicateIds: false,
     preparesStatements: false,
+    poolSize: 1,
     insertChunkRows,
     insertRows: (chunk) => valuesList(sql, now, chunk),
     onConflictReplace: (key, columns) => shapes.onConflictReplace(sql, key, columns),

@@ -17,15 +17,18 @@ import type { StoreContext } from "./context.js"
 export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "claim" | "reap" | "nextDue"> => {
   const { dialect, sql, now, runs, unit, affected, operation, claimable, fence, failedSet } = ctx
 
-  const storeNow: Effect.Effect<number, JobsSError.JobStoreError> = unit(sql<Row>`SELECT ${now} AS now_ms`).pipe(
-    Effect.flatMap((result) => {
-      const value = rows.toNumber(result[0]?.["now_ms"])
-      return value === undefined
-        ? Effect.fail(new JobsSError.JobStoreError({ message: "SqlStore.now: the database returned no time" }))
-        : Effect.succeed(value)
-    }),
-    operation("now")
-  )
+  // on the heartbeat's connection: a round trip never spent waiting for the pool, so the clock offset holds
+  const storeNow: Effect.Effect<number, JobsSError.JobStoreError> = ctx.ownConnection
+    .run(unit(sql<Row>`SELECT ${now} AS now_ms`))
+    .pipe(
+      Effect.flatMap((result) => {
+        const value = rows.toNumber(result[0]?.["now_ms"])
+        return value === undefined
+          ? Effect.fail(new JobsSError.JobStoreError({ message: "SqlStore.now: the database returned no time" }))
+          : Effect.succeed(value)
+      }),
+      operation("now")
+    )
 
   /** Fails rows the runtime cannot be given (they would come back forever otherwise). */
   const failMalformed = (row: Row, problem: string) => {

@@ -13,6 +13,7 @@ import { type Dialect, type Row, messageOf } from "../dialect.js"
 import { isTransient } from "../driverError.js"
 import { insertColumns, valuesRow } from "../runInsert.js"
 import { inList, int } from "../sqlValues.js"
+import type { OwnConnection } from "./ownConnection.js"
 
 type Settlement = JobStore.Settlement
 
@@ -56,6 +57,8 @@ export const decodeAll =
 export interface StoreContext {
   readonly dialect: Dialect
   readonly sql: SqlClient.SqlClient
+  /** Runs a heartbeat operation on the heartbeat's own connection (where the pool has room for one). */
+  readonly ownConnection: OwnConnection
   /** The database clock (`dialect.now`). */
   readonly now: Fragment
   readonly runs: Identifier
@@ -102,7 +105,7 @@ export interface StoreContext {
 }
 
 /** The context of a store over a dialect. */
-export const make = (dialect: Dialect): StoreContext => {
+export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreContext => {
   const { sql, tables: t, now } = dialect
 
   const operation =
@@ -144,6 +147,7 @@ export const make = (dialect: Dialect): StoreContext => {
   return {
     dialect,
     sql,
+    ownConnection,
     now,
     runs: sql(t.runs),
     instancesTable: sql(t.instances),

@@ -57,10 +57,10 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, InstanceOp
       runs_resurrected = ${int(c.runsResurrected)}, runs_errors = ${int(c.runsErrors)}, last_seen_at = ${now}`
 
   const touchInstance = (id: string, counters: InstanceCounters) =>
-    unit(sql`UPDATE ${instancesTable} SET ${countersSet(counters)} WHERE id = ${id}`).pipe(
-      Effect.asVoid,
-      operation("touchInstance")
-    )
+    // a beat of the heartbeat: on its own connection
+    ctx.ownConnection
+      .run(unit(sql`UPDATE ${instancesTable} SET ${countersSet(counters)} WHERE id = ${id}`))
+      .pipe(Effect.asVoid, operation("touchInstance"))
 
   const shutdownInstance = (id: string, counters: InstanceCounters) =>
     unit(sql`UPDATE ${instancesTable} SET ${countersSet(counters)}, shutdown_at = ${now} WHERE id = ${id}`).pipe(

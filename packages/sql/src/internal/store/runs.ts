@@ -45,7 +45,8 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, RunOperati
         }
       }
       return held
-    }).pipe(operation("extend"))
+      // on the heartbeat's own connection: never behind the jobs' work on the pool
+    }).pipe(ctx.ownConnection.transaction, operation("extend"))
 
   const cancelOnce = (originId: string) =>
     Effect.gen(function* () {
