@@ -37,6 +37,8 @@ export const WorkerConfig = Schema.Struct({
   backend: WorkerBackend,
   /** Database URL; for SQLite the path of the (WAL) file. */
   url: Schema.String,
+  /** The URL the JobsS store connects to, if not `url` (through a proxy the test can sever); the ledger always uses `url`. */
+  storeUrl: Schema.optional(Schema.String),
   slot: Schema.Number,
   generation: Schema.Number,
   instance: WorkerInstance,

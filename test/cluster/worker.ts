@@ -63,16 +63,16 @@ const skewedClock = (offsetMs: number): Clock.Clock => {
   }
 }
 
-const clientLayer = (config: WorkerConfig): Layer.Layer<SqlClient.SqlClient, unknown> =>
+const clientLayer = (config: WorkerConfig, url: string): Layer.Layer<SqlClient.SqlClient, unknown> =>
   config.backend === "postgres"
     ? PgClient.layer({
-        url: Redacted.make(config.url),
+        url: Redacted.make(url),
         maxConnections: config.maxConnections,
         connectTimeout: "5 seconds"
       })
     : config.backend === "mariadb"
-      ? MysqlClient.layer({ url: Redacted.make(config.url), maxConnections: config.maxConnections })
-      : SqliteClient.layer({ filename: config.url })
+      ? MysqlClient.layer({ url: Redacted.make(url), maxConnections: config.maxConnections })
+      : SqliteClient.layer({ filename: url })
 
 /** Ledger writes are instrumentation: retried through short outages, then given up (logged). */
 const retryLedger = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
@@ -107,7 +107,9 @@ const program = (config: WorkerConfig) =>
         accepted: fields.accepted ?? 0
       }))
 
-    const sqlLayer = clientLayer(config)
+    // the ledger's client; the store's is another one when the store connects elsewhere (a proxy)
+    const sqlLayer = clientLayer(config, config.url)
+    const storeClient = config.storeUrl === undefined ? sqlLayer : clientLayer(config, config.storeUrl)
 
     /** The SqlStore, with its settlements and takeovers recorded in the ledger. */
     const recordingStore = Layer.effect(
@@ -154,7 +156,7 @@ const program = (config: WorkerConfig) =>
         }
         return shape
       })
-    ).pipe(Layer.provide(SqlStore.layer()))
+    ).pipe(Layer.provide(SqlStore.layer().pipe(Layer.provide(storeClient))))
 
     const work = Work.toLayer(({ ms }) =>
       Effect.gen(function* () {

@@ -181,6 +181,8 @@ export interface ClusterSpec {
   /** Number of slots (`startAll` starts one child in each). */
   readonly size: number
   readonly instance: WorkerInstance
+  /** The database URL of each slot's JobsS store, if not `url` (a proxy per child); the ledger uses `url`. */
+  readonly storeUrls?: ReadonlyArray<string | undefined>
   /** Clock offset of each slot in milliseconds (default 0). */
   readonly clockOffsets?: ReadonlyArray<number>
   /** Pool size of each child (PostgreSQL, MariaDB; default 4). */
@@ -368,6 +370,7 @@ export const makeProcessCluster = (spec: ClusterSpec): Effect.Effect<ProcessClus
         const config: WorkerConfig = {
           backend: spec.backend,
           url: spec.url,
+          ...(spec.storeUrls?.[slot] === undefined ? {} : { storeUrl: spec.storeUrls[slot] }),
           slot,
           generation,
           instance: spec.instance,

@@ -27,6 +27,15 @@ export interface TcpProxy {
   readonly sever: Effect.Effect<void>
   /** Listens again on the same port. */
   readonly restore: Effect.Effect<void, TestDatabaseError>
+  /**
+   * Holds the server's answers: requests still reach the server (and commit there), but nothing comes
+   * back until `release` (a stalled network; connections stay open).
+   */
+  readonly hold: Effect.Effect<void>
+  /** Delivers the answers held since `hold`, and forwards again. */
+  readonly release: Effect.Effect<void>
+  /** Bytes clients sent while answers were held (requests whose answers were on the wire). */
+  readonly sentWhileHeld: () => number
 }
 
 const listen = (server: Server, port: number): Effect.Effect<number, TestDatabaseError> =>
@@ -58,7 +67,11 @@ export const make = (targetUrl: string): Effect.Effect<TcpProxy, TestDatabaseErr
     const targetHost = target.hostname
     const targetPort = Number(target.port)
     const sockets = new Set<Socket>()
+    /** The server side of each open connection, with its client side. */
+    const upstreams = new Map<Socket, Socket>()
     let opened = 0
+    let holding = false
+    let sentWhileHeld = 0
 
     const track = (socket: Socket) => {
       sockets.add(socket)
@@ -73,7 +86,12 @@ export const make = (targetUrl: string): Effect.Effect<TcpProxy, TestDatabaseErr
       client.on("error", () => upstream.destroy())
       upstream.on("error", () => client.destroy())
       client.pipe(upstream)
-      upstream.pipe(client)
+      if (!holding) upstream.pipe(client)
+      upstreams.set(upstream, client)
+      upstream.once("close", () => upstreams.delete(upstream))
+      client.on("data", (chunk: Buffer) => {
+        if (holding) sentWhileHeld += chunk.length
+      })
     })
     const sever = closeAll(server, sockets)
 
@@ -87,6 +105,16 @@ export const make = (targetUrl: string): Effect.Effect<TcpProxy, TestDatabaseErr
       url: url.toString(),
       connections: () => opened,
       sever,
-      restore: Effect.asVoid(listen(server, port))
+      restore: Effect.asVoid(listen(server, port)),
+      hold: Effect.sync(() => {
+        holding = true
+        for (const [upstream, client] of upstreams) upstream.unpipe(client)
+        for (const upstream of upstreams.keys()) upstream.pause()
+      }),
+      release: Effect.sync(() => {
+        holding = false
+        for (const [upstream, client] of upstreams) upstream.pipe(client)
+      }),
+      sentWhileHeld: () => sentWhileHeld
     }
   })
