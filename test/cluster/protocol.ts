@@ -18,6 +18,15 @@ export const Work = Job.make({
   args: Schema.Struct({ n: Schema.Number, ms: Schema.Number })
 })
 
+/**
+ * A job whose first attempt blocks its process's event loop for `blockMs` (a synchronous loop, as
+ * a CPU-bound job would), writing `start` and `end` ledger rows; later attempts end at once.
+ */
+export const Block = Job.make({
+  name: "ClusterBlock",
+  args: Schema.Struct({ blockMs: Schema.Number })
+})
+
 /** JobsS instance options of a child, in milliseconds (JSON through the environment). */
 export const WorkerInstance = Schema.Struct({
   workers: Schema.Number,

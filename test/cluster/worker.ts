@@ -2,7 +2,8 @@
  * The child program of the cluster harness: one real JobsS instance in its own OS process, on the
  * database named by its `WorkerConfig` (environment variable `JOBSS_CLUSTER_WORKER`).
  *
- * - implements `Work`, whose body writes `start` / `end` (or `interrupted`) ledger rows;
+ * - implements `Work`, whose body writes `start` / `end` (or `interrupted`) ledger rows, and
+ *   `Block`, which blocks the event loop;
  * - wraps the `SqlStore` to record every settlement (and whether its fence held) and every
  *   takeover by its reaper in the ledger;
  * - runs on Effect's `Clock` shifted by `clockOffsetMs` (clock-skew scenario);
@@ -35,6 +36,7 @@ import {
   Schema
 } from "effect"
 import {
+  Block,
   type ChildMessage,
   type LedgerInsert,
   type LedgerKind,
@@ -177,6 +179,21 @@ const program = (config: WorkerConfig) =>
       )
     )
 
+    const block = Block.toLayer(({ blockMs }) =>
+      Effect.gen(function* () {
+        const info = yield* RunInfo
+        const fields = { run_id: info.id, origin_id: info.originId, attempt: info.runTotalCount }
+        yield* Effect.flatMap(row("start", fields), (entry) => retryLedger(appendLedger([entry])))
+        if (info.runTotalCount === 1) {
+          const until = Date.now() + blockMs
+          while (Date.now() < until) {
+            // the event loop, heartbeat and timers included, is blocked
+          }
+        }
+        yield* Effect.flatMap(row("end", fields), (entry) => retryLedger(appendLedger([entry])))
+      })
+    )
+
     const options = config.instance
     const instance = JobsS.layer({
       workers: options.workers,
@@ -191,7 +208,11 @@ const program = (config: WorkerConfig) =>
       ...(options.retriesTimeoutLimit === undefined ? {} : { retriesTimeoutLimit: options.retriesTimeoutLimit })
     })
 
-    const app = work.pipe(Layer.provideMerge(instance), Layer.provide(recordingStore), Layer.provideMerge(sqlLayer))
+    const app = Layer.merge(work, block).pipe(
+      Layer.provideMerge(instance),
+      Layer.provide(recordingStore),
+      Layer.provideMerge(sqlLayer)
+    )
 
     const context = yield* Layer.build(app)
     instanceId = Context.get(context, JobsS.JobsS).instanceId
