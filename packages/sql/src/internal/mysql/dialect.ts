@@ -167,6 +167,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables): Dialect => {
           return locked
         })
       ),
+    contains: (column, text) => sql`LOCATE(${text}, ${column}) > 0`,
     affectedRows,
     retrying: retryingWhile((error) => {
       const errno = propertyOf(causeOf(error), "errno")
