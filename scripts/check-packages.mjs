@@ -1,18 +1,18 @@
 // The package checks of `npm test` (after `tsc -b`; `--skip-checks` skips them), also
-// `npm run check:packages`: packs @jobss/core and @jobss/sql as they would be published (their
+// `npm run check:packages`: packs @jobss/core, @jobss/sql and @jobss/cli as they would be published (their
 // `prepack` builds dist/) into a temporary folder, then lints each tarball with publint (any error,
 // warning or suggestion fails) and @arethetypeswrong/cli (every public module, profile `esm-only`:
 // the packages are ES modules only, which CommonJS loads with `require` on every supported Node).
 // Exits with 1 when anything is reported.
 
 import { spawn } from "node:child_process"
-import { mkdtemp, readdir, rm } from "node:fs/promises"
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..")
-const packages = ["core", "sql"]
+const packages = ["core", "sql", "cli"]
 
 /** Runs a command; resolves its exit code and combined output (also echoed when it fails). */
 const run = (command, args) =>
@@ -29,11 +29,17 @@ const run = (command, args) =>
     child.on("close", (code) => resolve({ code: code ?? 1, output }))
   })
 
-/** `./Job`, `./JobsS`, ...: the package's public modules, which `exports` maps with a wildcard. */
-const entrypoints = async (name) =>
-  (await readdir(join(repo, "packages", name, "src")))
+/**
+ * `./Job`, `./JobsS`, ...: the package's public modules, which `exports` maps with a wildcard
+ * (none for a package that exports only its index, like @jobss/cli).
+ */
+const entrypoints = async (name) => {
+  const manifest = JSON.parse(await readFile(join(repo, "packages", name, "package.json"), "utf8"))
+  if (manifest.exports?.["./*"] === undefined) return []
+  return (await readdir(join(repo, "packages", name, "src")))
     .filter((file) => file.endsWith(".ts") && file !== "index.ts")
     .map((file) => `./${file.slice(0, -3)}`)
+}
 
 const main = async () => {
   const folder = await mkdtemp(join(tmpdir(), "jobss-check-packages-"))
@@ -62,8 +68,7 @@ const main = async () => {
         path,
         "--profile",
         "esm-only",
-        "--include-entrypoints",
-        ...(await entrypoints(name)),
+        ...(await entrypoints(name).then((found) => (found.length === 0 ? [] : ["--include-entrypoints", ...found]))),
         "--format",
         "ascii"
       ])

@@ -124,16 +124,19 @@ const expectFinished = (result: Finished): void => {
 
 let root: string
 let project: string
-const tarballs: Record<"core" | "sql", string> = { core: "", sql: "" }
+const tarballs: Record<"core" | "sql" | "cli", string> = { core: "", sql: "", cli: "" }
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "jobss-published-"))
   const packs = join(root, "packs")
   await mkdir(packs)
-  await mustRun("npm pack", "npm", ["pack", "-w", "packages/core", "-w", "packages/sql", "--pack-destination", packs], {
-    cwd: repo
-  })
-  for (const name of ["core", "sql"] as const) {
+  await mustRun(
+    "npm pack",
+    "npm",
+    ["pack", "-w", "packages/core", "-w", "packages/sql", "-w", "packages/cli", "--pack-destination", packs],
+    { cwd: repo }
+  )
+  for (const name of ["core", "sql", "cli"] as const) {
     const file = (await readdir(packs)).find((file) => file.startsWith(`jobss-${name}-`))
     expect(file, `npm pack wrote the @jobss/${name} tarball`).toBeDefined()
     tarballs[name] = join(packs, file!)
@@ -221,6 +224,40 @@ describe("the published packages", () => {
     },
     180_000
   )
+})
+
+describe("the published jobss command", () => {
+  let cliProject: string
+
+  beforeAll(async () => {
+    cliProject = join(root, "cli-project")
+    await mkdir(cliProject)
+    await writeFile(join(cliProject, "package.json"), JSON.stringify({ name: "jobss-published-cli", private: true }))
+    await mustRun(
+      "npm install the three tarballs",
+      "npm",
+      ["install", "--no-audit", "--no-fund", tarballs.core, tarballs.sql, tarballs.cli],
+      { cwd: cliProject }
+    )
+  }, setupTimeout)
+
+  it("installs with one copy of effect, migrates an SQLite file and lists its runs with plain node", async () => {
+    const effects = (await mustRun("npm ls", "npm", ["ls", "--all", "--parseable", "effect"], { cwd: cliProject }))
+      .split("\n")
+      .filter((line) => line !== "")
+    expect(effects).toEqual([join(cliProject, "node_modules", "effect")])
+    const bin = join(cliProject, "node_modules", ".bin", "jobss")
+    expect(await mustRun("jobss --help", bin, ["--help"], { cwd: cliProject })).toContain("USAGE")
+    expect(await mustRun("jobss migrate", bin, ["migrate", "--database-url", "cli.db"], { cwd: cliProject })).toContain(
+      "10_admin"
+    )
+    expect(
+      await mustRun("jobss runs list", bin, ["runs", "list", "--json"], {
+        cwd: cliProject,
+        env: cleanEnv({ DATABASE_URL: "cli.db" })
+      })
+    ).toContain('{"runs":[]}')
+  }, 120_000)
 })
 
 describe("on Node 24", () => {

@@ -87,6 +87,7 @@ const freezable = (
     acquireLease: (request) => gate(store.acquireLease(request)),
     releaseLease: (name, holder) => gate(store.releaseLease(name, holder)),
     lease: (name) => gate(store.lease(name)),
+    admin: store.admin,
     wakeups: store.wakeups
   }
   const set = (next: FreezeMode | undefined) =>
@@ -105,14 +106,14 @@ const freezable = (
 /** How many times an instance called each store operation. */
 export type StoreCalls = (operation: keyof JobStore.JobStoreShape) => number
 
-/** The store, counting the calls of each operation (`wakeups` excepted). */
+/** The store, counting the calls of each operation (`wakeups` and the admin operations excepted). */
 const counting = (
   store: JobStore.JobStoreShape
 ): { readonly store: JobStore.JobStoreShape; readonly calls: StoreCalls } => {
   const counts = new Map<string, number>()
   const count = (name: string) => Effect.sync(() => counts.set(name, (counts.get(name) ?? 0) + 1))
   const entries = Object.entries(store).map(([name, operation]) =>
-    name === "wakeups"
+    name === "wakeups" || name === "admin"
       ? [name, operation]
       : Effect.isEffect(operation)
         ? [name, Effect.zipRight(count(name), operation)]

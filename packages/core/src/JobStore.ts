@@ -13,6 +13,8 @@
 import type { Effect, Stream } from "effect"
 import { Layer } from "effect"
 import type { JobStoreError } from "./JobsSError.js"
+import type { JobStoreAdmin } from "./internal/adminTypes.js"
+import type { AttemptOutcome } from "./internal/attempts.js"
 import type { InstanceCounters, InstanceInfo, StoredInstance } from "./internal/instanceRow.js"
 import { JobStore } from "./internal/jobStoreTag.js"
 import type { Lease, LeaseRequest } from "./internal/lease.js"
@@ -32,6 +34,8 @@ export type {
 export { runFields, runStatuses } from "./internal/runRow.js"
 
 export type { Lease, LeaseRequest } from "./internal/lease.js"
+
+export type * from "./internal/adminTypes.js"
 
 /** The claim token format (`<uuid>:<id>`): how stores make claim tokens and read them back. */
 export * as ClaimToken from "./internal/claimToken.js"
@@ -95,24 +99,7 @@ export interface ReapedRun extends ClaimedRun {
   readonly reason: ReapReason
 }
 
-/**
- * How one attempt ended, as its run history records it: `succeeded`; `failed` (an error, with no
- * retry left, or input that does not decode); `retried` (an error, retried); `timedOut` (interrupted
- * by its timeout, retried or not); `cancelled` (also an attempt whose settlement found a cancel
- * request: no retry or next occurrence follows); `released` (handed back at shutdown, no attempt used
- * up); `lost` (its instance stopped heart-beating and another one took the run over); `snoozed`
- * (`Job.snooze`: due again later, no retry used).
- */
-export type AttemptOutcome =
-  | "succeeded"
-  | "failed"
-  | "retried"
-  | "timedOut"
-  | "cancelled"
-  | "released"
-  | "lost"
-  | "snoozed"
-
+export type { AttemptOutcome }
 export { attemptOutcomes } from "./internal/attempts.js"
 
 /**
@@ -337,6 +324,8 @@ export interface JobStoreShape {
   readonly releaseLease: (name: string, holder: string) => Effect.Effect<void, JobStoreError>
   /** The lease named `name`, or `undefined` when it was never taken. */
   readonly lease: (name: string) => Effect.Effect<Lease | undefined, JobStoreError>
+  /** What operators query and change (`Scheduler.listRuns`, `retryRuns`, ...). */
+  readonly admin: JobStoreAdmin
   /** Signals that new runs may be due (e.g. PostgreSQL `LISTEN`); never ends. */
   readonly wakeups: Stream.Stream<void>
 }

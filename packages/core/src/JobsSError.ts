@@ -5,3 +5,4 @@
  * @since 0.1.0
  */
 export * from "./internal/errors.js"
+export * from "./internal/adminErrors.js"

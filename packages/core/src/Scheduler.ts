@@ -22,6 +22,7 @@ import type {
 import type { RunAttempt } from "./RunHistory.js"
 import type { RunId } from "./RunId.js"
 import type { RunState } from "./RunState.js"
+import type { SchedulerAdmin } from "./internal/adminApi.js"
 import { Scheduler } from "./internal/schedulerTag.js"
 
 /** Options of `createRun`; run options override the job's, which override the instance defaults. */
@@ -73,8 +74,8 @@ export type AwaitResultError =
 /** Everything `createRun` can fail with (`InvalidJob`: the job's name breaks the name rule). */
 export type CreateRunError = InvalidRunArgs | InvalidRunOptions | InvalidJob | JobStoreError
 
-/** The client API of a JobsS instance. */
-export interface SchedulerShape {
+/** The client API of a JobsS instance, and its admin API (`SchedulerAdmin`, see `Admin`). */
+export interface SchedulerShape extends SchedulerAdmin {
   /** Creates a run of `job` with `args`; returns the id that addresses it for its whole life. */
   readonly createRun: <A, I, S, SI>(
     job: Job.Job<A, I, S, SI>,
@@ -127,6 +128,8 @@ export interface SchedulerShape {
 }
 
 export { Scheduler }
+
+export * from "./internal/adminAccessors.js"
 
 /** Creates a run of `job`: `Scheduler.createRun(Announce, { name: "A" }, { delay: "1 second" })`. */
 export const createRun = <A, I, S, SI>(

@@ -37,6 +37,9 @@ export * as RunState from "./RunState.js"
 /** The attempts of a run. */
 export * as RunHistory from "./RunHistory.js"
 
+/** The admin API's types and bounds (its operations are on `Scheduler`). */
+export * as Admin from "./Admin.js"
+
 /** The client API. */
 export * as Scheduler from "./Scheduler.js"
 

@@ -1,5 +1,23 @@
 /** What the run history records of a settlement: its outcome label and its error. */
-import type { AttemptOutcome, Settlement } from "../JobStore.js"
+import type { Settlement } from "../JobStore.js"
+
+/**
+ * How one attempt ended, as its run history records it: `succeeded`; `failed` (an error, with no
+ * retry left, or input that does not decode); `retried` (an error, retried); `timedOut` (interrupted
+ * by its timeout, retried or not); `cancelled` (also an attempt whose settlement found a cancel
+ * request: no retry or next occurrence follows); `released` (handed back at shutdown, no attempt used
+ * up); `lost` (its instance stopped heart-beating and another one took the run over); `snoozed`
+ * (`Job.snooze`: due again later, no retry used).
+ */
+export type AttemptOutcome =
+  | "succeeded"
+  | "failed"
+  | "retried"
+  | "timedOut"
+  | "cancelled"
+  | "released"
+  | "lost"
+  | "snoozed"
 
 /** Every `AttemptOutcome`, the vocabulary of the run history. */
 export const attemptOutcomes: ReadonlyArray<AttemptOutcome> = [

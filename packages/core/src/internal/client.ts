@@ -7,6 +7,8 @@ import type * as Job from "../Job.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
 import type { ClientConfig } from "../JobsSConfig.js"
 import type { CreateRunOptions, SchedulerShape } from "../Scheduler.js"
+import { aliveWithinMs } from "./adminApi.js"
+import * as AdminClient from "./adminClient.js"
 import * as EncodedJson from "./encodedJson.js"
 import * as ErrorText from "./errorText.js"
 import {
@@ -282,6 +284,7 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
     awaitRun,
     awaitResult,
     cancelRun,
-    waitingRuns: store.waiting(60_000)
+    waitingRuns: store.waiting(aliveWithinMs),
+    ...AdminClient.make({ store, clock: context.clock, onDue: context.onCreated })
   }
 }

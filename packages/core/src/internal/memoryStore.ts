@@ -26,6 +26,7 @@ import type {
 } from "../JobStore.js"
 import * as ClaimToken from "./claimToken.js"
 import { JobStoreError } from "./errors.js"
+import * as MemoryAdmin from "./memoryAdmin.js"
 import { registerInstance, toInstance, updateInstance } from "./memoryInstances.js"
 import * as Leases from "./memoryLeases.js"
 import {
@@ -276,6 +277,7 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
     acquireLease: (request) => atNow((now) => Leases.acquireLease(state, request, now)),
     releaseLease: (name, holder) => atNow((now) => Leases.releaseLease(state, name, holder, now)),
     lease: (name) => atNow((now) => Leases.lease(state, name, now)),
+    admin: MemoryAdmin.make(state, wake),
     wakeups: Stream.fromPubSub(hub)
   }
 })

@@ -166,6 +166,8 @@ export interface Dialect {
   readonly updateRecording: (request: RecordingUpdate) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** Deletes runs (one statement where the dialect can) and returns their `id`s. */
   readonly deleteReturning: (request: DeleteRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  /** Whether the text column contains `text`, case-sensitive, no wildcards (`listRuns`'s `argsContains`). */
+  readonly contains: (column: Fragment, text: string) => Fragment
   /** The number of rows a statement run with `.raw` matched. */
   readonly affectedRows: (raw: unknown) => number
   /**

@@ -248,3 +248,53 @@ export const decodeLists = (
 
 /** A column as text when it is text (ids of rows that fail to decode). */
 export const textColumn = (row: Row, key: string): string | undefined => toText(row[key])
+
+/** One `countRuns` row (`job`, `status`, `n`), or why it is malformed. */
+export const decodeRunCount = (row: Row): Either.Either<JobStore.RunCount, string> => {
+  const r = new Reader(row)
+  return r.result({ job: r.text("job"), status: r.status("status"), count: r.number("n") })
+}
+
+/** One throughput row (`minute`, `outcome`, `n`), or why it is malformed. */
+export const decodeOutcomeCount = (row: Row): Either.Either<JobStore.OutcomeCount, string> => {
+  const r = new Reader(row)
+  return r.result({ minute: r.number("minute"), outcome: r.outcome("outcome"), count: r.number("n") })
+}
+
+/** The status, end and error of an occurrence (with its `origin_id` and `occurrence`), or why it is malformed. */
+export const decodeOccurrenceEnd = (
+  row: Row
+): Either.Either<
+  { readonly originId: string; readonly occurrence: number } & NonNullable<JobStore.StoredSchedule["previous"]>,
+  string
+> => {
+  const r = new Reader(row)
+  return r.result({
+    originId: r.text("origin_id"),
+    occurrence: r.number("occurrence"),
+    status: r.status("status"),
+    finishedAt: r.numberOrNull("finished_at"),
+    error: r.textOrNull("error")
+  })
+}
+
+/** The latest occurrence of a run as the admin changes read it (`origin_id`, `id`, `status`, `unique_name`). */
+export const decodeLatest = (
+  row: Row
+): Either.Either<
+  {
+    readonly originId: string
+    readonly id: string
+    readonly status: RunStatus
+    readonly uniqueName: string | null
+  },
+  string
+> => {
+  const r = new Reader(row)
+  return r.result({
+    originId: r.text("origin_id"),
+    id: r.text("id"),
+    status: r.status("status"),
+    uniqueName: r.textOrNull("unique_name")
+  })
+}

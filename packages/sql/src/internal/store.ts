@@ -10,13 +10,16 @@
  *
  * The operations live in `store/`: `insert.ts`, `claim.ts` (the clock, claim,
  * reap, nextDue), `settle.ts`, `runs.ts` (extend, cancel, get, history,
- * prune, pendingCounts, waiting), `instances.ts` and `leases.ts`, over `context.ts`;
+ * prune, pendingCounts, waiting), `instances.ts`, `leases.ts`, and the admin API's `admin.ts` and
+ * `adminChanges.ts`, over `context.ts`;
  * `ownConnection.ts` is the heartbeat's connection.
  *
  * @internal
  */
 import type { JobStore } from "@jobss/core"
 import type { Dialect } from "./dialect.js"
+import * as admin from "./store/admin.js"
+import * as adminChanges from "./store/adminChanges.js"
 import * as claim from "./store/claim.js"
 import * as context from "./store/context.js"
 import * as insert from "./store/insert.js"
@@ -39,6 +42,7 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): JobStore.J
     ...runs.make(ctx),
     ...instances.make(ctx),
     ...leases.make(ctx),
+    admin: { ...admin.make(ctx), ...adminChanges.make(ctx) },
     wakeups: dialect.wakeups
   }
 }

@@ -1,0 +1,8 @@
+/**
+ * JobsS command line: the `jobss` command (`migrate`, `runs`, `instances`, `schedules`, `stats`).
+ *
+ * @since 0.2.0
+ */
+
+/** The `jobss` command and a function that runs it. */
+export * as JobsSCli from "./JobsSCli.js"

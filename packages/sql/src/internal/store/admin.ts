@@ -1,0 +1,202 @@
+/**
+ * The admin queries (`JobStoreShape.admin`): `listRuns`, `countRuns`, `schedules`, `instances`,
+ * `throughput`; the changes are in `adminChanges.ts`. Every query walks an index of migration 10
+ * in its order and stops at its limit (keyset pages, no OFFSET); `test/store/adminPlans.test.ts`
+ * checks the plans with EXPLAIN on each database:
+ *
+ * - `listRuns` by unique name: `runs_name_created` (unique_name, created_at, id);
+ * - `listRuns` by job: one branch per status, each on `runs_job_status_created` (job, status,
+ *   created_at, id), merged (a UNION ALL of at most 5 branches of at most `limit + 1` rows each);
+ * - `listRuns` otherwise: one branch per status on `runs_status_created` (status, created_at, id);
+ * - `countRuns`: `runs_job_status_created`, read whole (index-only, no table row is read);
+ * - `schedules`: `runs_scheduled` (PostgreSQL, SQLite: a partial index of active scheduled rows;
+ *   MySQL: status, schedule, origin_id), then the previous occurrences by `runs_origin`;
+ * - `instances`: `instances_last_seen`; `throughput`: `history_finished`.
+ *
+ * @internal
+ */
+import type { Fragment } from "@effect/sql/Statement"
+import { type JobStore, JobsSError } from "@jobss/core"
+import { Effect, Either } from "effect"
+import type { Row } from "../dialect.js"
+import * as rows from "../rows.js"
+import { int } from "../sqlValues.js"
+import { type StoreContext, decodeAll } from "./context.js"
+
+type Admin = JobStore.JobStoreAdmin
+type RunQuery = JobStore.RunQuery
+
+/** Every run status, each a branch of an unfiltered list. */
+const allStatuses: ReadonlyArray<JobStore.RunStatus> = ["pending", "running", "succeeded", "failed", "cancelled"]
+
+/** The statements of the admin queries (also EXPLAINed by the plan tests). */
+export interface AdminStatements {
+  /** The first `n` runs of a list in its order, every column (`argsContains` aside). */
+  readonly firstRows: (query: RunQuery, n: number) => Fragment
+  /** Occurrences per job and status. */
+  readonly countRuns: Fragment
+  /** Active scheduled occurrences by schedule then `RunId`. */
+  readonly schedules: (after: JobStore.ScheduleKey | null, limit: number) => Fragment
+  /** Instances last seen first. */
+  readonly instances: (limit: number) => Fragment
+  /** Attempts per minute and outcome since a time. */
+  readonly throughput: (since: number) => Fragment
+}
+
+/** The admin statements over a store's context. */
+export const statements = (ctx: StoreContext): AdminStatements => {
+  const { sql, runs, historyTable, instancesTable } = ctx
+  const newestFirst = sql.literal("created_at DESC, id DESC")
+
+  /** The filters of a query but its statuses and `argsContains`, and the page's start. */
+  const conditions = (query: RunQuery): Array<Fragment> => {
+    const where: Array<Fragment> = []
+    if (query.job !== null) where.push(sql`job = ${query.job}`)
+    if (query.name !== null) where.push(sql`unique_name = ${query.name}`)
+    if (query.createdAfter !== null) where.push(sql`created_at >= ${int(query.createdAfter)}`)
+    if (query.createdBefore !== null) where.push(sql`created_at < ${int(query.createdBefore)}`)
+    if (query.after !== null) {
+      const { createdAt, id } = query.after
+      // the range on created_at is what the index seeks; the OR only trims its first value
+      where.push(sql`created_at <= ${int(createdAt)} AND (created_at < ${int(createdAt)} OR id < ${id})`)
+    }
+    return where
+  }
+
+  /**
+   * The first `n` matching rows in list order, every column. By name: one ordered range of
+   * `runs_name_created`. Otherwise one ordered range per status (of `runs_job_status_created` with
+   * a job, of `runs_status_created` without), each limited, merged and limited again.
+   */
+  const firstRows = (query: RunQuery, n: number): Fragment => {
+    const where = conditions(query)
+    if (query.name !== null) {
+      const statuses = query.statuses.length === 0 ? [] : [sql.in("status", query.statuses)]
+      return sql`SELECT * FROM ${runs} WHERE ${sql.and([...where, ...statuses])} ORDER BY ${newestFirst} LIMIT ${n}`
+    }
+    const branches = (query.statuses.length === 0 ? allStatuses : query.statuses).map(
+      (status) =>
+        sql`SELECT * FROM ${runs} WHERE ${sql.and([sql`status = ${status}`, ...where])} ORDER BY ${newestFirst} LIMIT ${n}`
+    )
+    if (branches.length === 1) return branches[0]!
+    const union = branches.map((branch, i) => sql`SELECT * FROM (${branch}) ${sql.literal(`b${i}`)}`)
+    return sql`${sql.join(" UNION ALL ", false)(union)} ORDER BY ${newestFirst} LIMIT ${n}`
+  }
+
+  return {
+    firstRows,
+    countRuns: sql`SELECT job, status, COUNT(*) AS n FROM ${runs} GROUP BY job, status`,
+    schedules: (after, limit) => {
+      const start =
+        after === null
+          ? []
+          : [sql`(schedule > ${after.schedule} OR (schedule = ${after.schedule} AND origin_id > ${after.originId}))`]
+      return sql`SELECT * FROM ${runs} WHERE ${sql.and([
+        sql.literal("schedule IS NOT NULL AND status IN ('pending', 'running')"),
+        ...start
+      ])} ORDER BY schedule, origin_id LIMIT ${int(limit)}`
+    },
+    instances: (limit) => sql`SELECT * FROM ${instancesTable} ORDER BY last_seen_at DESC, id DESC LIMIT ${int(limit)}`,
+    throughput: (since) =>
+      sql`SELECT finished_at - (finished_at % 60000) AS minute, outcome, COUNT(*) AS n FROM ${historyTable}
+        WHERE finished_at >= ${int(since)} GROUP BY finished_at - (finished_at % 60000), outcome`
+  }
+}
+
+/** The admin queries of a store. */
+export const make = (ctx: StoreContext): Omit<Admin, "retry" | "runNow" | "remove"> => {
+  const { dialect, sql, runs, unit, operation } = ctx
+  const { firstRows, ...q } = statements(ctx)
+  const newestFirst = sql.literal("created_at DESC, id DESC")
+
+  const decodeRuns = decodeAll("listRuns", (row) => `malformed row ${row["id"]}`, rows.decodeRun)
+
+  const keyOf = (run: { readonly createdAt: number; readonly id: string }): JobStore.RunKey => ({
+    createdAt: run.createdAt,
+    id: run.id
+  })
+
+  /** Without `argsContains`: `limit + 1` rows tell whether a next page exists. */
+  const plainPage = (query: RunQuery) =>
+    Effect.gen(function* () {
+      const found = yield* decodeRuns(yield* unit(sql<Row>`${firstRows(query, query.limit + 1)}`))
+      const page = found.slice(0, query.limit)
+      return { runs: page, next: found.length > query.limit ? keyOf(page.at(-1)!) : null }
+    })
+
+  /**
+   * With `argsContains`: the text is searched in the first `scanLimit` rows only (the window). A
+   * page that is not full goes on after the window when the window was full.
+   */
+  const searchedPage = (query: RunQuery, text: string) =>
+    Effect.gen(function* () {
+      const window = firstRows(query, query.scanLimit)
+      const found = yield* decodeRuns(
+        yield* unit(
+          sql<Row>`SELECT * FROM (${window}) w WHERE ${dialect.contains(sql.literal("args"), text)}
+            ORDER BY ${newestFirst} LIMIT ${query.limit + 1}`
+        )
+      )
+      const page = found.slice(0, query.limit)
+      if (found.length > query.limit) return { runs: page, next: keyOf(page.at(-1)!) }
+      const [counted] = yield* unit(sql<Row>`SELECT COUNT(*) AS n FROM (${window}) w`)
+      if (Number(counted?.["n"]) < query.scanLimit) return { runs: page, next: null }
+      const [last] = yield* unit(sql<Row>`SELECT created_at, id FROM (${window}) w ORDER BY created_at, id LIMIT 1`)
+      const createdAt = rows.toNumber(last?.["created_at"])
+      const id = last === undefined ? undefined : rows.textColumn(last, "id")
+      if (createdAt === undefined || id === undefined) {
+        return yield* new JobsSError.JobStoreError({ message: "SqlStore.listRuns failed: malformed row key" })
+      }
+      return { runs: page, next: { createdAt, id } }
+    })
+
+  const listRuns: Admin["listRuns"] = (query) =>
+    (query.argsContains === null ? plainPage(query) : searchedPage(query, query.argsContains)).pipe(
+      operation("listRuns")
+    )
+
+  const countRuns: Admin["countRuns"] = unit(sql<Row>`${q.countRuns}`).pipe(
+    Effect.flatMap(decodeAll("countRuns", (row) => `malformed count of ${row["job"]}`, rows.decodeRunCount)),
+    operation("countRuns")
+  )
+
+  const schedules: Admin["schedules"] = (after, limit) =>
+    Effect.gen(function* () {
+      const active = yield* decodeAll(
+        "schedules",
+        (row) => `malformed row ${row["id"]}`,
+        rows.decodeRun
+      )(yield* unit(sql<Row>`${q.schedules(after, limit)}`))
+      const wanted = active.filter((run) => run.occurrence > 0)
+      const previous = new Map<string, NonNullable<JobStore.StoredSchedule["previous"]>>()
+      if (wanted.length > 0) {
+        const ended = yield* unit(
+          sql<Row>`SELECT origin_id, occurrence, status, finished_at, error FROM ${runs} WHERE ${sql.or(
+            wanted.map((run) => sql`(origin_id = ${run.originId} AND occurrence = ${run.occurrence - 1})`)
+          )}`
+        )
+        for (const row of ended) {
+          const decoded = rows.decodeOccurrenceEnd(row)
+          if (Either.isRight(decoded)) {
+            const { originId, ...end } = decoded.right
+            previous.set(originId, { status: end.status, finishedAt: end.finishedAt, error: end.error })
+          }
+        }
+      }
+      return active.map((run) => ({ run, previous: previous.get(run.originId) ?? null }))
+    }).pipe(operation("schedules"))
+
+  const instances: Admin["instances"] = (limit) =>
+    unit(sql<Row>`${q.instances(limit)}`).pipe(
+      Effect.flatMap(decodeAll("instances", (row) => `malformed instance ${row["id"]}`, rows.decodeInstance)),
+      operation("adminInstances")
+    )
+
+  const throughput: Admin["throughput"] = (since) =>
+    unit(sql<Row>`${q.throughput(since)}`).pipe(
+      Effect.flatMap(decodeAll("throughput", (row) => `malformed count of ${row["outcome"]}`, rows.decodeOutcomeCount)),
+      operation("throughput")
+    )
+
+  return { listRuns, countRuns, schedules, instances, throughput }
+}

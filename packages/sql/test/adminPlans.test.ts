@@ -1,0 +1,194 @@
+/**
+ * Every admin query uses the index migration 10 made for it (`store/admin.ts`), on every SQL
+ * backend: the statements the store runs are EXPLAINed on a table of a few thousand runs (analyzed),
+ * and each plan reads the runs table (or history, or instances) through the named index, never by
+ * a full scan of the table. `countRuns` reads every row by definition: on SQLite and MariaDB through
+ * `runs_job_status_created` alone (covering), on PostgreSQL as its planner prefers (a sequential scan
+ * or an index-only scan), so its PostgreSQL plan is not checked.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Fragment } from "@effect/sql/Statement"
+import { describe, expect, it } from "@effect/vitest"
+import { JobStore } from "@jobss/core"
+import { SqlStore } from "@jobss/sql"
+import { Context, Effect, Layer } from "effect"
+import { newRun } from "../../core/test/fixtures.js"
+import * as dialects from "../src/internal/dialects.js"
+import * as admin from "../src/internal/store/admin.js"
+import * as context from "../src/internal/store/context.js"
+import { type Backend, makeDatabase, sqlBackends } from "./databases.js"
+
+type Row = Readonly<Record<string, unknown>>
+
+/** A query with no filter but those given. */
+const query = (fields: Partial<JobStore.RunQuery>): JobStore.RunQuery => ({
+  statuses: [],
+  job: null,
+  name: null,
+  createdAfter: null,
+  createdBefore: null,
+  argsContains: null,
+  after: null,
+  limit: 50,
+  scanLimit: 10_000,
+  ...fields
+})
+
+/** Each line of the plan, and the indexes each table is read by (`null`: a full scan). */
+const planOf = (backend: Backend, statement: Fragment) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    if (backend === "postgres") {
+      const plan = yield* sql<Row>`EXPLAIN ${statement}`
+      return plan.map((row) => String(row["QUERY PLAN"]))
+    }
+    if (backend === "sqlite") {
+      const plan = yield* sql<Row>`EXPLAIN QUERY PLAN ${statement}`
+      return plan.map((row) => String(row["detail"]))
+    }
+    const plan = yield* sql<Row>`EXPLAIN ${statement}`
+    return plan.map((row) => `table=${String(row["table"])} type=${String(row["type"])} key=${String(row["key"])}`)
+  })
+
+/**
+ * The plan reads `table` through `index` (a branch of a list may take another index of the table
+ * where the planner finds it more selective, e.g. a status with no run), and never scans it whole.
+ */
+const expectIndex = (backend: Backend, plan: ReadonlyArray<string>, table: string, index: string) => {
+  const text = plan.join("\n")
+  if (backend === "postgres") {
+    expect(text, text).toMatch(new RegExp(`(using ${index} on ${table}|Bitmap Index Scan on ${index})\\b`))
+    expect(text, text).not.toContain(`Seq Scan on ${table}`)
+  } else if (backend === "sqlite") {
+    const reads = plan.filter((line) => new RegExp(`^(SCAN|SEARCH) ${table}\\b`).test(line))
+    expect(reads.length, text).toBeGreaterThan(0)
+    for (const line of reads) expect(line, text).toMatch(/USING (COVERING )?INDEX /)
+    expect(text, text).toMatch(new RegExp(`USING (COVERING )?INDEX ${index}\\b`))
+  } else {
+    const reads = plan.filter((line) => line.startsWith(`table=${table} `))
+    expect(reads.length, text).toBeGreaterThan(0)
+    for (const line of reads) {
+      expect(line, text).not.toContain("key=null")
+      expect(line, text).not.toContain("type=ALL")
+    }
+    expect(text, text).toContain(`key=${index}`)
+  }
+}
+
+/** 6,000 runs of 6 jobs (mostly succeeded), their history, 6,000 instances; then the statistics. */
+const seed = (backend: Backend) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const store = yield* Effect.map(
+      Layer.build(
+        SqlStore.layer().pipe(Layer.provide(Layer.succeedContext(yield* Effect.context<SqlClient.SqlClient>())))
+      ),
+      Context.get(JobStore.JobStore)
+    )
+    const t = yield* store.now
+    for (let batch = 0; batch < 12; batch++) {
+      yield* store.insert(
+        Array.from({ length: 500 }, (_, i) => {
+          const n = batch * 500 + i
+          return newRun({
+            job: `J${n % 6}`,
+            runAt: t + n,
+            createdAt: t - 6_000_000 + n * 1000,
+            uniqueName: n % 100 === 0 ? `name-${n}` : null,
+            schedule: n % 50 === 1 ? `S${n}` : null
+          })
+        })
+      )
+    }
+    yield* sql`UPDATE jobss_runs SET status = 'succeeded', finished_at = created_at WHERE schedule IS NULL AND run_at < ${t + 5800}`
+    yield* sql`UPDATE jobss_runs SET status = 'failed', finished_at = created_at WHERE run_at < ${t + 5800} AND run_at % 97 = 0`
+    yield* sql`INSERT INTO jobss_run_history (origin_id, run_id, occurrence, job, attempt, started_by, started_at,
+      finished_at, outcome) SELECT id, id, 0, job, 1, 'seed', created_at, created_at, status FROM jobss_runs
+      WHERE finished_at IS NOT NULL`
+    yield* sql`INSERT INTO jobss_instances (id, name, workers, jobs, schedules, poll_interval_ms, poll_limit,
+      started_at, last_seen_at, shutdown_at) SELECT id, job, 1, '[]', '[]', 1000, 10, created_at, created_at, NULL
+      FROM jobss_runs`
+    if (backend === "postgres") yield* sql`VACUUM ANALYZE`
+    else if (backend === "sqlite") yield* sql`ANALYZE`
+    else yield* sql`ANALYZE TABLE jobss_runs, jobss_run_history, jobss_instances`
+    return t
+  })
+
+describe.each(sqlBackends)("admin query plans on %s", (backend) => {
+  it.scopedLive(
+    `each admin query reads through its index (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const database = yield* makeDatabase(backend)
+        const client = yield* Layer.build(database.layer)
+        yield* Effect.gen(function* () {
+          const t = yield* seed(backend)
+          const dialect = yield* dialects.fromContext(SqlStore.defaultTablePrefix)
+          const statements = admin.statements(context.make(dialect))
+          const after = { createdAt: t - 3_000_000, id: "80000000-0000-7000-8000-000000000000" }
+          const cases: ReadonlyArray<readonly [string, Fragment, string, string]> = [
+            ["all runs", statements.firstRows(query({}), 51), "jobss_runs", "jobss_runs_status_created"],
+            [
+              "all runs, next page",
+              statements.firstRows(query({ after }), 51),
+              "jobss_runs",
+              "jobss_runs_status_created"
+            ],
+            [
+              "failed runs",
+              statements.firstRows(query({ statuses: ["failed"] }), 51),
+              "jobss_runs",
+              "jobss_runs_status_created"
+            ],
+            [
+              "created in a range",
+              statements.firstRows(
+                query({ statuses: ["succeeded"], createdAfter: t - 1_000_000, createdBefore: t }),
+                51
+              ),
+              "jobss_runs",
+              "jobss_runs_status_created"
+            ],
+            [
+              "failed runs of a job",
+              statements.firstRows(query({ statuses: ["failed"], job: "J1", after }), 51),
+              "jobss_runs",
+              "jobss_runs_job_status_created"
+            ],
+            [
+              "runs of a job",
+              statements.firstRows(query({ job: "J1" }), 51),
+              "jobss_runs",
+              "jobss_runs_job_status_created"
+            ],
+            [
+              "runs by unique name",
+              statements.firstRows(query({ name: "name-100" }), 51),
+              "jobss_runs",
+              "jobss_runs_name_created"
+            ],
+            ["counts", statements.countRuns, "jobss_runs", "jobss_runs_job_status_created"],
+            [
+              "schedules",
+              statements.schedules({ schedule: "S1", originId: after.id }, 51),
+              "jobss_runs",
+              "jobss_runs_scheduled"
+            ],
+            ["instances", statements.instances(100), "jobss_instances", "jobss_instances_last_seen"],
+            ["throughput", statements.throughput(t - 5 * 60_000), "jobss_run_history", "jobss_history_finished"]
+          ]
+          for (const [what, statement, table, index] of cases) {
+            // counting every run reads every row: PostgreSQL's planner may prefer the table to the index then
+            if (backend === "postgres" && statement === statements.countRuns) continue
+            const plan = yield* planOf(backend, statement)
+            try {
+              expectIndex(backend, plan, table, index)
+            } catch (error) {
+              throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`)
+            }
+          }
+        }).pipe(Effect.provide(client))
+      }),
+    120_000
+  )
+})
