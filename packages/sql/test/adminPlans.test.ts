@@ -16,6 +16,7 @@ import { newRun } from "../../core/test/fixtures.js"
 import * as dialects from "../src/internal/dialects.js"
 import * as admin from "../src/internal/store/admin.js"
 import * as context from "../src/internal/store/context.js"
+import * as ownConnection from "../src/internal/store/ownConnection.js"
 import { type Backend, makeDatabase, sqlBackends } from "./databases.js"
 
 type Row = Readonly<Record<string, unknown>>
@@ -124,7 +125,7 @@ describe.each(sqlBackends)("admin query plans on %s", (backend) => {
         yield* Effect.gen(function* () {
           const t = yield* seed(backend)
           const dialect = yield* dialects.fromContext(SqlStore.defaultTablePrefix)
-          const statements = admin.statements(context.make(dialect))
+          const statements = admin.statements(context.make(dialect, yield* ownConnection.make(dialect)))
           const after = { createdAt: t - 3_000_000, id: "80000000-0000-7000-8000-000000000000" }
           const cases: ReadonlyArray<readonly [string, Fragment, string, string]> = [
             ["all runs", statements.firstRows(query({}), 51), "jobss_runs", "jobss_runs_status_created"],
