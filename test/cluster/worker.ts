@@ -138,7 +138,7 @@ const program = (config: WorkerConfig) =>
           reap: (request) =>
             Effect.tap(store.reap(request), (reaped) =>
               Effect.flatMap(
-                Effect.forEach(reaped, (run) =>
+                Effect.forEach(reaped.taken, (run) =>
                   row("reap", {
                     run_id: run.id,
                     origin_id: run.originId,

@@ -22,7 +22,8 @@ const released: Record<string, Record<string, string>> = {
     "4_claim_function": "979dae7c9025ca7b85ece41993269bb8e04e78d9353952943ac2efe5ea0ec9ef",
     "5_finished_index": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6_results_and_snoozes": "d837e1362380ed940ec8ff0c16a42616c5903482ca9ab66b2c936cd385f96164",
-    "7_leader": "e085b59807eac792265e321ac5da29190309775d3340d19a58aa9533915f9565"
+    "7_leader": "e085b59807eac792265e321ac5da29190309775d3340d19a58aa9533915f9565",
+    "8_dispatched": "24f96a25df8d1e5418eea6cdf6208b5a74a8e1e027421dbda108c762d7596072"
   },
   mysql: {
     "1_create_tables": "9a4193ba7c31600a9c5143c4ad3fd9f8075146646aed1ccd3ee12c3196f5cec4",
@@ -31,7 +32,8 @@ const released: Record<string, Record<string, string>> = {
     "4_claim_function": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "5_finished_index": "ac08c9d1b08bdffe7c159ce643e99767d32f936d758d88b52cc20cd51bff342f",
     "6_results_and_snoozes": "314aafe33360c43eec08ea2146731f9df5a908389e770f7cdf02d7ca1000cec4",
-    "7_leader": "11f8b94ee84ee41079c29f86988412c00b6c5108e2143da80d28e49629c5350a"
+    "7_leader": "11f8b94ee84ee41079c29f86988412c00b6c5108e2143da80d28e49629c5350a",
+    "8_dispatched": "ab90b906691880671f06a9ce7b59e56e78446357477a5e0cee55286278c708dc"
   },
   sqlite: {
     "1_create_tables": "dc9517a3860b83f50d72dc873396e242b2e39ab7bc00626d61c099420f8bd35b",
@@ -40,7 +42,8 @@ const released: Record<string, Record<string, string>> = {
     "4_claim_function": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "5_finished_index": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6_results_and_snoozes": "850cca8b3af84c1b8f5b27ce70f8e76253356280b1702fafa81f8f9b8447a423",
-    "7_leader": "34e8685dbd214bd720398d6758a8cd144371db91e57cbe853b20c816abf42f13"
+    "7_leader": "34e8685dbd214bd720398d6758a8cd144371db91e57cbe853b20c816abf42f13",
+    "8_dispatched": "d21ffa505e4be71d556ff688965184694199d80bc32829289f43016c475beb31"
   }
 }
 
