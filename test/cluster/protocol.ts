@@ -5,7 +5,7 @@
  * executions and settlements to (in the cluster's own database, so it survives SIGKILL).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Job } from "@jobss/core"
+import { Job, JobSchedule } from "@jobss/core"
 import { Effect, Schema } from "effect"
 
 /** The backends a child can run on. */
@@ -17,6 +17,9 @@ export const Work = Job.make({
   name: "ClusterWork",
   args: Schema.Struct({ n: Schema.Number, ms: Schema.Number })
 })
+
+/** The schedule every child knows, for recurring runs of `Work`: an occurrence every 30 ms. */
+export const Every = JobSchedule.spaced({ name: "ClusterEvery", every: "30 millis" })
 
 /** JobsS instance options of a child, in milliseconds (JSON through the environment). */
 export const WorkerInstance = Schema.Struct({

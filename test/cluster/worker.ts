@@ -36,6 +36,7 @@ import {
 } from "effect"
 import {
   type ChildMessage,
+  Every,
   type LedgerInsert,
   type LedgerKind,
   type ParentMessage,
@@ -184,6 +185,7 @@ const program = (config: WorkerConfig) =>
       timeoutCheck: Duration.millis(options.timeoutCheckMs),
       shutdownTimeout: Duration.millis(options.shutdownTimeoutMs),
       instanceName: `slot${config.slot}.${config.generation}-pid${process.pid}`,
+      schedules: [Every],
       ...(options.runTimeoutMs === undefined ? {} : { runTimeout: Duration.millis(options.runTimeoutMs) }),
       ...(options.retriesErrorLimit === undefined ? {} : { retriesErrorLimit: options.retriesErrorLimit }),
       ...(options.retriesTimeoutLimit === undefined ? {} : { retriesTimeoutLimit: options.retriesTimeoutLimit })
