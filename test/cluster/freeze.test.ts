@@ -14,6 +14,7 @@ import {
   groupByRun,
   historyBreaches,
   parentScheduler,
+  parentStore,
   report,
   shortLeases,
   stats,
@@ -47,11 +48,14 @@ const freeze = (backend: Backend) =>
       unlimitedRetries
     )
 
-    // Freeze the child that holds the most runs once every run has started.
+    // Freeze the child that holds the most runs once every run has started, and its heartbeat has
+    // reported the start (a start not reported yet counts as never started: given back, not taken over).
+    const store = yield* parentStore(backend, db.url)
     const holding = yield* Effect.gen(function* () {
       for (;;) {
         const starts = (yield* cluster.ledger).filter((row) => row.kind === "start")
-        if (starts.length >= ids.length) return starts
+        const runs = yield* Effect.forEach(ids, (id) => store.get(id))
+        if (starts.length >= ids.length && runs.every((run) => run?.dispatchedAt != null)) return starts
         yield* Effect.sleep("50 millis")
       }
     }).pipe(Effect.timeout("30 seconds"))

@@ -5,7 +5,7 @@
  * executions and settlements to (in the cluster's own database, so it survives SIGKILL).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Job } from "@jobss/core"
+import { Job, JobSchedule } from "@jobss/core"
 import { Effect, Schema } from "effect"
 
 /** The backends a child can run on. */
@@ -18,6 +18,8 @@ export const Work = Job.make({
   args: Schema.Struct({ n: Schema.Number, ms: Schema.Number })
 })
 
+/** The schedule every child knows, for recurring runs of `Work`: an occurrence every 30 ms. */
+export const Every = JobSchedule.spaced({ name: "ClusterEvery", every: "30 millis" })
 /**
  * A job whose first attempt blocks its process's event loop for `blockMs` (a synchronous loop, as
  * a CPU-bound job would), writing `start` and `end` ledger rows; later attempts end at once.

@@ -38,6 +38,7 @@ import {
 import {
   Block,
   type ChildMessage,
+  Every,
   type LedgerInsert,
   type LedgerKind,
   type ParentMessage,
@@ -142,7 +143,7 @@ const program = (config: WorkerConfig) =>
           reap: (request) =>
             Effect.tap(store.reap(request), (reaped) =>
               Effect.flatMap(
-                Effect.forEach(reaped, (run) =>
+                Effect.forEach(reaped.taken, (run) =>
                   row("reap", {
                     run_id: run.id,
                     origin_id: run.originId,
@@ -203,6 +204,7 @@ const program = (config: WorkerConfig) =>
       timeoutCheck: Duration.millis(options.timeoutCheckMs),
       shutdownTimeout: Duration.millis(options.shutdownTimeoutMs),
       instanceName: `slot${config.slot}.${config.generation}-pid${process.pid}`,
+      schedules: [Every],
       ...(options.runTimeoutMs === undefined ? {} : { runTimeout: Duration.millis(options.runTimeoutMs) }),
       ...(options.retriesErrorLimit === undefined ? {} : { retriesErrorLimit: options.retriesErrorLimit }),
       ...(options.retriesTimeoutLimit === undefined ? {} : { retriesTimeoutLimit: options.retriesTimeoutLimit })

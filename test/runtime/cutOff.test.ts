@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Job } from "@jobss/core"
-import { Deferred, Effect, Ref, Schema } from "effect"
+import { Deferred, Effect, Ref, Schedule, Schema } from "effect"
 import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 
 const Long = Job.make({ name: "Long", args: Schema.Struct({ n: Schema.Number }), retriesTimeoutLimit: -1 })
@@ -35,6 +35,12 @@ describe.each(runtimeBackends)("cut-off instance on %s", (backend) => {
       yield* Effect.addFinalizer(() => cutOff.freezer.thaw)
       const id = yield* cutOff.scheduler.createRun(Long, { n: 1 })
       yield* Deferred.await(started)
+      // once a heartbeat reported the start, the takeover charges the attempt (`lost`): a start not yet
+      // reported would count as never started, and be given back uncharged
+      yield* Effect.repeat(observer.get(id), {
+        schedule: Schedule.spaced("20 millis"),
+        until: (run) => run?.dispatchedAt !== null && run?.dispatchedAt !== undefined
+      })
       yield* cutOff.freezer.freeze("hang")
       // the lease as the store last extended it (a beat may still be on its way: read after it lands)
       yield* Effect.sleep("300 millis")

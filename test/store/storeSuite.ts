@@ -85,20 +85,43 @@ interface ClaimOptions {
   readonly schedules?: ReadonlyArray<string>
   readonly limit?: number
   readonly leaseMs?: number
+  /** Report the claimed attempts started (the heartbeat's `extend`), as a worker that dispatched them would. */
+  readonly started?: boolean
 }
+
+/** Reports the claimed runs' attempts started, with a lease of `leaseMs`; the runs as stored now. */
+const startAll = (
+  store: Store,
+  instanceId: string,
+  claimed: ReadonlyArray<ClaimedRun>,
+  leaseMs: number
+): Effect.Effect<ReadonlyArray<ClaimedRun>, unknown> =>
+  Effect.gen(function* () {
+    const claims = claimed.map((run) => run.claim)
+    expect(yield* store.extend(instanceId, claims, leaseMs, claims)).toHaveLength(claimed.length)
+    return yield* Effect.forEach(claimed, (run) =>
+      Effect.map(getRun(store, run.originId), (stored) => ({ ...stored, claim: run.claim }))
+    )
+  })
 
 const claimJob = (
   store: Store,
   job: string,
   options: ClaimOptions = {}
-): Effect.Effect<ReadonlyArray<ClaimedRun>, unknown> =>
-  store.claim({
-    instanceId: options.instanceId ?? "claimer",
+): Effect.Effect<ReadonlyArray<ClaimedRun>, unknown> => {
+  const instanceId = options.instanceId ?? "claimer"
+  const leaseMs = options.leaseMs ?? 60_000
+  const claim = store.claim({
+    instanceId,
     jobs: [job],
     schedules: options.schedules ?? [],
     limit: options.limit ?? 100,
-    leaseMs: options.leaseMs ?? 60_000
+    leaseMs
   })
+  return options.started === true
+    ? Effect.flatMap(claim, (claimed) => startAll(store, instanceId, claimed, leaseMs))
+    : claim
+}
 
 /** Claims exactly the run with this id (the only due run of its job). */
 const claimOnly = (store: Store, run: NewRun, options: ClaimOptions = {}): Effect.Effect<ClaimedRun, unknown> =>
@@ -148,7 +171,8 @@ const storedKeys = [
   "finishedAt",
   "traceContext",
   "result",
-  "snoozeCount"
+  "snoozeCount",
+  "dispatchedAt"
 ] as const satisfies ReadonlyArray<keyof StoredRun>
 
 /** Exactly the `StoredRun` fields (a store may return more). */
@@ -165,7 +189,8 @@ const pendingFields = {
   cancelRequested: false,
   error: null,
   finishedAt: null,
-  snoozeCount: 0
+  snoozeCount: 0,
+  dispatchedAt: null
 } as const
 
 const sortedIds = (runs: ReadonlyArray<{ readonly id: string }>): Array<string> => runs.map((run) => run.id).sort()
@@ -882,9 +907,9 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const job = uid("Job")
             const run = newRun({ job, runAt: t - 10, uniqueName: uid("unique") })
             yield* insertOne(store, run)
-            const stale = yield* claimOnly(store, run, { instanceId: "stale", leaseMs: 1 })
+            const stale = yield* claimOnly(store, run, { instanceId: "stale", leaseMs: 1, started: true })
             yield* waitPast(30)
-            const reaped = yield* store.reap({
+            const { taken: reaped } = yield* store.reap({
               instanceId: "reaper",
               jobs: [job],
               schedules: [],
@@ -929,7 +954,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
                 expect(yield* insertOne(store, other)).toEqual({ originId: run.id, inserted: false })
               })
             yield* rejectedAll(stale.claim)
-            expect(yield* store.extend("stale", [stale.claim], 60_000)).toEqual([])
+            expect(yield* store.extend("stale", [stale.claim], 60_000, [])).toEqual([])
 
             // the taker hands it back and a third instance claims it: both older claims are dead
             expect(yield* settleOne(store, { _tag: "Released", id: run.id, claim: taken.claim })).toBe(true)
@@ -985,7 +1010,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             yield* store.insert([r1, r2, r3, r4])
             const held = yield* claimJob(store, job, { instanceId, limit: 2 })
             expect(sortedIds(held)).toEqual([r1.id, r2.id].sort())
-            const lost = yield* claimOnly(store, r3, { instanceId, leaseMs: 1, limit: 1 })
+            const lost = yield* claimOnly(store, r3, { instanceId, leaseMs: 1, limit: 1, started: true })
             const settled = yield* claimOnly(store, r4, { instanceId, limit: 1 })
             expect(yield* settleOne(store, { _tag: "Succeeded", id: r4.id, claim: settled.claim })).toBe(true)
             expect(yield* store.cancel(r2.id)).toBe("requested")
@@ -998,14 +1023,15 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
               leaseMs: 60_000,
               graceMs: 0
             })
-            expect(sortedIds(reaped)).toEqual([r3.id])
+            expect(sortedIds(reaped.taken)).toEqual([r3.id])
 
             const claimOf = (id: string) => held.find((run) => run.id === id)!.claim
             const before = yield* store.now
             const extended = yield* store.extend(
               instanceId,
               [claimOf(r1.id), claimOf(r2.id), lost.claim, settled.claim, "not-a-claim"],
-              120_000
+              120_000,
+              []
             )
             const after = yield* store.now
             expect([...extended].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(
@@ -1020,9 +1046,10 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
               expect(stored.leaseUntil).toBeLessThanOrEqual(after + 120_000)
               expect(stored.status).toBe("running")
             }
-            expect(yield* store.extend(uid("someone-else"), [claimOf(r1.id)], 1)).toEqual([])
+            expect(yield* store.extend(uid("someone-else"), [claimOf(r1.id)], 1, [claimOf(r1.id)])).toEqual([])
+            expect((yield* getRun(store, r1.id)).dispatchedAt).toBeNull()
             expect((yield* getRun(store, r1.id)).leaseUntil).toBeGreaterThanOrEqual(before + 120_000)
-            expect(yield* store.extend(instanceId, [], 1_000)).toEqual([])
+            expect(yield* store.extend(instanceId, [], 1_000, [])).toEqual([])
           }),
         timeout
       )
@@ -1038,7 +1065,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const job = uid("Job")
             const runs = [30, 20, 10].map((ago) => newRun({ job, runAt: t - ago }))
             yield* store.insert(runs)
-            const claimed = yield* claimJob(store, job, { instanceId: "dead", leaseMs: 1 })
+            const claimed = yield* claimJob(store, job, { instanceId: "dead", leaseMs: 1, started: true })
             expect(sortedIds(claimed)).toEqual(sortedIds(runs))
             for (const run of claimed) {
               expect(JobStore.ClaimToken.isFor(run.claim, run.id), run.claim).toBe(true)
@@ -1046,7 +1073,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             }
             expect(new Set(claimed.map((run) => run.claim)).size).toBe(claimed.length)
             yield* waitPast(30)
-            const reaped = yield* store.reap({
+            const { taken: reaped } = yield* store.reap({
               instanceId: "reaper",
               jobs: [job],
               schedules: [],
@@ -1073,11 +1100,11 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const expired = newRun({ job, runAt: t - 20 })
             const alive = newRun({ job, runAt: t - 10 })
             yield* store.insert([expired, alive])
-            const old = yield* claimOnly(store, expired, { instanceId: "dead", leaseMs: 1, limit: 1 })
-            yield* claimOnly(store, alive, { instanceId: "alive", leaseMs: 60_000, limit: 1 })
+            const old = yield* claimOnly(store, expired, { instanceId: "dead", leaseMs: 1, limit: 1, started: true })
+            yield* claimOnly(store, alive, { instanceId: "alive", leaseMs: 60_000, limit: 1, started: true })
             yield* waitPast(30)
             const before = yield* store.now
-            const reaped = yield* store.reap({
+            const { taken: reaped } = yield* store.reap({
               instanceId: "reaper",
               jobs: [job],
               schedules: [],
@@ -1098,7 +1125,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(fieldsOf(yield* getRun(store, expired.id))).toEqual(expected)
             expect(
               yield* store.reap({ instanceId: "reaper", jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })
-            ).toEqual([])
+            ).toEqual({ taken: [], givenBack: [] })
             // the new claim is the one that settles
             expect(yield* settleOne(store, { _tag: "Succeeded", id: expired.id, claim: taken.claim })).toBe(true)
           }),
@@ -1115,18 +1142,149 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const timedOut = newRun({ job, runAt: t - 20, runTimeoutMs: 1 })
             const inTime = newRun({ job, runAt: t - 10, runTimeoutMs: 60_000 })
             yield* store.insert([timedOut, inTime])
-            const claimed = yield* claimJob(store, job, { instanceId: "slow", leaseMs: 60_000 })
+            const claimed = yield* claimJob(store, job, { instanceId: "slow", leaseMs: 60_000, started: true })
             expect(claimed).toHaveLength(2)
             yield* waitPast(30)
             const request = { instanceId: "reaper", jobs: [job], schedules: [], limit: 10, leaseMs: 60_000 }
-            expect(yield* store.reap({ ...request, graceMs: 60_000 })).toEqual([])
-            const reaped = yield* store.reap({ ...request, graceMs: 0 })
+            expect(yield* store.reap({ ...request, graceMs: 60_000 })).toEqual({ taken: [], givenBack: [] })
+            const { taken: reaped } = yield* store.reap({ ...request, graceMs: 0 })
             expect(reaped.map((run) => [run.id, run.reason])).toEqual([[timedOut.id, "timeout"]])
             const before = claimed.find((run) => run.id === timedOut.id)!
             expect(reaped[0]!.timeoutAt).toBe(before.timeoutAt)
             expect(reaped[0]!.startedAt).toBe(before.startedAt)
             expect(reaped[0]!.runTotalCount).toBe(before.runTotalCount)
             expect(reaped[0]!.startedBy).toBe("slow")
+          }),
+        timeout
+      )
+
+      test(
+        "a run whose lease expired before its attempt started is given back: pending, due as before, no attempt used up, nothing recorded",
+        () =>
+          Effect.gen(function* () {
+            const { store, waitPast } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const dead = uid("dead")
+            const [buffered, started, cancelled] = [30, 20, 10].map((ago) =>
+              newRun({ job, runAt: t - ago, runTimeoutMs: 60_000, uniqueName: uid("unique") })
+            )
+            yield* store.insert([buffered!, started!, cancelled!])
+            const claimed = yield* claimJob(store, job, { instanceId: dead, leaseMs: 1 })
+            expect(sortedIds(claimed)).toEqual(sortedIds([buffered!, started!, cancelled!]))
+            const claimOf = (id: string) => claimed.find((run) => run.id === id)!.claim
+            // only one attempt started and was reported; the others waited for a worker
+            yield* startAll(store, dead, [claimed.find((run) => run.id === started!.id)!], 1)
+            expect(yield* store.cancel(cancelled!.id)).toBe("requested")
+            yield* waitPast(30)
+            const reaped = yield* store.reap({
+              instanceId: "reaper",
+              jobs: [job],
+              schedules: [],
+              limit: 10,
+              leaseMs: 60_000,
+              graceMs: 0
+            })
+            expect(reaped.taken.map((run) => [run.id, run.reason, run.runTotalCount])).toEqual([
+              [started!.id, "lease", 1]
+            ])
+            expect([...reaped.givenBack].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(
+              [buffered!, cancelled!]
+                .map((run) => ({ id: run.id, originId: run.originId, job, startedBy: dead }))
+                .sort((a, b) => (a.id < b.id ? -1 : 1))
+            )
+            const back = yield* getRun(store, buffered!.id)
+            expect(back).toMatchObject({
+              status: "pending",
+              runAt: buffered!.runAt,
+              runTotalCount: 0,
+              retriesErrorCount: 0,
+              retriesTimeoutCount: 0,
+              leaseUntil: null,
+              timeoutAt: null,
+              dispatchedAt: null,
+              finishedAt: null
+            })
+            expect(yield* store.history(buffered!.id)).toEqual([])
+            // a cancel request ends it instead, with nothing recorded either (it never started), its name freed
+            expect(yield* getRun(store, cancelled!.id)).toMatchObject({ status: "cancelled", runTotalCount: 0 })
+            expect(yield* store.history(cancelled!.id)).toEqual([])
+            expect(
+              (yield* insertOne(store, newRun({ job, runAt: t, uniqueName: cancelled!.uniqueName }))).inserted
+            ).toBe(true)
+            // the expired claim is spent; the run given back is due and claimed afresh
+            expect(yield* settleOne(store, { _tag: "Succeeded", id: buffered!.id, claim: claimOf(buffered!.id) })).toBe(
+              false
+            )
+            expect(
+              yield* store.reap({ instanceId: "reaper", jobs: [job], schedules: [], limit: 10, leaseMs: 1, graceMs: 0 })
+            ).toEqual({
+              taken: [],
+              givenBack: []
+            })
+            const again = yield* claimJob(store, job, { instanceId: "next", limit: 1 })
+            expect(again.map((run) => [run.id, run.runTotalCount])).toEqual([[buffered!.id, 1]])
+          }),
+        timeout
+      )
+
+      test(
+        "extend records the start of the reported claims: dispatchedAt, and timeoutAt counted from it",
+        () =>
+          Effect.gen(function* () {
+            const { store } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const instanceId = uid("instance")
+            const [reported, waiting, untimed] = [30, 20, 10].map((ago) =>
+              newRun({ job, runAt: t - ago, runTimeoutMs: ago === 10 ? 0 : 60_000 })
+            )
+            yield* store.insert([reported!, waiting!, untimed!])
+            const claimed = yield* claimJob(store, job, { instanceId })
+            const claimOf = (id: string) => claimed.find((run) => run.id === id)!
+            const before = yield* store.now
+            const claims = claimed.map((run) => run.claim)
+            const held = yield* store.extend(instanceId, claims, 60_000, [
+              claimOf(reported!.id).claim,
+              claimOf(untimed!.id).claim
+            ])
+            const after = yield* store.now
+            expect(held).toHaveLength(3)
+            const stored = yield* getRun(store, reported!.id)
+            expect(stored.dispatchedAt).toBeGreaterThanOrEqual(Math.max(before, stored.startedAt!))
+            expect(stored.dispatchedAt).toBeLessThanOrEqual(after)
+            expect(stored.timeoutAt).toBe(stored.dispatchedAt! + 60_000)
+            // not reported: the claim's stamps stay
+            const still = yield* getRun(store, waiting!.id)
+            expect(still).toMatchObject({ dispatchedAt: null, timeoutAt: claimOf(waiting!.id).timeoutAt })
+            const noTimeout = yield* getRun(store, untimed!.id)
+            expect(noTimeout.timeoutAt).toBeNull()
+            expect(noTimeout.dispatchedAt).toBeGreaterThanOrEqual(before)
+          }),
+        timeout
+      )
+
+      test(
+        "a claimed run whose attempt has not started is not taken over for its timeout while its lease holds",
+        () =>
+          Effect.gen(function* () {
+            const { store, waitPast } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const instanceId = uid("instance")
+            const run = newRun({ job, runAt: t - 10, runTimeoutMs: 1 })
+            yield* insertOne(store, run)
+            const claimed = yield* claimOnly(store, run, { instanceId, leaseMs: 60_000 })
+            yield* waitPast(30)
+            const request = { instanceId: "reaper", jobs: [job], schedules: [], limit: 10, leaseMs: 60_000, graceMs: 0 }
+            expect(yield* store.reap(request)).toEqual({ taken: [], givenBack: [] })
+            expect(yield* getRun(store, run.id)).toMatchObject({ status: "running", startedBy: instanceId })
+            // once started, its timeout counts from the report, and then it is taken over
+            yield* store.extend(instanceId, [claimed.claim], 60_000, [claimed.claim])
+            yield* waitPast(30)
+            const reaped = yield* store.reap(request)
+            expect(reaped.taken.map((taken) => [taken.id, taken.reason])).toEqual([[run.id, "timeout"]])
+            expect(reaped.givenBack).toEqual([])
           }),
         timeout
       )
@@ -1144,11 +1302,17 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const scheduled = newRun({ job, runAt: t - 10, schedule })
             const other = newRun({ job: otherJob, runAt: t - 10 })
             yield* store.insert([...plain, scheduled, other])
-            yield* claimJob(store, job, { schedules: [schedule], leaseMs: 1 })
-            yield* claimJob(store, otherJob, { leaseMs: 1 })
+            yield* claimJob(store, job, { schedules: [schedule], leaseMs: 1, started: true })
+            yield* claimJob(store, otherJob, { leaseMs: 1, started: true })
             yield* waitPast(30)
             const reap = (schedules: ReadonlyArray<string>, limit: number) =>
-              store.reap({ instanceId: "reaper", jobs: [job], schedules, limit, leaseMs: 60_000, graceMs: 0 })
+              Effect.map(
+                store.reap({ instanceId: "reaper", jobs: [job], schedules, limit, leaseMs: 60_000, graceMs: 0 }),
+                ({ givenBack, taken }) => {
+                  expect(givenBack).toEqual([])
+                  return taken
+                }
+              )
             const first = yield* reap([], 2)
             expect(first).toHaveLength(2)
             const second = yield* reap([], 2)
@@ -1171,18 +1335,21 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const job = uid("Job")
             const runs = Array.from({ length: 60 }, (_, i) => newRun({ job, runAt: t - 100 + i }))
             yield* store.insert(runs)
-            expect(yield* claimJob(store, job, { leaseMs: 1 })).toHaveLength(60)
+            expect(yield* claimJob(store, job, { leaseMs: 1, started: true })).toHaveLength(60)
             yield* waitPast(30)
             const reapLoop = (reaper: Store) =>
               drain(
-                reaper.reap({
-                  instanceId: "reaper",
-                  jobs: [job],
-                  schedules: [],
-                  limit: 4,
-                  leaseMs: 60_000,
-                  graceMs: 0
-                }),
+                Effect.map(
+                  reaper.reap({
+                    instanceId: "reaper",
+                    jobs: [job],
+                    schedules: [],
+                    limit: 4,
+                    leaseMs: 60_000,
+                    graceMs: 0
+                  }),
+                  (reaped) => reaped.taken
+                ),
                 runs.length
               )
             const [a, b] = yield* Effect.all([reapLoop(reapers[0]), reapLoop(reapers[1])], {
@@ -1210,9 +1377,9 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             const [mine, kept, takenOver, other] = [40, 30, 20, 10].map((ago) => newRun({ job, runAt: t - ago }))
             yield* store.insert([takenOver!])
             // a run started elsewhere, then taken over by this instance's reaper
-            yield* claimOnly(store, takenOver!, { instanceId: uid("dead"), leaseMs: 1 })
+            yield* claimOnly(store, takenOver!, { instanceId: uid("dead"), leaseMs: 1, started: true })
             yield* waitPast(30)
-            const reaped = yield* store.reap({
+            const { taken: reaped } = yield* store.reap({
               instanceId: me,
               jobs: [job],
               schedules: [],
@@ -1280,7 +1447,7 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
             expect(yield* store.cancel(run.id)).toBe("requested")
             expect(yield* getRun(store, run.id)).toMatchObject({ status: "running", cancelRequested: true })
             expect(yield* store.cancel(run.id)).toBe("requested")
-            expect(yield* store.extend("worker", [claimed.claim], 60_000)).toEqual([
+            expect(yield* store.extend("worker", [claimed.claim], 60_000, [])).toEqual([
               { id: run.id, claim: claimed.claim, cancelRequested: true }
             ])
             expect(yield* settleOne(store, { _tag: "Cancelled", id: run.id, claim: claimed.claim })).toBe(true)

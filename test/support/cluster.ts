@@ -71,7 +71,7 @@ const freezable = (
       ),
     nextDue: (jobs, schedules) => gate(store.nextDue(jobs, schedules)),
     settle: (settlements) => gate(store.settle(settlements)),
-    extend: (instanceId, claims, leaseMs) => gate(store.extend(instanceId, claims, leaseMs)),
+    extend: (instanceId, claims, leaseMs, dispatched) => gate(store.extend(instanceId, claims, leaseMs, dispatched)),
     reap: (request) => gate(store.reap(request)),
     release: (instanceId, keep) => gate(store.release(instanceId, keep)),
     cancel: (originId) => gate(store.cancel(originId)),

@@ -19,6 +19,7 @@ import type { InstanceCounters, InstanceInfo, StoredInstance } from "./internal/
 import { JobStore } from "./internal/jobStoreTag.js"
 import type { Lease, LeaseRequest } from "./internal/lease.js"
 import * as memory from "./internal/memoryStore.js"
+import type { ReapRequest, ReapResult } from "./internal/reaping.js"
 import type * as RunRow from "./internal/runRow.js"
 
 export type {
@@ -74,30 +75,7 @@ export interface ClaimRequest {
   readonly leaseMs: number
 }
 
-/** What a timeout reaper asks for. */
-export interface ReapRequest {
-  /** The instance taking the runs over: its claims (`ClaimToken.prefix`), not `startedBy`, which stays. */
-  readonly instanceId: string
-  /** Only runs of these jobs are taken over. */
-  readonly jobs: ReadonlyArray<string>
-  /** Runs with a schedule are taken over only when it is one of these. */
-  readonly schedules: ReadonlyArray<string>
-  /** The most runs taken over by this call. */
-  readonly limit: number
-  /** The lease of each fresh claim, in milliseconds. */
-  readonly leaseMs: number
-  /** A run is reaped only once its timeout has passed by this many milliseconds. */
-  readonly graceMs: number
-}
-
-/** Why the reaper took a run over. */
-export type ReapReason = "timeout" | "lease"
-
-/** A run the reaper took over, fenced by a fresh claim. */
-export interface ReapedRun extends ClaimedRun {
-  /** `timeout`: its timeout passed by more than `graceMs`; `lease`: its instance stopped extending the lease. */
-  readonly reason: ReapReason
-}
+export type { GivenBackRun, ReapReason, ReapRequest, ReapResult, ReapedRun } from "./internal/reaping.js"
 
 export type { AttemptOutcome }
 export { attemptOutcomes } from "./internal/attempts.js"
@@ -284,14 +262,22 @@ export interface JobStoreShape {
   >
   /** Applies fenced settlements; each result says whether the claim was still held. */
   readonly settle: (settlements: ReadonlyArray<Settlement>) => Effect.Effect<ReadonlyArray<boolean>, JobStoreError>
-  /** Extends the leases of the given claims and reports which are still held, with cancel requests. */
+  /**
+   * Extends the leases of the given claims and reports which are still held, with cancel requests;
+   * of those in `dispatched` (attempts started since the last report) it records the start, from
+   * which their timeout then counts.
+   */
   readonly extend: (
     instanceId: string,
     claims: ReadonlyArray<string>,
-    leaseMs: number
+    leaseMs: number,
+    dispatched: ReadonlyArray<string>
   ) => Effect.Effect<ReadonlyArray<HeldRun>, JobStoreError>
-  /** Takes over running runs whose lease or timeout expired, with fresh claims (`startedBy` stays the attempt's instance). */
-  readonly reap: (request: ReapRequest) => Effect.Effect<ReadonlyArray<ReapedRun>, JobStoreError>
+  /**
+   * Takes over started runs whose lease or timeout expired, with fresh claims (`startedBy` stays the
+   * attempt's instance), and gives back those whose lease expired before they started, charging nothing.
+   */
+  readonly reap: (request: ReapRequest) => Effect.Effect<ReapResult, JobStoreError>
   /**
    * Hands back every run still running under a claim of `instanceId` (`ClaimToken.owned`, claims and
    * takeovers alike) except those in `keep`: pending again, no attempt used up, recorded `released`.

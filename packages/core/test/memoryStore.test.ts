@@ -25,17 +25,24 @@ describe("memory store", () => {
       yield* TestClock.adjust(1_000)
       const [claimed] = yield* claimAll(store, "J", 2_000)
       expect(claimed).toMatchObject({ startedAt: 1_001_000, leaseUntil: 1_003_000, timeoutAt: 1_006_000 })
+      // its attempt starts at once: the timeout counts from the report
+      yield* TestClock.adjust(500)
+      yield* store.extend("i", [claimed!.claim], 1_500, [claimed!.claim])
+      expect(yield* store.get(run.id)).toMatchObject({ dispatchedAt: 1_001_500, timeoutAt: 1_006_500 })
 
       const reap = (graceMs: number) =>
-        store.reap({ instanceId: "reaper", jobs: ["J"], schedules: [], limit: 10, leaseMs: 10_000, graceMs })
-      yield* TestClock.adjust(2_000) // lease_until == now: not yet expired
+        Effect.map(
+          store.reap({ instanceId: "reaper", jobs: ["J"], schedules: [], limit: 10, leaseMs: 10_000, graceMs }),
+          (reaped) => reaped.taken.map((r) => r.reason)
+        )
+      yield* TestClock.adjust(1_500) // lease_until == now: not yet expired
       expect(yield* reap(0)).toEqual([])
       yield* TestClock.adjust(1)
-      expect((yield* reap(0)).map((r) => r.reason)).toEqual(["lease"])
-      yield* TestClock.adjust(3_000) // timeout_at + 0 < now, lease (now + 10 s) still valid
+      expect(yield* reap(0)).toEqual(["lease"])
+      yield* TestClock.adjust(3_500) // timeout_at + 0 < now, lease (now + 10 s) still valid
       expect(yield* reap(1_000)).toEqual([])
       yield* TestClock.adjust(1_000)
-      expect((yield* reap(1_000)).map((r) => r.reason)).toEqual(["timeout"])
+      expect(yield* reap(1_000)).toEqual(["timeout"])
     })
   )
 
@@ -43,7 +50,8 @@ describe("memory store", () => {
     Effect.gen(function* () {
       const store = yield* JobStore.makeMemory
       yield* store.insert([newRun({ job: "J", runAt: 0, runTimeoutMs: 10 })])
-      yield* claimAll(store, "J", 10)
+      const claims = (yield* claimAll(store, "J", 10)).map((run) => run.claim)
+      yield* store.extend("i", claims, 10, claims)
       yield* TestClock.adjust(100)
       const reaped = yield* store.reap({
         instanceId: "reaper",
@@ -53,7 +61,7 @@ describe("memory store", () => {
         leaseMs: 10,
         graceMs: 0
       })
-      expect(reaped.map((r) => r.reason)).toEqual(["timeout"])
+      expect(reaped.taken.map((r) => r.reason)).toEqual(["timeout"])
     })
   )
 

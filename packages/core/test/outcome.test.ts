@@ -39,6 +39,7 @@ const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
   traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
   result: null,
   snoozeCount: 0,
+  dispatchedAt: null,
   ...overrides
 })
 

@@ -155,13 +155,16 @@ describe("takeovers (memory store, TestClock)", () => {
       const store = Context.get(context, JobStore.JobStore)
       const jobs = Context.get(context, JobsS.JobsS)
       yield* settle
-      // two attempts of an instance that is gone: one past its timeout (its lease still held), one whose lease expired
+      // two started attempts of an instance that is gone: one past its timeout (its lease still held), one whose
+      // lease expired
       const claimGone = (fields: Partial<JobStore.NewRun>, leaseMs: number) =>
         Effect.gen(function* () {
           const run = newRun({ job: "Tick", runAt: yield* store.now, retriesTimeoutLimit: 0, ...fields })
           yield* store.insert([run])
           const claimed = yield* store.claim({ instanceId: "gone", jobs: ["Tick"], schedules: [], limit: 1, leaseMs })
           expect(claimed.map((claimedRun) => claimedRun.id)).toEqual([run.id])
+          const claims = claimed.map((claimedRun) => claimedRun.claim)
+          expect(yield* store.extend("gone", claims, leaseMs, claims)).toHaveLength(1)
           return run.id
         })
       const timedOut = yield* claimGone({ runTimeoutMs: 1_000 }, 3_600_000)

@@ -43,7 +43,8 @@ const stored: JobStore.StoredRun = {
   finishedAt: null,
   traceContext: "00-trace",
   result: '{"width":640}',
-  snoozeCount: 2
+  snoozeCount: 2,
+  dispatchedAt: 1_700_000_000_250
 }
 
 /** The run as a driver row: columns by name, integers as pg returns BIGINT (strings), flags as 0/1. */

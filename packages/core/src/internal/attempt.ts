@@ -46,6 +46,8 @@ export interface Slot {
   stop: outcomes.Stop | undefined
   /** The fiber working for this claim now (the attempt's, or one decoding or settling for it). */
   fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
+  /** Set when the job's fiber is forked: the attempt started, and its timeout counts from now. */
+  dispatched: boolean
 }
 
 /**
@@ -177,7 +179,7 @@ const endingOf = (
   return { outcome: "failed", error: ErrorText.fromCause(exit.cause), retry: true }
 }
 
-/** Why a run ends before it starts: its cancel was requested, a skipped occurrence, or its timeout passed while it waited. */
+/** Why a run ends before it starts: its cancel was requested, or a skipped occurrence. */
 const blocked = (registry: Registry, run: ClaimedRun, now: number): outcomes.Ending | undefined => {
   if (run.cancelRequested) return { outcome: "cancelled" }
   const schedule = run.schedule === null ? undefined : registry.schedule(run.schedule)
@@ -187,7 +189,7 @@ const blocked = (registry: Registry, run: ClaimedRun, now: number): outcomes.End
       skipped: `Skipped: this occurrence was due at ${new Date(run.runAt).toISOString()} and missed`
     }
   }
-  return run.timeoutAt !== null && run.timeoutAt <= now ? { outcome: "released" } : undefined
+  return undefined
 }
 
 /** Builds the attempts of an instance in the current scope (its context is the attempts' context). */
@@ -260,8 +262,9 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
         ended(slot, early ?? { outcome: "released" }, Effect.void)
         return
       }
-      // the timeout counts from the claim (the store's timeout_at), so a buffered wait never outlives it
-      const timeoutMs = run.timeoutAt === null ? undefined : Math.min(run.runTimeoutMs, run.timeoutAt - now)
+      // the timeout counts from the start (the store's timeout_at from the heartbeat's report of it, which
+      // comes later): a wait in the buffer uses none of it
+      const timeoutMs = run.runTimeoutMs > 0 ? run.runTimeoutMs : undefined
       const decoded = decodeArgs(registration, run.args)
       if (decoded === undefined) {
         // an asynchronous Schema: decode in a fiber of its own, then start
@@ -295,6 +298,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       metrics.started()
       metrics.lag(Math.max(0, now - run.runAt))
       counters.add("runsStarted")
+      slot.dispatched = true
       if (timeoutMs !== undefined) deadlines.add(slot, local + timeoutMs)
       const context = Context.add(registration.context ?? runtime.context, RunInfo, runInfo(run, args))
       const job = withResult(registration, attempt(registration, args), maxResultBytes)

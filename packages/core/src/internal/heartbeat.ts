@@ -1,5 +1,6 @@
 /**
- * The heartbeat: extends the leases of the runs this instance holds, interrupts
+ * The heartbeat: extends the leases of the runs this instance holds (and reports
+ * which of their attempts started since the last beat), interrupts
  * runs whose claim was lost or whose cancellation was requested (from any
  * instance), and records the instance's `last seen` and counters.
  */
@@ -42,13 +43,21 @@ export const make = (options: HeartbeatOptions): Heartbeat => {
     if (local.length > 0) {
       // the store extends from its own now, which comes after this one: a safe lower bound
       const extendedAt = yield* options.clock.now
+      // the attempts started since the last beat: the store counts their timeout from now on, and a
+      // takeover after this instance dies charges them (a run that never started is given back free)
+      const started = local.filter((run) => run.unreported).map((run) => run.claim)
       const held = yield* store.extend(
         options.instanceId,
         local.map((run) => run.claim),
-        options.leaseMs
+        options.leaseMs,
+        started
       )
       const stillHeld = new Set(held.map((run) => run.claim))
-      yield* pool.renewed([...stillHeld], extendedAt + options.leaseMs)
+      yield* pool.renewed(
+        [...stillHeld],
+        extendedAt + options.leaseMs,
+        started.filter((claim) => stillHeld.has(claim))
+      )
       yield* Effect.forEach(
         local.filter((run) => !stillHeld.has(run.claim)),
         (run) => pool.stop(run.id, "lost", run.claim),

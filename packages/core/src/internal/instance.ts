@@ -113,7 +113,8 @@ export const make = (
       graceMs: Math.min(config.heartbeatIntervalMs, 1_000),
       batch: 100,
       turn: leader.reaps,
-      elected: leader.elected
+      elected: leader.elected,
+      onGivenBack: signal.wake
     })
     const heartbeatFiber = yield* Effect.forkScoped(annotate(heartbeat.run))
     const pollerFiber = yield* Effect.forkScoped(annotate(poller.run))

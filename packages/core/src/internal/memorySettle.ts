@@ -55,6 +55,14 @@ const requeue = (row: Row, runAt: number): void => {
   row.claim = null
   row.leaseUntil = null
   row.timeoutAt = null
+  row.dispatchedAt = null
+}
+
+/** Hands a running row back: pending again, due as before, its attempt given back (cancelled instead when requested). */
+export const giveBack = (state: State, row: Row, now: number): void => {
+  row.runTotalCount -= 1
+  if (row.cancelRequested) finish(state, row, "cancelled", now)
+  else requeue(row, row.runAt)
 }
 
 const settleOne = (state: State, settlement: Settlement, now: number): boolean => {
@@ -92,9 +100,7 @@ const settleOne = (state: State, settlement: Settlement, now: number): boolean =
       return true
     }
     case "Released": {
-      row.runTotalCount -= 1
-      if (cancelled) finish(state, row, "cancelled", now)
-      else requeue(row, row.runAt)
+      giveBack(state, row, now)
       return true
     }
     case "Snoozed": {

@@ -12,6 +12,7 @@ import type {
   CancelResult,
   ClaimRequest,
   ClaimedRun,
+  GivenBackRun,
   HeldRun,
   InsertResult,
   JobStoreShape,
@@ -20,6 +21,7 @@ import type {
   PruneRequest,
   ReapReason,
   ReapRequest,
+  ReapResult,
   ReapedRun,
   Settlement,
   WaitingRun
@@ -43,7 +45,8 @@ import {
   toClaimed,
   toStored
 } from "./memoryRows.js"
-import { settle, wakes } from "./memorySettle.js"
+import { giveBack, settle, wakes } from "./memorySettle.js"
+import { hasStarted } from "./runRow.js"
 
 const duplicateIds = (state: State, runs: ReadonlyArray<NewRun>): ReadonlyArray<string> => {
   const seen = new Set<string>()
@@ -114,40 +117,63 @@ const extend = (
   instanceId: string,
   claims: ReadonlyArray<string>,
   leaseMs: number,
+  dispatched: ReadonlyArray<string>,
   now: number
 ): ReadonlyArray<HeldRun> => {
   const held = new Set(claims)
+  const started = new Set(dispatched)
   return rowsWhere(
     state,
     (row) => row.status === "running" && row.claim !== null && held.has(row.claim) && row.startedBy === instanceId
   ).map((row) => {
     row.leaseUntil = now + leaseMs
+    if (started.has(row.claim!)) {
+      // the report's time, not the dispatch's: never earlier than the deadline its instance enforces
+      row.dispatchedAt = now
+      if (row.runTimeoutMs !== 0) row.timeoutAt = now + row.runTimeoutMs
+    }
     return { id: row.id, claim: row.claim!, cancelRequested: row.cancelRequested }
   })
 }
 
+/** Why a started run is taken over, if it is. */
 const reapReason = (row: Row, graceMs: number, now: number): ReapReason | undefined => {
   if (row.timeoutAt !== null && row.timeoutAt + graceMs < now) return "timeout"
   if (row.leaseUntil !== null && row.leaseUntil < now) return "lease"
   return undefined
 }
 
-const reap = (state: State, request: ReapRequest, now: number): ReadonlyArray<ReapedRun> => {
+const reap = (state: State, request: ReapRequest, now: number): ReapResult => {
   const matches = matcher(request.jobs, request.schedules)
   const prefix = ClaimToken.prefix(request.instanceId)
-  return rowsWhere(
+  const limit = Math.max(0, request.limit)
+  const givenBack = rowsWhere(
     state,
-    (row) => row.status === "running" && matches(row) && reapReason(row, request.graceMs, now) !== undefined
+    (row) =>
+      row.status === "running" && matches(row) && !hasStarted(row) && row.leaseUntil !== null && row.leaseUntil < now
   )
     .sort(byRunAt)
-    .slice(0, Math.max(0, request.limit))
-    .map((row) => {
+    .slice(0, limit)
+    .map((row): GivenBackRun => {
+      const back = { id: row.id, originId: row.originId, job: row.job, startedBy: row.startedBy }
+      giveBack(state, row, now)
+      return back
+    })
+  const taken = rowsWhere(
+    state,
+    (row) =>
+      row.status === "running" && matches(row) && hasStarted(row) && reapReason(row, request.graceMs, now) !== undefined
+  )
+    .sort(byRunAt)
+    .slice(0, limit)
+    .map((row): ReapedRun => {
       const reason = reapReason(row, request.graceMs, now)!
       const token = ClaimToken.make(prefix, row.id)
       row.claim = token
       row.leaseUntil = now + request.leaseMs
       return { ...toClaimed(row, token), reason }
     })
+  return { taken, givenBack }
 }
 
 /** The release of `instanceId`'s claims but `keep`: a `Released` settlement of each, fenced like any. */
@@ -256,8 +282,10 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
       atNowEither((now) => settle(state, settlements, now)).pipe(
         Effect.tap((results) => wake(settlements.some((settlement, i) => results[i] === true && wakes(settlement))))
       ),
-    extend: (instanceId, claims, leaseMs) => atNow((now) => extend(state, instanceId, claims, leaseMs, now)),
-    reap: (request) => atNow((now) => reap(state, request, now)),
+    extend: (instanceId, claims, leaseMs, dispatched) =>
+      atNow((now) => extend(state, instanceId, claims, leaseMs, dispatched, now)),
+    reap: (request) =>
+      atNow((now) => reap(state, request, now)).pipe(Effect.tap((reaped) => wake(reaped.givenBack.length > 0))),
     release: (instanceId, keep) =>
       atNow((now) => release(state, instanceId, keep, now)).pipe(Effect.tap((released) => wake(released > 0))),
     cancel: (originId) => atNow((now) => cancel(state, originId, now)),

@@ -1,7 +1,10 @@
 /**
  * The timeout reaper: takes over runs whose timeout passed or whose instance
  * stopped heart-beating (lease expired), and settles them as timed out: retried
- * within the limit, else ended (or moved to the next occurrence).
+ * within the limit, else ended (or moved to the next occurrence). A run whose
+ * lease expired before its attempt started (it waited in its instance's buffer)
+ * is given back by the store instead: pending again, nothing used up or recorded.
+ * Only started runs time out: a buffered run's timeout counts from its start.
  *
  * Only the maintenance leader (`leader.ts`) sweeps, and it sweeps at once when it is elected. A
  * run taken over is settled by the instance that reaps it, which needs the job (its backoff) and
@@ -19,7 +22,7 @@ import type { WorkerPool } from "./workerPool.js"
 
 /** The reaper loop and its single step. */
 export interface Reaper {
-  /** One sweep; returns how many runs were taken over. */
+  /** One sweep; returns how many runs were taken over or given back. */
   readonly runOnce: Effect.Effect<number, JobStoreError>
   /** The loop: a sweep every `timeoutCheck` when it is this instance's turn, and one on each election; never fails. */
   readonly run: Effect.Effect<never>
@@ -49,6 +52,8 @@ export interface ReaperOptions {
   ) => Effect.Effect<boolean, JobStoreError>
   /** Completes when this instance becomes the leader: it then sweeps without waiting for `timeoutCheck`. */
   readonly elected: Effect.Effect<void>
+  /** Called when a sweep made runs pending again (given back): they are due now. */
+  readonly onGivenBack: Effect.Effect<void>
 }
 
 /** Builds a reaper. */
@@ -73,8 +78,19 @@ export const make = (options: ReaperOptions): Reaper => {
             graceMs: options.graceMs
           })
         )
+        const { givenBack, taken } = reaped
         yield* Effect.forEach(
-          reaped,
+          givenBack,
+          (run) =>
+            Effect.logWarning(
+              `Handing back a run that instance ${run.startedBy} claimed but never started (its lease expired): ` +
+                "pending again, no attempt used up"
+            ).pipe(Effect.annotateLogs({ runId: run.originId, job: run.job })),
+          { discard: true }
+        )
+        if (givenBack.length > 0) yield* options.onGivenBack
+        yield* Effect.forEach(
+          taken,
           (run) =>
             Effect.gen(function* () {
               // the timeout is counted with the settlement (its ending is timedOut or lost), the takeover here
@@ -99,7 +115,7 @@ export const make = (options: ReaperOptions): Reaper => {
           // all at once: the settler writes them in one batch, and the next sweep is not held up
           { concurrency: "unbounded", discard: true }
         )
-        return reaped.length
+        return taken.length + givenBack.length
       })
     )
   })

@@ -114,8 +114,9 @@ export const runFields = {
   /** The id of the instance that claimed the latest attempt (a takeover by the reaper leaves it unchanged). */
   startedBy: field("textOrNull", initial(null)),
   /**
-   * When the running attempt times out (claim time + `runTimeoutMs`), epoch milliseconds; `null` when
-   * the timeout is disabled, before the first claim, and after a retry or a release.
+   * When the running attempt times out, epoch milliseconds: claim time + `runTimeoutMs`, then, once the
+   * heartbeat reported its start, `dispatchedAt + runTimeoutMs`; `null` when the timeout is disabled,
+   * before the first claim, and after a retry or a release.
    */
   timeoutAt: field("integerOrNull", initial(null)),
   /** Until when the claim holds unless the heartbeat extends it, epoch milliseconds; `null` unless running. */
@@ -134,7 +135,13 @@ export const runFields = {
    */
   result: field("textOrNull", "new"),
   /** Times this occurrence's attempts snoozed (`Job.snooze`); 0 for a new occurrence. */
-  snoozeCount: field("integer", initial(0))
+  snoozeCount: field("integer", initial(0)),
+  /**
+   * When the claiming instance's heartbeat reported that the attempt started (left its buffer for a
+   * worker), epoch milliseconds; the attempt has started iff `dispatchedAt >= startedAt`, so a value
+   * left by an earlier claim never counts. `null` until reported, and again once the run is pending.
+   */
+  dispatchedAt: field("integerOrNull", initial(null))
 } satisfies Readonly<Record<string, RunField>>
 
 /** The run row's field declarations. */
@@ -160,6 +167,13 @@ export type NewRunFields = {
     ? StoredRunFields[K] | null
     : StoredRunFields[K]
 }
+
+/**
+ * Whether a running row's attempt has started: its instance reported the dispatch after the claim
+ * (a `dispatchedAt` older than `startedAt` was left by an earlier claim).
+ */
+export const hasStarted = (row: Pick<StoredRunFields, "startedAt" | "dispatchedAt">): boolean =>
+  row.dispatchedAt !== null && row.startedAt !== null && row.dispatchedAt >= row.startedAt
 
 /** The field names in column order. */
 export const runFieldNames: ReadonlyArray<RunFieldName> = Object.keys(runFields) as Array<RunFieldName>

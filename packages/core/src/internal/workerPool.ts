@@ -28,6 +28,8 @@ import type { StoreClock } from "./storeClock.js"
 export interface Held {
   readonly id: string
   readonly claim: string
+  /** Its attempt started and the store has not recorded that yet (`JobStoreShape.extend`'s `dispatched`). */
+  readonly unreported: boolean
 }
 
 /** The worker pool of an instance. */
@@ -44,8 +46,12 @@ export interface WorkerPool {
   readonly stop: (id: string, stop: outcomes.Stop, claim?: string) => Effect.Effect<void>
   /** Stops the occurrence of a run held here, by its `RunId`, for the outcome `stop`. */
   readonly stopOrigin: (originId: string, stop: outcomes.Stop) => Effect.Effect<void>
-  /** Records that the store extended these claims until `until` (store clock ms). */
-  readonly renewed: (claims: ReadonlyArray<string>, until: number) => Effect.Effect<void>
+  /** Records that the store extended these claims until `until` (store clock ms) and recorded the starts of `started`. */
+  readonly renewed: (
+    claims: ReadonlyArray<string>,
+    until: number,
+    started: ReadonlyArray<string>
+  ) => Effect.Effect<void>
   /** Hands back buffered runs that waited longer than `ms` (the claim-ahead guess was wrong). */
   readonly releaseStale: (ms: number) => Effect.Effect<void>
   /** Settles an attempt decided outside a worker (the reaper) and waits; retries store errors. */
@@ -95,6 +101,8 @@ interface Entry extends Attempt.Slot {
   readonly bufferedAt: number
   /** Until when the store holds the claim for us, as far as we know (store clock ms). */
   leaseUntil: number
+  /** Whether the store recorded the start of its attempt (a heartbeat reported it). */
+  reported: boolean
 }
 
 /** Builds the worker pool in the current scope. */
@@ -280,14 +288,22 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
               bufferedAt: now,
               leaseUntil: run.leaseUntil ?? Number.POSITIVE_INFINITY,
               stop: undefined,
-              fiber: undefined
+              fiber: undefined,
+              dispatched: false,
+              reported: false
             }
             entries.set(run.claim, entry)
             buffer.push(entry)
           }
           dispatch()
         }),
-      held: Effect.sync(() => [...entries.values()].map(({ run }) => ({ id: run.id, claim: run.claim }))),
+      held: Effect.sync(() =>
+        [...entries.values()].map(({ dispatched, reported, run }) => ({
+          id: run.id,
+          claim: run.claim,
+          unreported: dispatched && !reported
+        }))
+      ),
       executing: Effect.sync(() =>
         [...entries.values()].filter((entry) => entry.state === "running").map(({ run }) => run.claim)
       ),
@@ -303,11 +319,15 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
           (entry) => stopEntry(entry, stop),
           { discard: true }
         ),
-      renewed: (claims, until) =>
+      renewed: (claims, until, started) =>
         Effect.sync(() => {
           for (const claim of claims) {
             const entry = entries.get(claim)
             if (entry !== undefined) entry.leaseUntil = until
+          }
+          for (const claim of started) {
+            const entry = entries.get(claim)
+            if (entry !== undefined) entry.reported = true
           }
         }),
       releaseStale: (ms) =>

@@ -54,7 +54,8 @@ export const runColumns: { readonly [K in RunFieldName]: RunColumn } = {
   finishedAt: { name: "finished_at", pg: "bigint" },
   traceContext: { name: "trace_context", pg: "text" },
   result: { name: "result", pg: "text" },
-  snoozeCount: { name: "snooze_count", pg: "integer" }
+  snoozeCount: { name: "snooze_count", pg: "integer" },
+  dispatchedAt: { name: "dispatched_at", pg: "bigint" }
 }
 
 /** The run fields in column order (the order of `JobStore.runFields`). */

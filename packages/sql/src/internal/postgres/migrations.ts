@@ -12,6 +12,7 @@ import * as leanIndexes from "./migrations/0003_lean_indexes.js"
 import * as claimFunction from "./migrations/0004_claim_function.js"
 import * as resultsAndSnoozes from "./migrations/0006_results_and_snoozes.js"
 import * as leader from "./migrations/0007_leader.js"
+import * as dispatched from "./migrations/0008_dispatched.js"
 import * as admin from "./migrations/0010_admin.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
@@ -24,6 +25,7 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 5, name: "finished_index", statements: [] },
   { id: 6, name: "results_and_snoozes", statements: resultsAndSnoozes.statements(p) },
   { id: 7, name: "leader", statements: leader.statements(p) },
+  { id: 8, name: "dispatched", statements: dispatched.statements(p) },
   { id: 10, name: "admin", statements: admin.statements(p) }
 ]
 

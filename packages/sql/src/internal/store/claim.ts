@@ -1,6 +1,7 @@
 /**
- * The clock, `claim` (due runs, through the dialect's claim), `reap` (runs
- * whose lease or timeout passed, taken over with a new claim) and `nextDue`.
+ * The clock, `claim` (due runs, through the dialect's claim), `reap` (started
+ * runs whose lease or timeout passed, taken over with a new claim; runs whose
+ * lease passed before they started, given back) and `nextDue`.
  * A claimed row that does not decode ends failed rather than coming back.
  *
  * @internal
@@ -15,7 +16,7 @@ import type { StoreContext } from "./context.js"
 
 /** The store's clock, `claim`, `reap` and `nextDue`. */
 export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "claim" | "reap" | "nextDue"> => {
-  const { dialect, sql, now, runs, unit, affected, operation, claimable, fence, failedSet } = ctx
+  const { dialect, sql, now, runs, unit, affected, operation, claimable, fence, failedSet, started, releasedSet } = ctx
 
   // on the heartbeat's connection: a round trip never spent waiting for the pool, so the clock offset holds
   const storeNow: Effect.Effect<number, JobsSError.JobStoreError> = ctx.ownConnection
@@ -73,25 +74,47 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
   const reap = (request: JobStore.ReapRequest) =>
     Effect.gen(function* () {
       const limit = Math.floor(request.limit)
-      if (request.jobs.length === 0 || limit <= 0) return []
+      if (request.jobs.length === 0 || limit <= 0) return { taken: [], givenBack: [] }
       const leaseMs = int(request.leaseMs)
       const graceMs = int(request.graceMs)
+      const mine = sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}`
+      // never started (buffered, or its start not reported yet): pending again, the attempt given back,
+      // nothing recorded; no fence needed, as the expired claim's settlements no longer match
+      const back = yield* unit(
+        dialect.updateReturning({
+          where: sql`${mine} AND lease_until < ${now} AND NOT ${started}`,
+          pick: { orderBy: sql.literal("run_at, id"), limit },
+          set: releasedSet,
+          returning: ["origin_id", "job", "started_by"]
+        })
+      )
+      const givenBack = back.map(
+        (row): JobStore.GivenBackRun => ({
+          id: String(row["id"]),
+          originId: String(row["origin_id"]),
+          job: String(row["job"]),
+          startedBy: row["started_by"] === null || row["started_by"] === undefined ? null : String(row["started_by"])
+        })
+      )
+      // a run times out only once started: its timeout counts from the start the heartbeat reported
       const taken = yield* unit(
         dialect.updateReturning({
-          where: sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}
-            AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
+          where: sql`${mine} AND ${started} AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
           pick: { orderBy: sql.literal("run_at, id"), limit },
           set: sql`claim = ${dialect.claimTokens(JobStore.ClaimToken.prefix(request.instanceId))}, lease_until = ${now} + ${leaseMs}`,
           returning: "row"
         })
       )
       const claimed = yield* decodeTaken(taken)
-      return claimed.map((run): JobStore.ReapedRun => {
-        // The update set lease_until = now + leaseMs on the database clock: that gives its "now".
-        const at = (run.leaseUntil ?? 0) - leaseMs
-        const timedOut = run.timeoutAt !== null && run.timeoutAt + graceMs < at
-        return { ...run, reason: timedOut ? "timeout" : "lease" }
-      })
+      return {
+        givenBack,
+        taken: claimed.map((run): JobStore.ReapedRun => {
+          // The update set lease_until = now + leaseMs on the database clock: that gives its "now".
+          const at = (run.leaseUntil ?? 0) - leaseMs
+          const timedOut = run.timeoutAt !== null && run.timeoutAt + graceMs < at
+          return { ...run, reason: timedOut ? "timeout" : "lease" }
+        })
+      }
     }).pipe(operation("reap"))
 
   const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>) =>

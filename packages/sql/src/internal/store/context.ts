@@ -79,6 +79,11 @@ export interface StoreContext {
   readonly claimable: (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>) => Fragment
   /** The row `id`, running under `claim`. */
   readonly fence: (id: string, claim: string) => Fragment
+  /**
+   * A running row whose attempt has started: its instance reported the dispatch after the claim
+   * (`JobStore.hasStarted`: a `dispatched_at` older than `started_at` was left by an earlier claim).
+   */
+  readonly started: Fragment
   readonly succeededSet: Fragment
   readonly failedSet: (error: string | null) => Fragment
   readonly cancelledSet: Fragment
@@ -142,7 +147,7 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreConte
     sql`status = ${unlessCancelled(sql.literal("'pending'"), sql.literal("'cancelled'"))},
       finished_at = ${unlessCancelled(sql.literal("NULL"), now)},
       unique_key = ${unlessCancelled(sql.literal("unique_key"), sql.literal("NULL"))},
-      ${more}, claim = NULL, lease_until = NULL, timeout_at = NULL`
+      ${more}, claim = NULL, lease_until = NULL, timeout_at = NULL, dispatched_at = NULL`
 
   return {
     dialect,
@@ -158,6 +163,7 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreConte
     claimable: (jobs, schedules) =>
       sql`${inList(sql, "job", jobs)} AND (schedule IS NULL OR ${inList(sql, "schedule", schedules)})`,
     fence: (id, claim) => sql`id = ${id} AND claim = ${claim} AND status = 'running'`,
+    started: sql.literal("(dispatched_at IS NOT NULL AND dispatched_at >= started_at)"),
     succeededSet: succeeded(sql.literal("'succeeded'")),
     failedSet: (error) => failed(sql.literal("'failed'"), error),
     cancelledSet: finalSet(sql.literal("'cancelled'")),

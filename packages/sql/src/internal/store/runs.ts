@@ -1,6 +1,6 @@
 /**
  * The rest of a run's life and the queries about runs: `extend` (leases of
- * held claims, and cancel requests), `cancel`, `get`, `history`, `prune`
+ * held claims, the starts of their attempts, and cancel requests), `cancel`, `get`, `history`, `prune`
  * (retention), `pendingCounts` and `waiting` (runs no live instance can claim).
  *
  * @internal
@@ -23,16 +23,34 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, RunOperati
   const { dialect, sql, now, runs, instancesTable, historyTable, unit, affected, operation, claimable, cancelledSet } =
     ctx
 
-  const extend = (instanceId: string, claims: ReadonlyArray<string>, leaseMs: number) =>
+  /**
+   * The start of the attempts of `claims`, as the heartbeat reports it: at the report's time, the
+   * closest bound the database knows that is never before the dispatch (one heartbeat late at most),
+   * so the store's `timeout_at` never comes before the deadline the instance enforces from the dispatch.
+   */
+  const startedSet = (claims: ReadonlyArray<string>): Fragment => {
+    const reported = inList(sql, "claim", claims)
+    return sql`, dispatched_at = CASE WHEN ${reported} THEN ${now} ELSE dispatched_at END,
+      timeout_at = CASE WHEN ${reported} AND run_timeout_ms <> 0 THEN ${now} + run_timeout_ms ELSE timeout_at END`
+  }
+
+  const extend = (
+    instanceId: string,
+    claims: ReadonlyArray<string>,
+    leaseMs: number,
+    dispatched: ReadonlyArray<string>
+  ) =>
     Effect.gen(function* () {
       const held: Array<JobStore.HeldRun> = []
+      const reported = new Set(dispatched)
       for (const chunk of chunksOf(claims, listChunk)) {
+        const started = chunk.filter((claim) => reported.has(claim))
         const updated = yield* unit(
           dialect.updateReturning({
             // by primary key first: MySQL's locking read then locks these rows only
             where: sql`${inList(sql, "id", chunk.map(JobStore.ClaimToken.idOf))} AND ${inList(sql, "claim", chunk)}
               AND status = 'running' AND started_by = ${instanceId}`,
-            set: sql`lease_until = ${now} + ${int(leaseMs)}`,
+            set: sql`lease_until = ${now} + ${int(leaseMs)}${started.length === 0 ? sql.literal("") : startedSet(started)}`,
             returning: ["claim", "cancel_requested"]
           })
         )
