@@ -82,6 +82,8 @@ const cutOff = (backend: "postgres" | "mariadb") =>
       cluster,
       (ledger) => ledger.filter((row) => row.kind === "start" && row.pid === proxied.pid).length >= 2
     )
+    // its heartbeat reported the starts (a start not reported yet would be given back, not taken over)
+    yield* Effect.sleep(2 * shortLeases.heartbeatIntervalMs)
     const cutAt = Date.now()
     yield* proxy.sever
     yield* Effect.sleep(3 * leaseMs)

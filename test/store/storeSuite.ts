@@ -1202,7 +1202,8 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
               retriesTimeoutCount: 0,
               leaseUntil: null,
               timeoutAt: null,
-              dispatchedAt: null,
+              // marked: given back free once
+              dispatchedAt: JobStore.givenBackUnstarted,
               finishedAt: null
             })
             expect(yield* store.history(buffered!.id)).toEqual([])
@@ -1222,8 +1223,23 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
               taken: [],
               givenBack: []
             })
-            const again = yield* claimJob(store, job, { instanceId: "next", limit: 1 })
+            const again = yield* claimJob(store, job, { instanceId: "next", limit: 1, leaseMs: 1 })
             expect(again.map((run) => [run.id, run.runTotalCount])).toEqual([[buffered!.id, 1]])
+            // once only: the same attempt's lease expiring again before a reported start is charged (a job that
+            // kills its process before the first heartbeat cannot be given back for ever)
+            yield* waitPast(30)
+            const charged = yield* store.reap({
+              instanceId: "reaper",
+              jobs: [job],
+              schedules: [],
+              limit: 10,
+              leaseMs: 60_000,
+              graceMs: 0
+            })
+            expect(charged.givenBack).toEqual([])
+            expect(charged.taken.map((run) => [run.id, run.reason, run.runTotalCount])).toEqual([
+              [buffered!.id, "lease", 1]
+            ])
           }),
         timeout
       )

@@ -32,7 +32,7 @@ export type {
   RunStatus
 } from "./internal/runRow.js"
 
-export { runFields, runStatuses } from "./internal/runRow.js"
+export { givenBackUnstarted, runFields, runStatuses } from "./internal/runRow.js"
 
 export type { Lease, LeaseRequest } from "./internal/lease.js"
 

@@ -46,7 +46,7 @@ import {
   toStored
 } from "./memoryRows.js"
 import { giveBack, settle, wakes } from "./memorySettle.js"
-import { hasStarted } from "./runRow.js"
+import { chargedOnTakeover, givenBackUnstarted } from "./runRow.js"
 
 const duplicateIds = (state: State, runs: ReadonlyArray<NewRun>): ReadonlyArray<string> => {
   const seen = new Set<string>()
@@ -150,19 +150,28 @@ const reap = (state: State, request: ReapRequest, now: number): ReapResult => {
   const givenBack = rowsWhere(
     state,
     (row) =>
-      row.status === "running" && matches(row) && !hasStarted(row) && row.leaseUntil !== null && row.leaseUntil < now
+      row.status === "running" &&
+      matches(row) &&
+      !chargedOnTakeover(row) &&
+      row.leaseUntil !== null &&
+      row.leaseUntil < now
   )
     .sort(byRunAt)
     .slice(0, limit)
     .map((row): GivenBackRun => {
       const back = { id: row.id, originId: row.originId, job: row.job, startedBy: row.startedBy }
       giveBack(state, row, now)
+      // given back free once: the next takeover of this attempt without a reported start is charged
+      if (row.status === "pending") row.dispatchedAt = givenBackUnstarted
       return back
     })
   const taken = rowsWhere(
     state,
     (row) =>
-      row.status === "running" && matches(row) && hasStarted(row) && reapReason(row, request.graceMs, now) !== undefined
+      row.status === "running" &&
+      matches(row) &&
+      chargedOnTakeover(row) &&
+      reapReason(row, request.graceMs, now) !== undefined
   )
     .sort(byRunAt)
     .slice(0, limit)

@@ -175,6 +175,21 @@ export type NewRunFields = {
 export const hasStarted = (row: Pick<StoredRunFields, "startedAt" | "dispatchedAt">): boolean =>
   row.dispatchedAt !== null && row.startedAt !== null && row.dispatchedAt >= row.startedAt
 
+/**
+ * The `dispatchedAt` of a run given back once, uncharged, because its lease expired before its
+ * instance reported the attempt's start. The next such takeover of the same attempt is charged: a job
+ * that kills or blocks its process before the first heartbeat after its start cannot loop for ever.
+ * Settlements that make the run pending clear it (`null`).
+ */
+export const givenBackUnstarted = -1
+
+/**
+ * Whether the takeover of a running row whose lease expired is charged (an attempt used up, a `lost`
+ * attempt recorded): its start was reported, or it was already given back once unstarted.
+ */
+export const chargedOnTakeover = (row: Pick<StoredRunFields, "startedAt" | "dispatchedAt">): boolean =>
+  hasStarted(row) || row.dispatchedAt === givenBackUnstarted
+
 /** The field names in column order. */
 export const runFieldNames: ReadonlyArray<RunFieldName> = Object.keys(runFields) as Array<RunFieldName>
 

@@ -166,6 +166,12 @@ export interface Dialect {
   readonly updateRecording: (request: RecordingUpdate) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** Deletes runs (one statement where the dialect can) and returns their `id`s. */
   readonly deleteReturning: (request: DeleteRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  /**
+   * After a table name in FROM: read it through `index` (a table prefix's full index name). MySQL's
+   * optimizer may sort a whole small table rather than walk an index backwards for `ORDER BY ...
+   * DESC LIMIT`; elsewhere empty.
+   */
+  readonly throughIndex: (index: string) => Fragment
   /** Whether the text column contains `text`, case-sensitive, no wildcards (`listRuns`'s `argsContains`). */
   readonly contains: (column: Fragment, text: string) => Fragment
   /** The number of rows a statement run with `.raw` matched. */

@@ -170,6 +170,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<M
           return locked
         })
       ),
+    throughIndex: (index) => sql`FORCE INDEX (${sql(index)})`,
     contains: (column, text) => sql`LOCATE(${text}, ${column}) > 0`,
     affectedRows,
     retrying: retryingWhile((error) => {

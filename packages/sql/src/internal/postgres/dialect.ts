@@ -85,6 +85,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
         ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit} FOR UPDATE SKIP LOCKED) `,
         where: sql`id IN (SELECT id FROM picked)`
       }),
+    throughIndex: () => sql.literal(""),
     contains: (column, text) => sql`strpos(${column}, ${text}) > 0`,
     affectedRows: (raw) => Number(propertyOf(raw, "rowCount") ?? 0),
     retrying: retryingWhile((error) => {

@@ -76,6 +76,7 @@ export const make = (
       shapes.deleteReturning(sql, t.runs, {
         where: sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`
       }),
+    throughIndex: () => sql.literal(""),
     contains: (column, text) => sql`instr(${column}, ${text}) > 0`,
     affectedRows: (raw) => Number(propertyOf(raw, "changes") ?? 0),
     retrying: busy.retryingFor(Busy.operationRetryMs),

@@ -96,7 +96,9 @@ export const statements = (ctx: StoreContext): AdminStatements => {
         ...start
       ])} ORDER BY schedule, origin_id LIMIT ${int(limit)}`
     },
-    instances: (limit) => sql`SELECT * FROM ${instancesTable} ORDER BY last_seen_at DESC, id DESC LIMIT ${int(limit)}`,
+    instances: (limit) =>
+      sql`SELECT * FROM ${instancesTable} ${ctx.dialect.throughIndex(`${ctx.dialect.tables.prefix}instances_last_seen`)}
+        ORDER BY last_seen_at DESC, id DESC LIMIT ${int(limit)}`,
     throughput: (since) =>
       sql`SELECT finished_at - (finished_at % 60000) AS minute, outcome, COUNT(*) AS n FROM ${historyTable}
         WHERE finished_at >= ${int(since)} GROUP BY finished_at - (finished_at % 60000), outcome`

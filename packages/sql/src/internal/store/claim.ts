@@ -16,7 +16,20 @@ import type { StoreContext } from "./context.js"
 
 /** The store's clock, `claim`, `reap` and `nextDue`. */
 export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "claim" | "reap" | "nextDue"> => {
-  const { dialect, sql, now, runs, unit, affected, operation, claimable, fence, failedSet, started, releasedSet } = ctx
+  const {
+    dialect,
+    sql,
+    now,
+    runs,
+    unit,
+    affected,
+    operation,
+    claimable,
+    fence,
+    failedSet,
+    chargedOnTakeover,
+    givenBackSet
+  } = ctx
 
   // on the heartbeat's connection: a round trip never spent waiting for the pool, so the clock offset holds
   const storeNow: Effect.Effect<number, JobsSError.JobStoreError> = ctx.ownConnection
@@ -79,12 +92,13 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
       const graceMs = int(request.graceMs)
       const mine = sql`status = 'running' AND ${claimable(request.jobs, request.schedules)}`
       // never started (buffered, or its start not reported yet): pending again, the attempt given back,
-      // nothing recorded; no fence needed, as the expired claim's settlements no longer match
+      // nothing recorded, once per attempt (marked); no fence needed, as the expired claim's settlements
+      // no longer match
       const back = yield* unit(
         dialect.updateReturning({
-          where: sql`${mine} AND lease_until < ${now} AND NOT ${started}`,
+          where: sql`${mine} AND lease_until < ${now} AND NOT ${chargedOnTakeover}`,
           pick: { orderBy: sql.literal("run_at, id"), limit },
-          set: releasedSet,
+          set: givenBackSet,
           returning: ["origin_id", "job", "started_by"]
         })
       )
@@ -96,10 +110,11 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
           startedBy: row["started_by"] === null || row["started_by"] === undefined ? null : String(row["started_by"])
         })
       )
-      // a run times out only once started: its timeout counts from the start the heartbeat reported
+      // a run times out only once started (its timeout counts from the start the heartbeat reported),
+      // or once given back unstarted before
       const taken = yield* unit(
         dialect.updateReturning({
-          where: sql`${mine} AND ${started} AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
+          where: sql`${mine} AND ${chargedOnTakeover} AND (lease_until < ${now} OR timeout_at < ${now} - ${graceMs})`,
           pick: { orderBy: sql.literal("run_at, id"), limit },
           set: sql`claim = ${dialect.claimTokens(JobStore.ClaimToken.prefix(request.instanceId))}, lease_until = ${now} + ${leaseMs}`,
           returning: "row"

@@ -7,7 +7,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment, Identifier } from "@effect/sql/Statement"
-import { type JobStore, JobsSError } from "@jobss/core"
+import { JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either, Option } from "effect"
 import { type Dialect, type Row, messageOf } from "../dialect.js"
 import { isTransient } from "../driverError.js"
@@ -80,10 +80,11 @@ export interface StoreContext {
   /** The row `id`, running under `claim`. */
   readonly fence: (id: string, claim: string) => Fragment
   /**
-   * A running row whose attempt has started: its instance reported the dispatch after the claim
-   * (`JobStore.hasStarted`: a `dispatched_at` older than `started_at` was left by an earlier claim).
+   * A running row whose takeover is charged (core `chargedOnTakeover`): its instance reported the
+   * attempt's start after the claim (a `dispatched_at` older than `started_at` was left by an earlier
+   * claim), or the run was given back once unstarted (`JobStore.givenBackUnstarted`).
    */
-  readonly started: Fragment
+  readonly chargedOnTakeover: Fragment
   readonly succeededSet: Fragment
   readonly failedSet: (error: string | null) => Fragment
   readonly cancelledSet: Fragment
@@ -99,6 +100,8 @@ export interface StoreContext {
   readonly nextSet: (s: Extract<Settlement, { _tag: "Next" }>) => Fragment
   /** Pending again, the attempt given back (cancelled instead when its cancel was requested). */
   readonly releasedSet: Fragment
+  /** `releasedSet`, marking the run given back once unstarted (the reaper's give-back). */
+  readonly givenBackSet: Fragment
   /** Pending again at the retry's due time with its counters (cancelled instead when its cancel was requested). */
   readonly retrySet: (s: Extract<Settlement, { _tag: "Retry" }>) => Fragment
   /** Pending again at the snooze's due time, one more snooze (cancelled instead when its cancel was requested). */
@@ -143,11 +146,12 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreConte
    * The SET list that makes a run pending again, or ends it cancelled when its cancel was requested.
    * Every CASE reads `cancel_requested`, which no SET list assigns (MySQL assigns left to right).
    */
-  const requeuedSet = (more: Fragment): Fragment =>
+  const requeuedSet = (more: Fragment, dispatchedAt: Fragment = sql.literal("NULL")): Fragment =>
     sql`status = ${unlessCancelled(sql.literal("'pending'"), sql.literal("'cancelled'"))},
       finished_at = ${unlessCancelled(sql.literal("NULL"), now)},
       unique_key = ${unlessCancelled(sql.literal("unique_key"), sql.literal("NULL"))},
-      ${more}, claim = NULL, lease_until = NULL, timeout_at = NULL, dispatched_at = NULL`
+      ${more}, claim = NULL, lease_until = NULL, timeout_at = NULL, dispatched_at = ${dispatchedAt}`
+  const attemptGivenBack = sql.literal("run_total_count = run_total_count - 1")
 
   return {
     dialect,
@@ -163,7 +167,9 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreConte
     claimable: (jobs, schedules) =>
       sql`${inList(sql, "job", jobs)} AND (schedule IS NULL OR ${inList(sql, "schedule", schedules)})`,
     fence: (id, claim) => sql`id = ${id} AND claim = ${claim} AND status = 'running'`,
-    started: sql.literal("(dispatched_at IS NOT NULL AND dispatched_at >= started_at)"),
+    chargedOnTakeover: sql.literal(
+      `(dispatched_at IS NOT NULL AND (dispatched_at >= started_at OR dispatched_at = ${JobStore.givenBackUnstarted}))`
+    ),
     succeededSet: succeeded(sql.literal("'succeeded'")),
     failedSet: (error) => failed(sql.literal("'failed'"), error),
     cancelledSet: finalSet(sql.literal("'cancelled'")),
@@ -179,7 +185,8 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreConte
       }
     },
     unlessCancelled,
-    releasedSet: requeuedSet(sql.literal("run_total_count = run_total_count - 1")),
+    releasedSet: requeuedSet(attemptGivenBack),
+    givenBackSet: requeuedSet(attemptGivenBack, sql.literal(String(JobStore.givenBackUnstarted))),
     retrySet: (s) =>
       requeuedSet(
         sql`run_at = ${unlessCancelled(sql`${int(s.runAt)}`, sql.literal("run_at"))},
