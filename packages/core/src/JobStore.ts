@@ -13,10 +13,12 @@
 import type { Effect, Stream } from "effect"
 import { Layer } from "effect"
 import type { JobStoreError } from "./JobsSError.js"
+import type { ClaimRequest, ReapRequest } from "./internal/claimRequest.js"
 import type { InstanceCounters, InstanceInfo, StoredInstance } from "./internal/instanceRow.js"
 import { JobStore } from "./internal/jobStoreTag.js"
 import type { Lease, LeaseRequest } from "./internal/lease.js"
 import * as memory from "./internal/memoryStore.js"
+import type { QueueOperations } from "./internal/queueRow.js"
 import type * as RunRow from "./internal/runRow.js"
 
 export type {
@@ -32,6 +34,8 @@ export type {
 export { runFields, runStatuses } from "./internal/runRow.js"
 
 export type { Lease, LeaseRequest } from "./internal/lease.js"
+export type { QueueCount, QueueDefinition, QueueOperations, StoredQueue } from "./internal/queueRow.js"
+export type { ClaimRequest, ReapRequest } from "./internal/claimRequest.js"
 
 /** The claim token format (`<uuid>:<id>`): how stores make claim tokens and read them back. */
 export * as ClaimToken from "./internal/claimToken.js"
@@ -54,36 +58,6 @@ export interface InsertResult {
   readonly originId: string
   /** `false` when the unique name was already held by an active run and nothing was inserted. */
   readonly inserted: boolean
-}
-
-/** What a claimer asks for. */
-export interface ClaimRequest {
-  /** The claiming instance's id, stored as `startedBy`. */
-  readonly instanceId: string
-  /** Only runs of these jobs are claimed. */
-  readonly jobs: ReadonlyArray<string>
-  /** Runs with a schedule are claimed only when it is one of these. */
-  readonly schedules: ReadonlyArray<string>
-  /** The most runs claimed by this call. */
-  readonly limit: number
-  /** The claim expires unless the heartbeat extends it within this many milliseconds. */
-  readonly leaseMs: number
-}
-
-/** What a timeout reaper asks for. */
-export interface ReapRequest {
-  /** The instance taking the runs over: its claims (`ClaimToken.prefix`), not `startedBy`, which stays. */
-  readonly instanceId: string
-  /** Only runs of these jobs are taken over. */
-  readonly jobs: ReadonlyArray<string>
-  /** Runs with a schedule are taken over only when it is one of these. */
-  readonly schedules: ReadonlyArray<string>
-  /** The most runs taken over by this call. */
-  readonly limit: number
-  /** The lease of each fresh claim, in milliseconds. */
-  readonly leaseMs: number
-  /** A run is reaped only once its timeout has passed by this many milliseconds. */
-  readonly graceMs: number
 }
 
 /** Why the reaper took a run over. */
@@ -274,18 +248,19 @@ export interface WaitingRun {
   readonly runAt: number
 }
 
-/** The durable store behind a JobsS cluster. */
-export interface JobStoreShape {
+/** The durable store behind a JobsS cluster (`QueueOperations`: the stored queues). */
+export interface JobStoreShape extends QueueOperations {
   /** The store's clock, epoch milliseconds. */
   readonly now: Effect.Effect<number, JobStoreError>
   /** Inserts runs; a unique name that is already active yields the holder's id and inserts nothing. */
   readonly insert: (runs: ReadonlyArray<NewRun>) => Effect.Effect<ReadonlyArray<InsertResult>, JobStoreError>
-  /** Claims up to `limit` due pending runs, oldest due first, and marks them running. */
+  /** Claims up to `limit` due pending runs (lowest priority, then oldest due first) within the queues' limits. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ClaimedRun>, JobStoreError>
-  /** The earliest due time of a pending run this instance could claim, and the store's clock. */
+  /** The earliest due time of a pending run this instance could claim (a due run of a queue waits on a limit: not counted). */
   readonly nextDue: (
     jobs: ReadonlyArray<string>,
-    schedules: ReadonlyArray<string>
+    schedules: ReadonlyArray<string>,
+    queues?: ReadonlyArray<string>
   ) => Effect.Effect<
     {
       /** The store's clock, epoch milliseconds. */

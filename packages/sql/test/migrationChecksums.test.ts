@@ -22,7 +22,8 @@ const released: Record<string, Record<string, string>> = {
     "4_claim_function": "979dae7c9025ca7b85ece41993269bb8e04e78d9353952943ac2efe5ea0ec9ef",
     "5_finished_index": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6_results_and_snoozes": "d837e1362380ed940ec8ff0c16a42616c5903482ca9ab66b2c936cd385f96164",
-    "7_leader": "e085b59807eac792265e321ac5da29190309775d3340d19a58aa9533915f9565"
+    "7_leader": "e085b59807eac792265e321ac5da29190309775d3340d19a58aa9533915f9565",
+    "9_queues": "eed1f044d5dfd75848f9252f5258b7f498f2da068c54b465d57da44408f6e0e0"
   },
   mysql: {
     "1_create_tables": "9a4193ba7c31600a9c5143c4ad3fd9f8075146646aed1ccd3ee12c3196f5cec4",
@@ -31,7 +32,8 @@ const released: Record<string, Record<string, string>> = {
     "4_claim_function": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "5_finished_index": "ac08c9d1b08bdffe7c159ce643e99767d32f936d758d88b52cc20cd51bff342f",
     "6_results_and_snoozes": "314aafe33360c43eec08ea2146731f9df5a908389e770f7cdf02d7ca1000cec4",
-    "7_leader": "11f8b94ee84ee41079c29f86988412c00b6c5108e2143da80d28e49629c5350a"
+    "7_leader": "11f8b94ee84ee41079c29f86988412c00b6c5108e2143da80d28e49629c5350a",
+    "9_queues": "62ce14a10c99d64ee118d3d9e7051ef325be3a6fac74f17b00f57daa7e9d6ceb"
   },
   sqlite: {
     "1_create_tables": "dc9517a3860b83f50d72dc873396e242b2e39ab7bc00626d61c099420f8bd35b",
@@ -40,7 +42,8 @@ const released: Record<string, Record<string, string>> = {
     "4_claim_function": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "5_finished_index": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6_results_and_snoozes": "850cca8b3af84c1b8f5b27ce70f8e76253356280b1702fafa81f8f9b8447a423",
-    "7_leader": "34e8685dbd214bd720398d6758a8cd144371db91e57cbe853b20c816abf42f13"
+    "7_leader": "34e8685dbd214bd720398d6758a8cd144371db91e57cbe853b20c816abf42f13",
+    "9_queues": "e3d779754c70e8d2d71abc6cbbf642062157772249615e609119ce7b49e7ea9a"
   }
 }
 
@@ -49,6 +52,9 @@ const dialects: ReadonlyArray<readonly [string, (prefix: string) => ReadonlyArra
   ["mysql", mysql.migrations],
   ["sqlite", sqlite.migrations]
 ]
+
+/** Ids taken by changes made on other branches, not merged here yet (8: dispatched_at); empty once they are. */
+const reserved: ReadonlyArray<number> = [8]
 
 const keyOf = (migration: Migration): string => `${migration.id}_${migration.name}`
 
@@ -93,6 +99,9 @@ describe.each(dialects)("released migrations of %s", (folder, migrationsFor) => 
 
   it(`ids count up from 1 with the names every dialect records (${folder})`, () => {
     expect(current.map(keyOf)).toEqual(postgres.migrations(examplePrefix).map(keyOf))
-    expect(current.map((migration) => migration.id)).toEqual(current.map((_, index) => index + 1))
+    const ids = current.map((_, index) => index + 1)
+    expect(current.map((migration) => migration.id)).toEqual(
+      ids.map((id) => id + reserved.filter((taken) => taken <= id).length)
+    )
   })
 })

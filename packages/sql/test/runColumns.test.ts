@@ -43,7 +43,10 @@ const stored: JobStore.StoredRun = {
   finishedAt: null,
   traceContext: "00-trace",
   result: '{"width":640}',
-  snoozeCount: 2
+  snoozeCount: 2,
+  queue: "emails",
+  priority: -7,
+  partitionKey: "customer:1"
 }
 
 /** The run as a driver row: columns by name, integers as pg returns BIGINT (strings), flags as 0/1. */

@@ -294,6 +294,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       const metrics = metricsOf(run.job)
       metrics.started()
       metrics.lag(Math.max(0, now - run.runAt))
+      if (run.queue !== null) metrics.queueWait(run.queue, Math.max(0, now - run.runAt))
       counters.add("runsStarted")
       if (timeoutMs !== undefined) deadlines.add(slot, local + timeoutMs)
       const context = Context.add(registration.context ?? runtime.context, RunInfo, runInfo(run, args))

@@ -134,7 +134,13 @@ export const runFields = {
    */
   result: field("textOrNull", "new"),
   /** Times this occurrence's attempts snoozed (`Job.snooze`); 0 for a new occurrence. */
-  snoozeCount: field("integer", initial(0))
+  snoozeCount: field("integer", initial(0)),
+  /** The name of the run's queue (`JobQueue`), whose limits hold for its attempts; `null`: in no queue. */
+  queue: field("textOrNull", "new"),
+  /** Lower starts first among due runs (then the earlier due time); 0 by default. */
+  priority: field("integer", "new"),
+  /** The partition of a partitioned queue the run counts in; `null`: the partition of runs without a key. */
+  partitionKey: field("textOrNull", "new")
 } satisfies Readonly<Record<string, RunField>>
 
 /** The run row's field declarations. */

@@ -54,7 +54,10 @@ export const runColumns: { readonly [K in RunFieldName]: RunColumn } = {
   finishedAt: { name: "finished_at", pg: "bigint" },
   traceContext: { name: "trace_context", pg: "text" },
   result: { name: "result", pg: "text" },
-  snoozeCount: { name: "snooze_count", pg: "integer" }
+  snoozeCount: { name: "snooze_count", pg: "integer" },
+  queue: { name: "queue", pg: "text" },
+  priority: { name: "priority", pg: "integer" },
+  partitionKey: { name: "partition_key", pg: "text" }
 }
 
 /** The run fields in column order (the order of `JobStore.runFields`). */

@@ -10,7 +10,7 @@
  *
  * The operations live in `store/`: `insert.ts`, `claim.ts` (the clock, claim,
  * reap, nextDue), `settle.ts`, `runs.ts` (extend, cancel, get, history,
- * prune, pendingCounts, waiting), `instances.ts` and `leases.ts`, over `context.ts`.
+ * prune, pendingCounts, waiting), `instances.ts`, `leases.ts` and `queues.ts`, over `context.ts`.
  *
  * @internal
  */
@@ -21,6 +21,7 @@ import * as context from "./store/context.js"
 import * as insert from "./store/insert.js"
 import * as instances from "./store/instances.js"
 import * as leases from "./store/leases.js"
+import * as queues from "./store/queues.js"
 import * as release from "./store/release.js"
 import * as runs from "./store/runs.js"
 import * as settle from "./store/settle.js"
@@ -37,6 +38,7 @@ export const make = (dialect: Dialect): JobStore.JobStoreShape => {
     ...runs.make(ctx),
     ...instances.make(ctx),
     ...leases.make(ctx),
+    ...queues.make(ctx),
     wakeups: dialect.wakeups
   }
 }

@@ -13,6 +13,7 @@ import * as leanIndexes from "./migrations/0003_lean_indexes.js"
 import * as finishedIndex from "./migrations/0005_finished_index.js"
 import * as resultsAndSnoozes from "./migrations/0006_results_and_snoozes.js"
 import * as leader from "./migrations/0007_leader.js"
+import * as queues from "./migrations/0009_queues.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
 export const migrations = (p: string): ReadonlyArray<Migration> => [
@@ -23,7 +24,9 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 4, name: "claim_function", statements: [] },
   { id: 5, name: "finished_index", statements: finishedIndex.statements(p) },
   { id: 6, name: "results_and_snoozes", statements: resultsAndSnoozes.statements(p) },
-  { id: 7, name: "leader", statements: leader.statements(p) }
+  { id: 7, name: "leader", statements: leader.statements(p) },
+  // 8 is taken by another change under way (dispatched_at)
+  { id: 9, name: "queues", statements: queues.statements(p) }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */

@@ -12,6 +12,7 @@ import * as leanIndexes from "./migrations/0003_lean_indexes.js"
 import * as claimFunction from "./migrations/0004_claim_function.js"
 import * as resultsAndSnoozes from "./migrations/0006_results_and_snoozes.js"
 import * as leader from "./migrations/0007_leader.js"
+import * as queues from "./migrations/0009_queues.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
 export const migrations = (p: string): ReadonlyArray<Migration> => [
@@ -22,7 +23,9 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   // MySQL/MariaDB only: the partial index of migration 2 stays
   { id: 5, name: "finished_index", statements: [] },
   { id: 6, name: "results_and_snoozes", statements: resultsAndSnoozes.statements(p) },
-  { id: 7, name: "leader", statements: leader.statements(p) }
+  { id: 7, name: "leader", statements: leader.statements(p) },
+  // 8 is taken by another change under way (dispatched_at)
+  { id: 9, name: "queues", statements: queues.statements(p) }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */
