@@ -5,8 +5,8 @@
  * executions and settlements to (in the cluster's own database, so it survives SIGKILL).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Job, JobSchedule } from "@jobss/core"
-import { Effect, Schema } from "effect"
+import { Job, JobQueue, JobSchedule } from "@jobss/core"
+import { Duration, Effect, Schema } from "effect"
 
 /** The backends a child can run on. */
 export const WorkerBackend = Schema.Literal("sqlite", "postgres", "mariadb")
@@ -39,9 +39,37 @@ export const WorkerInstance = Schema.Struct({
   shutdownTimeoutMs: Schema.Number,
   runTimeoutMs: Schema.optional(Schema.Number),
   retriesErrorLimit: Schema.optional(Schema.Number),
-  retriesTimeoutLimit: Schema.optional(Schema.Number)
+  retriesTimeoutLimit: Schema.optional(Schema.Number),
+  /** `Work` is in this queue (`JobQueue.make` options, the rate limit's period in ms) when given. */
+  queue: Schema.optional(
+    Schema.Struct({
+      name: Schema.String,
+      concurrency: Schema.optional(Schema.Number),
+      workerConcurrency: Schema.optional(Schema.Number),
+      partitioned: Schema.optional(Schema.Boolean),
+      rateLimit: Schema.optional(Schema.Struct({ limit: Schema.Number, periodMs: Schema.Number }))
+    })
+  )
 })
 export type WorkerInstance = typeof WorkerInstance.Type
+
+/** `Work` in the queue of a child's options, or `Work` itself. */
+export const workIn = (queue: WorkerInstance["queue"]): typeof Work =>
+  queue === undefined
+    ? Work
+    : Job.make({
+        name: Work.name,
+        args: Work.args,
+        queue: JobQueue.make({
+          name: queue.name,
+          ...(queue.concurrency === undefined ? {} : { concurrency: queue.concurrency }),
+          ...(queue.workerConcurrency === undefined ? {} : { workerConcurrency: queue.workerConcurrency }),
+          ...(queue.partitioned === undefined ? {} : { partitioned: queue.partitioned }),
+          ...(queue.rateLimit === undefined
+            ? {}
+            : { rateLimit: { limit: queue.rateLimit.limit, period: Duration.millis(queue.rateLimit.periodMs) } })
+        })
+      })
 
 /** Everything a child needs, passed as JSON in `JOBSS_CLUSTER_WORKER`. */
 export const WorkerConfig = Schema.Struct({
@@ -70,6 +98,8 @@ export interface RunRequest {
   readonly n: number
   readonly ms: number
   readonly delayMs: number
+  /** The run's partition key (a partitioned queue's). */
+  readonly partitionKey?: string
 }
 
 /** Parent to child. */

@@ -42,10 +42,10 @@ import {
   type LedgerInsert,
   type LedgerKind,
   type ParentMessage,
-  Work,
   WorkerConfig,
   appendLedger,
-  configVariable
+  configVariable,
+  workIn
 } from "./protocol.js"
 
 const send = (message: ChildMessage): void => {
@@ -161,7 +161,8 @@ const program = (config: WorkerConfig) =>
       })
     ).pipe(Layer.provide(SqlStore.layer().pipe(Layer.provide(storeClient))))
 
-    const work = Work.toLayer(({ ms }) =>
+    const job = workIn(config.instance.queue)
+    const work = job.toLayer(({ ms }) =>
       Effect.gen(function* () {
         const info = yield* RunInfo
         const fields = { run_id: info.id, origin_id: info.originId, attempt: info.runTotalCount }
@@ -232,10 +233,11 @@ const program = (config: WorkerConfig) =>
           message.runs,
           (run) =>
             scheduler.createRun(
-              Work,
+              job,
               { n: run.n, ms: run.ms },
               {
                 ...(run.delayMs > 0 ? { delay: Duration.millis(run.delayMs) } : {}),
+                ...(run.partitionKey === undefined ? {} : { partitionKey: run.partitionKey }),
                 ...(message.unique === undefined ? {} : { unique: message.unique })
               }
             ),

@@ -25,6 +25,7 @@ import { JobStore, RunId } from "@jobss/core"
 import { Deferred, Effect, Fiber, Option, type Scope, Stream, TestServices } from "effect"
 import { newRun } from "../../packages/core/test/fixtures.js"
 import { leaseCases } from "./leaseSuite.js"
+import { queueCases } from "./queueSuite.js"
 
 type Store = JobStore.JobStoreShape
 type NewRun = JobStore.NewRun
@@ -172,7 +173,10 @@ const storedKeys = [
   "traceContext",
   "result",
   "snoozeCount",
-  "dispatchedAt"
+  "dispatchedAt",
+  "queue",
+  "priority",
+  "partitionKey"
 ] as const satisfies ReadonlyArray<keyof StoredRun>
 
 /** Exactly the `StoredRun` fields (a store may return more). */
@@ -278,7 +282,10 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
               retriesTimeoutLimit: 5,
               createdBy: uid("creator"),
               createdAt: t - 99_999,
-              traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+              traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+              queue: uid("queue"),
+              priority: -2_147_483_648,
+              partitionKey: "customer:Zoë ✓"
             })
             expect(yield* store.insert([run])).toEqual([{ originId: run.id, inserted: true }])
             const stored = yield* getRun(store, run.id)
@@ -1855,6 +1862,8 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
     })
 
     leaseCases(test, backend.make, timeout)
+
+    queueCases(test, backend.make, timeout)
 
     describe("wakeups", () => {
       test(

@@ -69,7 +69,7 @@ const freezable = (
             : Effect.succeed(claimed)
         )
       ),
-    nextDue: (jobs, schedules) => gate(store.nextDue(jobs, schedules)),
+    nextDue: (jobs, schedules, queues) => gate(store.nextDue(jobs, schedules, queues)),
     settle: (settlements) => gate(store.settle(settlements)),
     extend: (instanceId, claims, leaseMs, dispatched) => gate(store.extend(instanceId, claims, leaseMs, dispatched)),
     reap: (request) => gate(store.reap(request)),
@@ -88,6 +88,10 @@ const freezable = (
     releaseLease: (name, holder) => gate(store.releaseLease(name, holder)),
     lease: (name) => gate(store.lease(name)),
     admin: store.admin,
+    registerQueue: (definition, instanceId) => gate(store.registerQueue(definition, instanceId)),
+    pauseQueue: (name, paused) => gate(store.pauseQueue(name, paused)),
+    queues: gate(store.queues),
+    queueCounts: gate(store.queueCounts),
     wakeups: store.wakeups
   }
   const set = (next: FreezeMode | undefined) =>

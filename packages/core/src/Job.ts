@@ -8,7 +8,8 @@
  */
 import type { Duration, Schema } from "effect"
 import { type Context, Effect, Layer } from "effect"
-import type { InvalidJob, InvalidRunOptions, JobSnooze } from "./JobsSError.js"
+import type { JobQueue } from "./JobQueue.js"
+import type { InvalidJob, InvalidQueue, InvalidRunOptions, JobSnooze } from "./JobsSError.js"
 import type { RetryBackoff } from "./RetryBackoff.js"
 import type { RunInfo } from "./RunInfo.js"
 import { JobsS } from "./internal/jobsSTag.js"
@@ -37,15 +38,19 @@ export interface Job<A, I = A, S = void, SI = S> {
   readonly retryBackoff: RetryBackoff | undefined
   /** The most snoozes (`Job.snooze`) per occurrence; past it the occurrence ends failed. `undefined`: unlimited. */
   readonly maxSnoozes: number | undefined
+  /** The queue whose limits hold for this job's runs; `undefined`: in no queue. */
+  readonly queue: JobQueue | undefined
+  /** The default priority of this job's runs (lower starts first; `undefined`: 0). */
+  readonly priority: number | undefined
   /**
    * A layer that registers `run` as this job's implementation on the instance (`JobsS`) in context;
    * it fails with `InvalidJob` when the name breaks the name rule or the instance already implements the job,
-   * and with `InvalidRunOptions` when the job's policies break a rule. The implementation's success
+   * with `InvalidRunOptions` when the job's policies break a rule, and with `InvalidQueue` when its queue does. The implementation's success
    * value must be the `success` Schema's type; it is encoded with it and stored with the run.
    */
   readonly toLayer: <E, R>(
     run: (args: A) => Effect.Effect<S, E, R>
-  ) => Layer.Layer<never, InvalidJob | InvalidRunOptions, JobsS | Exclude<R, RunInfo>>
+  ) => Layer.Layer<never, InvalidJob | InvalidRunOptions | InvalidQueue, JobsS | Exclude<R, RunInfo>>
 }
 
 /** Any job definition, whatever its argument and result types. */
@@ -105,6 +110,17 @@ export interface Options<A, I, S = void, SI = S> {
    * retry's due time with the run.
    */
   readonly retryBackoff?: RetryBackoff
+  /**
+   * The queue this job's runs belong to (`JobQueue.make`): its concurrency, rate limit and pause hold
+   * for them across the cluster. Absent: in no queue, limited only by the instances' workers.
+   */
+  readonly queue?: JobQueue
+  /**
+   * The default priority of this job's runs: an integer, lower starts first (default 0). Among the due
+   * runs an instance can take, lower priorities start first, then earlier due times. A `createRun`
+   * option overrides it.
+   */
+  readonly priority?: number
 }
 
 /** Defines a job: `Job.make({ name: "Announce", args: Schema.Struct({ name: Schema.String }) })`. */
@@ -119,6 +135,8 @@ export const make = <A, I, S = void, SI = S>(options: Options<A, I, S, SI>): Job
     retriesTimeoutLimit: options.retriesTimeoutLimit,
     runTimeout: options.runTimeout,
     retryBackoff: options.retryBackoff,
+    queue: options.queue,
+    priority: options.priority,
     toLayer: <E, R>(run: (args: A) => Effect.Effect<S, E, R>) =>
       Layer.scopedDiscard(
         Effect.gen(function* () {

@@ -15,10 +15,12 @@ import { Layer } from "effect"
 import type { JobStoreError } from "./JobsSError.js"
 import type { JobStoreAdmin } from "./internal/adminTypes.js"
 import type { AttemptOutcome } from "./internal/attempts.js"
+import type { ClaimRequest } from "./internal/claimRequest.js"
 import type { InstanceCounters, InstanceInfo, StoredInstance } from "./internal/instanceRow.js"
 import { JobStore } from "./internal/jobStoreTag.js"
 import type { Lease, LeaseRequest } from "./internal/lease.js"
 import * as memory from "./internal/memoryStore.js"
+import type { QueueOperations } from "./internal/queueRow.js"
 import type { ReapRequest, ReapResult } from "./internal/reaping.js"
 import type * as RunRow from "./internal/runRow.js"
 
@@ -35,6 +37,8 @@ export type {
 export { givenBackUnstarted, runFields, runStatuses } from "./internal/runRow.js"
 
 export type { Lease, LeaseRequest } from "./internal/lease.js"
+export type { QueueCount, QueueDefinition, QueueOperations, StoredQueue } from "./internal/queueRow.js"
+export type { ClaimRequest } from "./internal/claimRequest.js"
 
 export type * from "./internal/adminTypes.js"
 
@@ -59,20 +63,6 @@ export interface InsertResult {
   readonly originId: string
   /** `false` when the unique name was already held by an active run and nothing was inserted. */
   readonly inserted: boolean
-}
-
-/** What a claimer asks for. */
-export interface ClaimRequest {
-  /** The claiming instance's id, stored as `startedBy`. */
-  readonly instanceId: string
-  /** Only runs of these jobs are claimed. */
-  readonly jobs: ReadonlyArray<string>
-  /** Runs with a schedule are claimed only when it is one of these. */
-  readonly schedules: ReadonlyArray<string>
-  /** The most runs claimed by this call. */
-  readonly limit: number
-  /** The claim expires unless the heartbeat extends it within this many milliseconds. */
-  readonly leaseMs: number
 }
 
 export type { GivenBackRun, ReapReason, ReapRequest, ReapResult, ReapedRun } from "./internal/reaping.js"
@@ -239,18 +229,19 @@ export interface WaitingRun {
   readonly runAt: number
 }
 
-/** The durable store behind a JobsS cluster. */
-export interface JobStoreShape {
+/** The durable store behind a JobsS cluster (`QueueOperations`: the stored queues). */
+export interface JobStoreShape extends QueueOperations {
   /** The store's clock, epoch milliseconds. */
   readonly now: Effect.Effect<number, JobStoreError>
   /** Inserts runs; a unique name that is already active yields the holder's id and inserts nothing. */
   readonly insert: (runs: ReadonlyArray<NewRun>) => Effect.Effect<ReadonlyArray<InsertResult>, JobStoreError>
-  /** Claims up to `limit` due pending runs, oldest due first, and marks them running. */
+  /** Claims up to `limit` due pending runs (lowest priority, then oldest due first) within the queues' limits. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ClaimedRun>, JobStoreError>
-  /** The earliest due time of a pending run this instance could claim, and the store's clock. */
+  /** The earliest due time of a pending run this instance could claim (a due run of a queue waits on a limit: not counted). */
   readonly nextDue: (
     jobs: ReadonlyArray<string>,
-    schedules: ReadonlyArray<string>
+    schedules: ReadonlyArray<string>,
+    queues?: ReadonlyArray<string>
   ) => Effect.Effect<
     {
       /** The store's clock, epoch milliseconds. */

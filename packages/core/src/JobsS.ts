@@ -10,7 +10,7 @@ import { Config, type Context, Effect, Layer } from "effect"
 import type * as Job from "./Job.js"
 import type { InstanceCounters, JobStore } from "./JobStore.js"
 import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"
-import type { InvalidConfig, InvalidJob, InvalidRunOptions, JobStoreError } from "./JobsSError.js"
+import type { InvalidConfig, InvalidJob, InvalidQueue, InvalidRunOptions, JobStoreError } from "./JobsSError.js"
 import type { RunInfo } from "./RunInfo.js"
 import type { Scheduler } from "./Scheduler.js"
 import * as instance from "./internal/instance.js"
@@ -26,13 +26,15 @@ export interface JobsSShape {
    * Registers a job implementation for the lifetime of the current scope. `run` executes with the
    * services of `context` (the instance's when omitted) plus the run's `RunInfo`. Fails with
    * `InvalidJob` when the job's name breaks the name rule or the job is already implemented here,
-   * and with `InvalidRunOptions` when the job's policies break a rule.
+   * with `InvalidRunOptions` when the job's policies break a rule, and with `InvalidQueue` when its
+   * queue breaks one (or differs from another definition of that queue on this instance). The job's
+   * queue definition is stored (the last written is the one the store enforces).
    */
   readonly register: (
     job: Job.Any,
     run: (args: unknown) => Effect.Effect<unknown, unknown, RunInfo>,
     context?: Context.Context<never>
-  ) => Effect.Effect<void, InvalidJob | InvalidRunOptions, Scope.Scope>
+  ) => Effect.Effect<void, InvalidJob | InvalidRunOptions | InvalidQueue, Scope.Scope>
   /** What this instance has done so far. */
   readonly counters: Effect.Effect<InstanceCounters>
 }

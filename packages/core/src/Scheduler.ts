@@ -7,11 +7,13 @@
 import type { Duration } from "effect"
 import { Effect } from "effect"
 import type * as Job from "./Job.js"
+import type { JobQueue } from "./JobQueue.js"
 import type { JobSchedule } from "./JobSchedule.js"
 import type { CancelResult, WaitingRun } from "./JobStore.js"
 import type {
   AwaitRunTimeout,
   InvalidJob,
+  InvalidQueue,
   InvalidRunArgs,
   InvalidRunOptions,
   InvalidRunResult,
@@ -46,6 +48,13 @@ export interface CreateRunOptions {
   readonly retriesErrorLimit?: number
   /** Retries after timeouts (an integer from 0; -1 unlimited); default the job's, else the instance's (3). */
   readonly retriesTimeoutLimit?: number
+  /** Lower starts first among due runs (an integer); default the job's `priority`, else 0. */
+  readonly priority?: number
+  /**
+   * The partition of the job's partitioned queue this run counts in (the name rule); runs without one
+   * share a partition. Refused for a job whose queue is not partitioned.
+   */
+  readonly partitionKey?: string
 }
 
 /** Options of `awaitRun`. */
@@ -71,8 +80,8 @@ export type AwaitResultError =
   | RunNotSucceeded
   | InvalidRunResult
 
-/** Everything `createRun` can fail with (`InvalidJob`: the job's name breaks the name rule). */
-export type CreateRunError = InvalidRunArgs | InvalidRunOptions | InvalidJob | JobStoreError
+/** Everything `createRun` can fail with (`InvalidJob`: the job's name breaks the name rule; `InvalidQueue`: its queue breaks one). */
+export type CreateRunError = InvalidRunArgs | InvalidRunOptions | InvalidJob | InvalidQueue | JobStoreError
 
 /** The client API of a JobsS instance, and its admin API (`SchedulerAdmin`, see `Admin`). */
 export interface SchedulerShape extends SchedulerAdmin {
@@ -125,6 +134,13 @@ export interface SchedulerShape extends SchedulerAdmin {
    * job or schedule is implemented nowhere.
    */
   readonly waitingRuns: Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError>
+  /**
+   * Pauses a queue (a `JobQueue` or its name) across the cluster: stored, so no instance starts its
+   * runs until `resumeQueue` (attempts already running finish). Runs of other queues go on.
+   */
+  readonly pauseQueue: (queue: JobQueue | string) => Effect.Effect<void, InvalidQueue | JobStoreError>
+  /** Resumes a paused queue and wakes the instances (at once on PostgreSQL and in memory; elsewhere at their next poll). */
+  readonly resumeQueue: (queue: JobQueue | string) => Effect.Effect<void, InvalidQueue | JobStoreError>
 }
 
 export { Scheduler }
@@ -189,3 +205,11 @@ export const waitingRuns: Effect.Effect<ReadonlyArray<WaitingRun>, JobStoreError
   Scheduler,
   (scheduler) => scheduler.waitingRuns
 )
+
+/** Pauses a queue cluster-wide: `Scheduler.pauseQueue(Emails)` or `Scheduler.pauseQueue("emails")`. */
+export const pauseQueue = (queue: JobQueue | string): Effect.Effect<void, InvalidQueue | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.pauseQueue(queue))
+
+/** Resumes a paused queue cluster-wide and wakes the instances. */
+export const resumeQueue = (queue: JobQueue | string): Effect.Effect<void, InvalidQueue | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (scheduler) => scheduler.resumeQueue(queue))

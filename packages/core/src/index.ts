@@ -16,6 +16,9 @@ export * as RunId from "./RunId.js"
 /** Job definitions. */
 export * as Job from "./Job.js"
 
+/** Queues: concurrency, rate limits, partitions and pause for the runs of the jobs in them. */
+export * as JobQueue from "./JobQueue.js"
+
 /** Named schedules. */
 export * as JobSchedule from "./JobSchedule.js"
 

@@ -23,6 +23,9 @@ export const newRun = (fields: Partial<JobStore.NewRun> & Pick<JobStore.NewRun, 
     createdAt: null,
     traceContext: null,
     result: null,
+    queue: null,
+    priority: 0,
+    partitionKey: null,
     ...fields
   }
 }

@@ -40,6 +40,9 @@ const run = (overrides: Partial<ClaimedRun> = {}): ClaimedRun => ({
   result: null,
   snoozeCount: 0,
   dispatchedAt: null,
+  queue: "q",
+  priority: 3,
+  partitionKey: "p",
   ...overrides
 })
 
@@ -101,6 +104,8 @@ describe("outcome decisions", () => {
   it("carries the trace context to the next occurrence", () => {
     const settlement = decide(run({ schedule: "S" }), { outcome: "succeeded" }, context)
     expect(settlement).toMatchObject({ next: { traceContext: run().traceContext } })
+    // the next occurrence stays in its queue and partition, with its priority
+    expect(settlement).toMatchObject({ next: { queue: "q", priority: 3, partitionKey: "p" } })
   })
 
   it("moves a scheduled run to its next occurrence with counters reset, until the limit", () => {
@@ -228,7 +233,8 @@ describe("counting a written settlement", () => {
       timedOut: observe("timedOut"),
       takenOver: observe("takenOver"),
       duration: observe("duration"),
-      lag: observe("lag")
+      lag: observe("lag"),
+      queueWait: observe("queueWait")
     }
     count(counters, metrics, ending, decide(run(overrides), ending, decision))
     const moved = Object.entries(Effect.runSync(counters.snapshot)).flatMap(([name, n]) => (n === 0 ? [] : [[name, n]]))

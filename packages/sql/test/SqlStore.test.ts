@@ -109,6 +109,8 @@ describe("SqlStore options (sqlite in memory)", () => {
         "jobss_instances",
         "jobss_leader",
         "jobss_migrations",
+        "jobss_queue_starts",
+        "jobss_queues",
         "jobss_run_history",
         "jobss_runs"
       ])

@@ -44,7 +44,10 @@ const stored: JobStore.StoredRun = {
   traceContext: "00-trace",
   result: '{"width":640}',
   snoozeCount: 2,
-  dispatchedAt: 1_700_000_000_250
+  dispatchedAt: 1_700_000_000_250,
+  queue: "emails",
+  priority: -7,
+  partitionKey: "customer:1"
 }
 
 /** The run as a driver row: columns by name, integers as pg returns BIGINT (strings), flags as 0/1. */

@@ -297,6 +297,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       const metrics = metricsOf(run.job)
       metrics.started()
       metrics.lag(Math.max(0, now - run.runAt))
+      if (run.queue !== null) metrics.queueWait(run.queue, Math.max(0, now - run.runAt))
       counters.add("runsStarted")
       slot.dispatched = true
       if (timeoutMs !== undefined) deadlines.add(slot, local + timeoutMs)

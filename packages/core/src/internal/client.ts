@@ -13,6 +13,7 @@ import * as EncodedJson from "./encodedJson.js"
 import * as ErrorText from "./errorText.js"
 import {
   AwaitRunTimeout,
+  type InvalidQueue,
   InvalidRunArgs,
   InvalidRunOptions,
   InvalidRunResult,
@@ -20,9 +21,12 @@ import {
   RunNotFound,
   RunNotSucceeded
 } from "./errors.js"
+import * as JobQueue from "./jobQueue.js"
+import type { JobQueue as Queue } from "./jobQueue.js"
 import * as JobSchedule from "./jobSchedule.js"
 import * as Names from "./names.js"
 import * as Options from "./options.js"
+import * as QueueRow from "./queueRow.js"
 import * as RunHistory from "./runHistory.js"
 import * as RunId from "./runId.js"
 import * as RunState from "./runState.js"
@@ -40,6 +44,8 @@ export interface ClientContext {
   readonly onCreated: (runAt: number) => Effect.Effect<void>
   /** Told when a running run's cancellation was requested (a full instance interrupts it at once if it runs here). */
   readonly onCancelRequested: (originId: string) => Effect.Effect<void>
+  /** Told when this client resumed a queue (a full instance claims at once). */
+  readonly onResumed: Effect.Effect<void>
 }
 
 /** The shared, validated parts of a run's row, computed once per `createRun(s)` call. */
@@ -52,6 +58,9 @@ interface Template {
   readonly retriesErrorLimit: number
   readonly retriesTimeoutLimit: number
   readonly uniqueName: string | null
+  readonly queue: string | null
+  readonly priority: number
+  readonly partitionKey: string | null
 }
 
 const invalid = (message: string) => Either.left(new InvalidRunOptions({ message }))
@@ -69,7 +78,7 @@ const template = (
   options: CreateRunOptions,
   config: ClientConfig,
   now: number
-): Either.Either<Template, InvalidRunOptions> =>
+): Either.Either<Template, InvalidRunOptions | InvalidQueue> =>
   Either.gen(function* () {
     const run = yield* Options.runOptions(options)
     const policies = yield* Options.jobPolicies(job)
@@ -82,6 +91,14 @@ const template = (
     }
     const schedule = options.schedule === undefined ? undefined : yield* JobSchedule.validate(options.schedule)
     const runAt = schedule === undefined ? baseAt : yield* JobSchedule.nextRunAt(schedule, baseAt)
+    const queue = job.queue === undefined ? undefined : yield* QueueRow.definitionOf(job.queue)
+    const partitionKey = yield* nameOf("partition key", options.partitionKey)
+    if (partitionKey !== null && queue?.partitioned !== true) {
+      return yield* invalid(
+        `partitionKey ${Names.quote(partitionKey)} needs a partitioned queue, but job ${job.name} ` +
+          (queue === undefined ? "is in no queue" : `is in queue ${queue.name}, which is not partitioned`)
+      )
+    }
     return {
       baseAt,
       runAt,
@@ -90,7 +107,10 @@ const template = (
       runTimeoutMs: run.runTimeout ?? policies.runTimeoutMs ?? config.runTimeoutMs,
       retriesErrorLimit: run.retriesErrorLimit ?? policies.retriesErrorLimit ?? config.retriesErrorLimit,
       retriesTimeoutLimit: run.retriesTimeoutLimit ?? policies.retriesTimeoutLimit ?? config.retriesTimeoutLimit,
-      uniqueName: yield* nameOf("unique name", options.unique)
+      uniqueName: yield* nameOf("unique name", options.unique),
+      queue: queue?.name ?? null,
+      priority: run.priority ?? policies.priority ?? 0,
+      partitionKey
     }
   })
 
@@ -134,7 +154,10 @@ const newRun = (
     createdBy: instanceId,
     createdAt: null,
     traceContext,
-    result: null
+    result: null,
+    queue: shape.queue,
+    priority: shape.priority,
+    partitionKey: shape.partitionKey
   }
 }
 
@@ -276,6 +299,12 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       Effect.tap((result) => (result === "requested" ? context.onCancelRequested(id) : Effect.void))
     )
 
+  /** A queue's name, checked by the name rule (a `JobQueue` is checked whole). */
+  const queueName = (queue: Queue | string): Effect.Effect<string, InvalidQueue> =>
+    typeof queue === "string"
+      ? Effect.as(QueueRow.definitionOf(JobQueue.make({ name: queue })), queue)
+      : Effect.map(QueueRow.definitionOf(queue), (definition) => definition.name)
+
   return {
     createRun: (job, args, options) => Effect.map(createRuns(job, [args], options), (ids) => ids[0]!),
     createRuns,
@@ -285,6 +314,9 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
     awaitResult,
     cancelRun,
     waitingRuns: store.waiting(aliveWithinMs),
+    pauseQueue: (queue) => Effect.flatMap(queueName(queue), (name) => store.pauseQueue(name, true)),
+    resumeQueue: (queue) =>
+      Effect.flatMap(queueName(queue), (name) => Effect.zipRight(store.pauseQueue(name, false), context.onResumed)),
     ...AdminClient.make({ store, clock: context.clock, onDue: context.onCreated })
   }
 }

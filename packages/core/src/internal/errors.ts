@@ -129,3 +129,15 @@ export class JobSnooze extends Schema.TaggedError<JobSnooze>()("JobSnooze", {
   /** How long after now (the store's clock) the run is due again. */
   delay: Schema.DurationFromSelf
 }) {}
+
+/**
+ * A queue definition (`JobQueue.make`) breaks a rule: a name that breaks the name rule, a limit that
+ * is not an integer from 1, a rate limit's period under 1 ms, two definitions of one name on one
+ * instance. `job.toLayer`, `createRun`, `pauseQueue` and `resumeQueue` fail with it.
+ */
+export class InvalidQueue extends Schema.TaggedError<InvalidQueue>()("InvalidQueue", {
+  /** The queue's name, as given. */
+  queue: Schema.String,
+  /** The field at fault, its value and the rule it breaks. */
+  message: Schema.String
+}) {}

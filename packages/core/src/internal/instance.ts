@@ -11,7 +11,7 @@ import type { ClientOptions, InstanceOptions } from "../JobsSConfig.js"
 import * as ClaimAhead from "./claimAhead.js"
 import { makeScheduler } from "./client.js"
 import * as Counters from "./counters.js"
-import { type InvalidConfig, InvalidJob, type JobStoreError } from "./errors.js"
+import { type InvalidConfig, InvalidJob, InvalidQueue, type JobStoreError } from "./errors.js"
 import * as Heartbeat from "./heartbeat.js"
 import { JobStore } from "./jobStoreTag.js"
 import { JobsS } from "./jobsSTag.js"
@@ -20,6 +20,7 @@ import * as Names from "./names.js"
 import * as Options from "./options.js"
 import * as PendingGauge from "./pendingGauge.js"
 import * as Poller from "./poller.js"
+import * as QueueRow from "./queueRow.js"
 import * as Reaper from "./reaper.js"
 import * as Registry from "./registry.js"
 import * as Retention from "./retention.js"
@@ -56,6 +57,10 @@ export const make = (
       })
     )
     yield* registerInstance
+    // the queues claims take runs of: those of the jobs registered here, and those stored when it started
+    // (runs created under an earlier definition of a job keep their queue)
+    const definitions = new Map<string, QueueRow.QueueDefinition>()
+    const queueNames = new Set((yield* store.queues).map((queue) => queue.name))
 
     const demand = Poller.makeDemand(signal, () => stopping)
     const annotate = Effect.annotateLogs({ instance: config.instanceName })
@@ -72,7 +77,8 @@ export const make = (
         leaseMarginMs: (config.leaseMs - config.heartbeatIntervalMs) / 2,
         maxResultBytes: config.maxArgsBytes,
         onDemand: demand.onDemand,
-        onRequeued: signal.wake
+        onRequeued: signal.wake,
+        onSlotFreed: signal.unsafeWake
       })
     )
     const poller = Poller.make({
@@ -82,6 +88,7 @@ export const make = (
       signal,
       demand,
       instanceId,
+      queues: () => [...queueNames],
       pollIntervalMs: config.pollIntervalMs,
       pollLimit: config.pollLimit,
       leaseMs: config.leaseMs
@@ -156,6 +163,21 @@ export const make = (
       }).pipe(annotate)
     )
 
+    /** Stores a queue's definition; a different one stored before is named in a warning (the one written last holds). */
+    const registerQueue = (queue: QueueRow.QueueDefinition) =>
+      store.registerQueue(queue, instanceId).pipe(
+        Effect.tap((previous) =>
+          previous === undefined || previous.definedBy === null || QueueRow.sameLimits(previous, queue)
+            ? Effect.void
+            : Effect.logWarning(
+                `Queue ${JSON.stringify(queue.name)}: the stored definition (${QueueRow.describe(previous)}, ` +
+                  `written by instance ${previous.definedBy}) differs from this instance's ` +
+                  `(${QueueRow.describe(queue)}); this instance's is now stored and enforced`
+              )
+        ),
+        Effect.catchAll((error) => Effect.logWarning(`Could not store the definition of queue ${queue.name}`, error))
+      )
+
     const jobs: JobsSShape = {
       instanceId,
       instanceName: config.instanceName,
@@ -164,6 +186,16 @@ export const make = (
           const badName = Names.invalidJob(job.name)
           if (badName !== undefined) return yield* badName
           yield* Options.jobPolicies(job)
+          const queue = job.queue === undefined ? undefined : yield* QueueRow.definitionOf(job.queue)
+          const known = queue === undefined ? undefined : definitions.get(queue.name)
+          if (queue !== undefined && known !== undefined && !QueueRow.sameLimits(known, queue)) {
+            return yield* new InvalidQueue({
+              queue: queue.name,
+              message:
+                `Queue ${JSON.stringify(queue.name)} has two definitions on this instance ` +
+                `(${QueueRow.describe(known)}; ${QueueRow.describe(queue)}): give each queue one JobQueue.make`
+            })
+          }
           if (!registry.add({ job, run, context })) {
             return yield* new InvalidJob({
               job: job.name,
@@ -171,6 +203,11 @@ export const make = (
             })
           }
           yield* Effect.addFinalizer(() => Effect.sync(() => registry.remove(job.name)))
+          if (queue !== undefined && known === undefined) {
+            definitions.set(queue.name, queue)
+            queueNames.add(queue.name)
+            yield* registerQueue(queue)
+          }
           yield* registerInstance.pipe(
             Effect.catchAll((error) => Effect.logWarning("Could not update the instance row", error))
           )
@@ -185,7 +222,8 @@ export const make = (
       config,
       clock,
       onCreated: () => signal.wake,
-      onCancelRequested: (originId) => pool.stopOrigin(originId, "cancelled")
+      onCancelRequested: (originId) => pool.stopOrigin(originId, "cancelled"),
+      onResumed: signal.wake
     })
 
     yield* Effect.logInfo("Instance started").pipe(annotate)
@@ -219,7 +257,8 @@ export const makeClient = (
         config,
         clock,
         onCreated: () => Effect.void,
-        onCancelRequested: () => Effect.void
+        onCancelRequested: () => Effect.void,
+        onResumed: Effect.void
       })
     )
   })

@@ -5,7 +5,7 @@
  * @internal
  */
 import type { Mutable } from "effect/Types"
-import type { ClaimedRun, NewRun, StoredAttempt, StoredInstance, StoredRun } from "../JobStore.js"
+import type { ClaimedRun, NewRun, StoredAttempt, StoredInstance, StoredQueue, StoredRun } from "../JobStore.js"
 import { insertedRow, storedFields } from "./runRow.js"
 
 /** A stored occurrence with the two columns the interface does not expose. */
@@ -30,6 +30,10 @@ export interface State {
   readonly history: Map<string, Array<StoredAttempt>>
   /** Named leases: their holder and until when they are held. */
   readonly leases: Map<string, { holder: string; leaseUntil: number }>
+  /** Stored queues by name. */
+  readonly queues: Map<string, StoredQueue>
+  /** The attempt starts of each rate-limited queue: partition (`""` when not partitioned or no key) and time. */
+  readonly starts: Map<string, Array<{ readonly partition: string; readonly at: number }>>
 }
 
 /** An empty store. */
@@ -39,7 +43,9 @@ export const empty = (): State => ({
   uniqueKeys: new Map(),
   instances: new Map(),
   history: new Map(),
-  leases: new Map()
+  leases: new Map(),
+  queues: new Map(),
+  starts: new Map()
 })
 
 /** Whether the row is pending or running. */
@@ -60,6 +66,9 @@ export const matcher = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<st
 
 /** Due order: `runAt`, then `id`. */
 export const byRunAt = (a: Row, b: Row): number => a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/** Claim order: `priority`, then due order. */
+export const byPriority = (a: Row, b: Row): number => a.priority - b.priority || byRunAt(a, b)
 
 /** The rows that satisfy `predicate`, in insertion order. */
 export const rowsWhere = (state: State, predicate: (row: Row) => boolean): Array<Row> => {

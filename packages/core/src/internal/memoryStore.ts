@@ -31,10 +31,12 @@ import { JobStoreError } from "./errors.js"
 import * as MemoryAdmin from "./memoryAdmin.js"
 import { registerInstance, toInstance, updateInstance } from "./memoryInstances.js"
 import * as Leases from "./memoryLeases.js"
+import * as Queues from "./memoryQueues.js"
 import {
   type Row,
   type State,
   addRow,
+  byPriority,
   byRunAt,
   empty,
   finish,
@@ -77,35 +79,54 @@ const insert = (
   )
 }
 
+/** The rows a claim may consider: listed job and schedule, and no queue or one of `queues`. */
+const queueMatcher = (
+  jobs: ReadonlyArray<string>,
+  schedules: ReadonlyArray<string>,
+  queues: ReadonlyArray<string> = []
+): ((row: Row) => boolean) => {
+  const matches = matcher(jobs, schedules)
+  const queueSet = new Set(queues)
+  return (row) => matches(row) && (row.queue === null || queueSet.has(row.queue))
+}
+
 const claim = (state: State, request: ClaimRequest, now: number): ReadonlyArray<ClaimedRun> => {
-  const matches = matcher(request.jobs, request.schedules)
+  const matches = queueMatcher(request.jobs, request.schedules, request.queues)
   const prefix = ClaimToken.prefix(request.instanceId)
-  return rowsWhere(state, (row) => row.status === "pending" && row.runAt <= now && matches(row))
-    .sort(byRunAt)
-    .slice(0, Math.max(0, request.limit))
-    .map((row) => {
-      const token = ClaimToken.make(prefix, row.id)
-      row.status = "running"
-      row.claim = token
-      row.startedAt = now
-      row.startedBy = request.instanceId
-      row.leaseUntil = now + request.leaseMs
-      row.timeoutAt = row.runTimeoutMs === 0 ? null : now + row.runTimeoutMs
-      row.runTotalCount += 1
-      return toClaimed(row, token)
-    })
+  const queues = Queues.budget(state, request.instanceId, now)
+  const taken: Array<Row> = []
+  for (const row of rowsWhere(state, (row) => row.status === "pending" && row.runAt <= now && matches(row)).sort(
+    byPriority
+  )) {
+    if (taken.length >= request.limit) break
+    if (row.queue === null || queues.take(row)) taken.push(row)
+  }
+  return taken.map((row) => {
+    const token = ClaimToken.make(prefix, row.id)
+    row.status = "running"
+    row.claim = token
+    row.startedAt = now
+    row.startedBy = request.instanceId
+    row.leaseUntil = now + request.leaseMs
+    row.timeoutAt = row.runTimeoutMs === 0 ? null : now + row.runTimeoutMs
+    row.runTotalCount += 1
+    return toClaimed(row, token)
+  })
 }
 
 const nextDue = (
   state: State,
   jobs: ReadonlyArray<string>,
   schedules: ReadonlyArray<string>,
+  queues: ReadonlyArray<string> | undefined,
   now: number
 ): { readonly now: number; readonly nextRunAt: number | null } => {
-  const matches = matcher(jobs, schedules)
+  const matches = queueMatcher(jobs, schedules, queues)
   let nextRunAt: number | null = null
   for (const row of state.rows.values()) {
-    if (row.status === "pending" && matches(row) && (nextRunAt === null || row.runAt < nextRunAt)) {
+    // a due run of a queue that the last claim left waits on a limit: a slot, the window or a resume wakes it
+    const counts = row.queue === null || row.runAt > now
+    if (row.status === "pending" && counts && matches(row) && (nextRunAt === null || row.runAt < nextRunAt)) {
       nextRunAt = row.runAt
     }
   }
@@ -286,7 +307,7 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
         Effect.tap((results) => wake(results.some((result) => result.inserted)))
       ),
     claim: (request) => atNow((now) => claim(state, request, now)),
-    nextDue: (jobs, schedules) => atNow((now) => nextDue(state, jobs, schedules, now)),
+    nextDue: (jobs, schedules, queues) => atNow((now) => nextDue(state, jobs, schedules, queues, now)),
     settle: (settlements) =>
       atNowEither((now) => settle(state, settlements, now)).pipe(
         Effect.tap((results) => wake(settlements.some((settlement, i) => results[i] === true && wakes(settlement))))
@@ -315,6 +336,11 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
     releaseLease: (name, holder) => atNow((now) => Leases.releaseLease(state, name, holder, now)),
     lease: (name) => atNow((now) => Leases.lease(state, name, now)),
     admin: MemoryAdmin.make(state, wake),
+    registerQueue: (definition, instanceId) => atNow((now) => Queues.registerQueue(state, definition, instanceId, now)),
+    pauseQueue: (name, paused) =>
+      atNow((now) => Queues.pauseQueue(state, name, paused, now)).pipe(Effect.zipRight(wake(!paused))),
+    queues: Effect.sync(() => [...state.queues.values()].sort((a, b) => (a.name < b.name ? -1 : 1))),
+    queueCounts: Effect.sync(() => Queues.queueCounts(state)),
     wakeups: Stream.fromPubSub(hub)
   }
 })

@@ -61,3 +61,23 @@ export const runLag = Metric.histogram(
  * whole cluster's runs, so every instance reports the same value: aggregate with max, not sum.
  */
 export const runsPending = Metric.gauge("jobss_runs_pending", { description: "Pending runs (sampled)" })
+
+/**
+ * Running runs per queue (claimed and not yet settled, on every instance), sampled like
+ * `jobss_runs_pending` by the maintenance leader (other instances report 0), tagged with `queue`.
+ */
+export const queueRunning = Metric.gauge("jobss_queue_running", { description: "Running runs per queue (sampled)" })
+
+/** Pending runs per queue (due or not), sampled like `jobss_queue_running`, tagged with `queue`. */
+export const queuePending = Metric.gauge("jobss_queue_pending", { description: "Pending runs per queue (sampled)" })
+
+/**
+ * How long runs of a queue waited after they were due before their attempt started, in milliseconds,
+ * tagged with `job` and `queue`: the time spent on the queue's limits (concurrency, rate, pause) plus
+ * the claim's own lag (`jobss_run_lag_ms` for every run).
+ */
+export const queueWait = Metric.histogram(
+  "jobss_queue_wait_ms",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 24 }),
+  "Delay between the due time and the start of attempts of runs in a queue, in milliseconds"
+)

@@ -34,6 +34,7 @@ import type * as Job from "../Job.js"
 import type { ClientConfig, InstanceConfig } from "../JobsSConfig.js"
 import { InvalidConfig, InvalidRunOptions } from "./errors.js"
 import * as JobSchedule from "./jobSchedule.js"
+import { priority } from "./queueRow.js"
 import type { RetryBackoff } from "./retryBackoff.js"
 import {
   type Check,
@@ -252,7 +253,8 @@ const jobSchema = Schema.Struct({
   retriesErrorLimit: optional(retriesLimit),
   retriesTimeoutLimit: optional(retriesLimit),
   retryBackoff: optionalNested(backoffSchema),
-  maxSnoozes: optional(count(0))
+  maxSnoozes: optional(count(0)),
+  priority: optional(priority)
 }).pipe(Schema.rename({ runTimeout: "runTimeoutMs" }))
 
 /** The policies of a job definition, in milliseconds; `undefined` falls back to the instance's. */
@@ -275,7 +277,8 @@ const runSchema = Schema.Struct({
   runTimeout: optional(duration(0)),
   limit: optional(count(1)),
   retriesErrorLimit: optional(retriesLimit),
-  retriesTimeoutLimit: optional(retriesLimit)
+  retriesTimeoutLimit: optional(retriesLimit),
+  priority: optional(priority)
 })
 
 /**

@@ -93,6 +93,9 @@ const nextOccurrence = (
   createdBy: run.createdBy,
   createdAt: run.createdAt,
   traceContext: run.traceContext,
+  queue: run.queue,
+  priority: run.priority,
+  partitionKey: run.partitionKey,
   result
 })
 

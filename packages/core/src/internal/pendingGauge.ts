@@ -1,6 +1,8 @@
 /**
- * Samples the pending runs of every job into the `jobss_runs_pending` gauge
- * (one GROUP BY per sample); a job whose runs are all gone drops back to 0.
+ * Samples the pending runs of every job into the `jobss_runs_pending` gauge,
+ * and the running and pending runs of every queue into `jobss_queue_running`
+ * and `jobss_queue_pending` (one GROUP BY each per sample); a job or queue
+ * whose runs are all gone drops back to 0.
  * Only the maintenance leader (`leader.ts`) samples; an instance that is not
  * the leader reports 0, so the sum over instances is the cluster's count.
  */
@@ -20,6 +22,13 @@ export interface PendingGauge {
 /** Builds the sampler. */
 export const make = (store: JobStoreShape, intervalMs: number, leading: () => boolean): PendingGauge => {
   const seen = new Set<string>()
+  const seenQueues = new Set<string>()
+
+  const setQueue = (queue: string, running: number, pending: number) =>
+    Effect.zipRight(
+      Metric.set(Metric.tagged(JobsSMetrics.queueRunning, "queue", queue), running),
+      Metric.set(Metric.tagged(JobsSMetrics.queuePending, "queue", queue), pending)
+    )
 
   const runOnce = Effect.gen(function* () {
     const counts = new Map((yield* store.pendingCounts).map(({ count, job }) => [job, count]))
@@ -29,14 +38,26 @@ export const make = (store: JobStoreShape, intervalMs: number, leading: () => bo
       (job) => Metric.set(Metric.tagged(JobsSMetrics.runsPending, "job", job), counts.get(job) ?? 0),
       { discard: true }
     )
+    const queues = new Map((yield* store.queueCounts).map((count) => [count.queue, count]))
+    for (const queue of queues.keys()) seenQueues.add(queue)
+    yield* Effect.forEach(
+      seenQueues,
+      (queue) => setQueue(queue, queues.get(queue)?.running ?? 0, queues.get(queue)?.pending ?? 0),
+      { discard: true }
+    )
   })
 
   const zero = Effect.suspend(() => {
     const jobs = [...seen]
+    const queues = [...seenQueues]
     seen.clear()
-    return Effect.forEach(jobs, (job) => Metric.set(Metric.tagged(JobsSMetrics.runsPending, "job", job), 0), {
-      discard: true
-    })
+    seenQueues.clear()
+    return Effect.zipRight(
+      Effect.forEach(jobs, (job) => Metric.set(Metric.tagged(JobsSMetrics.runsPending, "job", job), 0), {
+        discard: true
+      }),
+      Effect.forEach(queues, (queue) => setQueue(queue, 0, 0), { discard: true })
+    )
   })
 
   const run = Effect.suspend(() => (leading() ? runOnce : zero)).pipe(

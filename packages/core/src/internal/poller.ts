@@ -50,6 +50,8 @@ export interface PollerOptions {
   readonly signal: WakeSignal
   readonly demand: Demand
   readonly instanceId: string
+  /** The queues whose runs this instance claims (within their stored limits). */
+  readonly queues: () => ReadonlyArray<string>
   readonly pollIntervalMs: number
   readonly pollLimit: number
   readonly leaseMs: number
@@ -68,6 +70,7 @@ export const make = (options: PollerOptions): Poller => {
     if (wanted <= 0) return options.pollIntervalMs
     demand.waiting(false)
     const limit = Math.min(wanted, options.pollLimit)
+    const queues = options.queues()
     // claimed runs are offered before an interruption (shutdown) can strike: only the round trip is
     // interruptible, and a claim committed while its answer was lost is handed back by `store.release`
     const runs = yield* Effect.uninterruptibleMask((restore) =>
@@ -78,7 +81,8 @@ export const make = (options: PollerOptions): Poller => {
             jobs,
             schedules: registry.schedules,
             limit,
-            leaseMs: options.leaseMs
+            leaseMs: options.leaseMs,
+            queues
           })
         ),
         pool.offer
@@ -86,7 +90,7 @@ export const make = (options: PollerOptions): Poller => {
     )
     // a full claim: more may be due, claim again as soon as the worker pool wants more
     if (runs.length === limit) return 0
-    const { nextRunAt, now } = yield* store.nextDue(jobs, registry.schedules)
+    const { nextRunAt, now } = yield* store.nextDue(jobs, registry.schedules, queues)
     return nextRunAt === null ? options.pollIntervalMs : Math.max(0, Math.min(nextRunAt - now, options.pollIntervalMs))
   })
 

@@ -16,6 +16,8 @@ export interface RunMetrics {
   readonly takenOver: () => void
   readonly duration: (ms: number) => void
   readonly lag: (ms: number) => void
+  /** The lag of a run of `queue` (`jobss_queue_wait_ms`). */
+  readonly queueWait: (queue: string, ms: number) => void
 }
 
 /** Per-job metrics tagged with `job` and the labels of the calling fiber (`Effect.tagMetrics`). */
@@ -28,6 +30,15 @@ export const make: Effect.Effect<(job: string) => RunMetrics> = Effect.map(
       const labels: ReadonlyArray<MetricLabel.MetricLabel> = [...base, MetricLabel.make("job", job)]
       const add = (metric: Metric.Metric.Counter<number>) => () => metric.unsafeUpdate(1, labels)
       const observe = (metric: Metric.Metric.Histogram<number>) => (ms: number) => metric.unsafeUpdate(ms, labels)
+      const byQueue = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+      const queueLabels = (queue: string) => {
+        let found = byQueue.get(queue)
+        if (found === undefined) {
+          found = [...labels, MetricLabel.make("queue", queue)]
+          byQueue.set(queue, found)
+        }
+        return found
+      }
       return {
         started: add(JobsSMetrics.runsStarted),
         succeeded: add(JobsSMetrics.runsSucceeded),
@@ -36,7 +47,8 @@ export const make: Effect.Effect<(job: string) => RunMetrics> = Effect.map(
         timedOut: add(JobsSMetrics.runsTimedOut),
         takenOver: add(JobsSMetrics.runsTakenOver),
         duration: observe(JobsSMetrics.runDuration),
-        lag: observe(JobsSMetrics.runLag)
+        lag: observe(JobsSMetrics.runLag),
+        queueWait: (queue, ms) => JobsSMetrics.queueWait.unsafeUpdate(ms, queueLabels(queue))
       }
     }
     return (job) => {

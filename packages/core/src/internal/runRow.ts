@@ -139,9 +139,16 @@ export const runFields = {
   /**
    * When the claiming instance's heartbeat reported that the attempt started (left its buffer for a
    * worker), epoch milliseconds; the attempt has started iff `dispatchedAt >= startedAt`, so a value
-   * left by an earlier claim never counts. `null` until reported, and again once the run is pending.
+   * left by an earlier claim never counts. `null` until reported, and again once the run is pending
+   * (`givenBackUnstarted` after the reaper gave the attempt back unstarted).
    */
-  dispatchedAt: field("integerOrNull", initial(null))
+  dispatchedAt: field("integerOrNull", initial(null)),
+  /** The name of the run's queue (`JobQueue`), whose limits hold for its attempts; `null`: in no queue. */
+  queue: field("textOrNull", "new"),
+  /** Lower starts first among due runs (then the earlier due time); 0 by default. */
+  priority: field("integer", "new"),
+  /** The partition of a partitioned queue the run counts in; `null`: the partition of runs without a key. */
+  partitionKey: field("textOrNull", "new")
 } satisfies Readonly<Record<string, RunField>>
 
 /** The run row's field declarations. */

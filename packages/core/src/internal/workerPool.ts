@@ -86,6 +86,8 @@ export interface WorkerPoolOptions {
   readonly onDemand: () => void
   /** Called when settled runs are pending again (retries, next occurrences): their due times may be the nearest. */
   readonly onRequeued: Effect.Effect<void>
+  /** Called when this instance lets go of a run in a queue (its settlement written): a slot of the queue may be free. */
+  readonly onSlotFreed: () => void
 }
 
 /** The shortest wait at shutdown for interrupted runs to end. */
@@ -131,7 +133,9 @@ export const make = (options: WorkerPoolOptions): Effect.Effect<WorkerPool, neve
         if (index >= 0) buffer.splice(index, 1)
       }
       entry.state = to
-      if (to === "done") entries.delete(entry.run.claim)
+      if (to !== "done") return
+      entries.delete(entry.run.claim)
+      if (entry.run.queue !== null) options.onSlotFreed()
     }
 
     const completion = yield* Completion.make({

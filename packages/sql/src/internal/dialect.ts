@@ -25,6 +25,10 @@ export interface Tables {
   readonly history: string
   /** One row per named lease (the maintenance leader's). */
   readonly leader: string
+  /** One row per stored queue: its definition and paused flag. */
+  readonly queues: string
+  /** One row per attempt start of a rate-limited queue, within its window. */
+  readonly queueStarts: string
   /** The Migrator's bookkeeping table. */
   readonly migrations: string
 }
@@ -41,6 +45,8 @@ export const tables = (prefix: string): Tables => {
     instances: `${p}instances`,
     history: `${p}run_history`,
     leader: `${p}leader`,
+    queues: `${p}queues`,
+    queueStarts: `${p}queue_starts`,
     migrations: `${p}migrations`
   }
 }
@@ -151,8 +157,17 @@ export interface Dialect {
   readonly insertRows: (chunk: ReadonlyArray<JobStore.NewRun>) => Fragment
   /** The tail of an INSERT that turns it into an upsert on `key`, replacing `columns`. */
   readonly onConflictReplace: (key: string, columns: ReadonlyArray<string>) => Fragment
-  /** Claims due runs, returning the claimed rows (every column, after the claim). */
+  /** Claims due runs in no queue, returning the claimed rows (every column, after the claim). */
   readonly claim: (call: ClaimCall) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  /**
+   * Inside the claim's transaction, its first statement: locks the rows of these queues (so that the
+   * claims of one queue happen one after the other) and returns them, in name order.
+   */
+  readonly lockQueues: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  /** The tail of a SELECT of runs to claim inside a transaction: locks them, skipping rows another transaction holds. */
+  readonly pickLock: Fragment
+  /** Wakes the instances of every store on the database (`wakeups`), where the dialect can. */
+  readonly notifyDue: Effect.Effect<void, SqlError>
   /**
    * The rows whose `id` is in `ids` and whose `claim` is in `claims` (settlements: `store/settle.ts`
    * pairs them so that this matches exactly the settled rows).

@@ -298,3 +298,25 @@ export const decodeLatest = (
     uniqueName: r.textOrNull("unique_name")
   })
 }
+
+/** A queue row, or why it is malformed. */
+export const decodeQueue = (row: Row): Either.Either<JobStore.StoredQueue, string> => {
+  const r = new Reader(row)
+  return r.result({
+    name: r.text("name"),
+    concurrency: r.numberOrNull("concurrency"),
+    workerConcurrency: r.numberOrNull("worker_concurrency"),
+    rateLimit: r.numberOrNull("rate_limit"),
+    ratePeriodMs: r.numberOrNull("rate_period_ms"),
+    partitioned: r.flag("partitioned"),
+    paused: r.flag("paused"),
+    definedBy: r.textOrNull("defined_by"),
+    updatedAt: r.number("updated_at")
+  })
+}
+
+/** The running and pending counts of one queue, or why the row is malformed. */
+export const decodeQueueCount = (row: Row): Either.Either<JobStore.QueueCount, string> => {
+  const r = new Reader(row)
+  return r.result({ queue: r.text("queue"), running: r.number("running"), pending: r.number("pending") })
+}

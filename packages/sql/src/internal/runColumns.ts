@@ -55,7 +55,10 @@ export const runColumns: { readonly [K in RunFieldName]: RunColumn } = {
   traceContext: { name: "trace_context", pg: "text" },
   result: { name: "result", pg: "text" },
   snoozeCount: { name: "snooze_count", pg: "integer" },
-  dispatchedAt: { name: "dispatched_at", pg: "bigint" }
+  dispatchedAt: { name: "dispatched_at", pg: "bigint" },
+  queue: { name: "queue", pg: "text" },
+  priority: { name: "priority", pg: "integer" },
+  partitionKey: { name: "partition_key", pg: "text" }
 }
 
 /** The run fields in column order (the order of `JobStore.runFields`). */

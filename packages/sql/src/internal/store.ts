@@ -10,9 +10,8 @@
  *
  * The operations live in `store/`: `insert.ts`, `claim.ts` (the clock, claim,
  * reap, nextDue), `settle.ts`, `runs.ts` (extend, cancel, get, history,
- * prune, pendingCounts, waiting), `instances.ts`, `leases.ts`, and the admin API's `admin.ts` and
- * `adminChanges.ts`, over `context.ts`;
- * `ownConnection.ts` is the heartbeat's connection.
+ * prune, pendingCounts, waiting), `instances.ts`, `leases.ts`, `queues.ts`, and the admin API's
+ * `admin.ts` and `adminChanges.ts`, over `context.ts`; `ownConnection.ts` is the heartbeat's connection.
  *
  * @internal
  */
@@ -26,6 +25,7 @@ import * as insert from "./store/insert.js"
 import * as instances from "./store/instances.js"
 import * as leases from "./store/leases.js"
 import type { OwnConnection } from "./store/ownConnection.js"
+import * as queues from "./store/queues.js"
 import * as release from "./store/release.js"
 import * as runs from "./store/runs.js"
 import * as settle from "./store/settle.js"
@@ -43,6 +43,7 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): JobStore.J
     ...instances.make(ctx),
     ...leases.make(ctx),
     admin: { ...admin.make(ctx), ...adminChanges.make(ctx) },
+    ...queues.make(ctx),
     wakeups: dialect.wakeups
   }
 }

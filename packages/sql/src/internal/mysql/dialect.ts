@@ -77,7 +77,7 @@ const claimRows = (sql: SqlClient.SqlClient, t: Tables, call: ClaimCall) =>
   sql.withTransaction(
     Effect.gen(function* () {
       const picked = yield* sql<Row>`SELECT *, ${nowOf(sql)} AS claimed_at FROM ${sql(t.runs)} WHERE ${call.due}
-        ORDER BY run_at, id LIMIT ${call.limit} FOR UPDATE SKIP LOCKED`
+        ORDER BY priority, run_at, id LIMIT ${call.limit} FOR UPDATE SKIP LOCKED`
       const at = toNumber(picked[0]?.["claimed_at"])
       if (at === undefined) return []
       const leaseUntil = at + call.leaseMs
@@ -151,6 +151,10 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<M
     onConflictReplace: (_key, columns) =>
       sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
     claim: (call) => claimRows(sql, t, call),
+    lockQueues: (names) =>
+      sql<Row>`SELECT * FROM ${sql(t.queues)} WHERE ${inList(sql, "name", names)} ORDER BY name FOR UPDATE`,
+    pickLock: sql.literal("FOR UPDATE SKIP LOCKED"),
+    notifyDue: Effect.void,
     idsAndClaimsIn: (ids, claims) => idsAndClaimsInLists(sql, ids, claims),
     updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),
     transaction: sql.withTransaction,

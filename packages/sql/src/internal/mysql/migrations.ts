@@ -14,6 +14,7 @@ import * as finishedIndex from "./migrations/0005_finished_index.js"
 import * as resultsAndSnoozes from "./migrations/0006_results_and_snoozes.js"
 import * as leader from "./migrations/0007_leader.js"
 import * as dispatched from "./migrations/0008_dispatched.js"
+import * as queues from "./migrations/0009_queues.js"
 import * as admin from "./migrations/0010_admin.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
@@ -27,6 +28,7 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 6, name: "results_and_snoozes", statements: resultsAndSnoozes.statements(p) },
   { id: 7, name: "leader", statements: leader.statements(p) },
   { id: 8, name: "dispatched", statements: dispatched.statements(p) },
+  { id: 9, name: "queues", statements: queues.statements(p) },
   { id: 10, name: "admin", statements: admin.statements(p) }
 ]
 

@@ -60,6 +60,11 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
     claim: (call) =>
       sql<Row>`SELECT * FROM ${sql(claimFunction)}(${call.instanceId}, ${call.jobs}::text[], ${call.schedules}::text[],
       ${call.limit}::integer, ${call.leaseMs}::bigint, ${call.prefix})`,
+    lockQueues: (names) =>
+      sql<Row>`SELECT * FROM ${sql(t.queues)} WHERE name = ANY(${names}::varchar[]) ORDER BY name FOR UPDATE`,
+    pickLock: sql.literal("FOR UPDATE SKIP LOCKED"),
+    // the channel the triggers of migration 1 notify
+    notifyDue: Effect.asVoid(sql`SELECT pg_notify(${t.runs}, 'due')`),
     // two bound arrays: one statement text for any batch size, planned in microseconds
     idsAndClaimsIn: (ids, claims) => sql`id = ANY(${ids}::varchar[]) AND claim = ANY(${claims}::varchar[])`,
     updateReturning: (request) =>

@@ -27,6 +27,7 @@ import {
 import { inOneTransaction } from "../migrations.js"
 import { valuesList } from "../runInsert.js"
 import * as shapes from "../shapes.js"
+import { inList } from "../sqlValues.js"
 import * as Busy from "./busy.js"
 import { migrations, migrationsTable } from "./migrations.js"
 
@@ -59,10 +60,17 @@ export const make = (
     claim: (call) =>
       update({
         where: call.due,
-        pick: { orderBy: sql.literal("run_at, id"), limit: call.limit },
+        pick: { orderBy: sql.literal("priority, run_at, id"), limit: call.limit },
         set: call.set(now),
         returning: "row"
       }),
+    // a write first: the transaction takes the write lock now (one writer at a time), not on upgrade
+    lockQueues: (names) =>
+      sql<Row>`UPDATE ${sql(t.queues)} SET paused = paused WHERE ${inList(sql, "name", names)} RETURNING *`.pipe(
+        Effect.map((rows) => [...rows].sort((a, b) => (String(a["name"]) < String(b["name"]) ? -1 : 1)))
+      ),
+    pickLock: sql.literal(""),
+    notifyDue: Effect.void,
     idsAndClaimsIn: (ids, claims) => shapes.idsAndClaimsInLists(sql, ids, claims),
     updateReturning: update,
     transaction: (effect) => withoutYielding(sql.withTransaction(effect)),

@@ -11,8 +11,9 @@ import { JobStore, JobsSError } from "@jobss/core"
 import { Effect, Either } from "effect"
 import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
-import { int } from "../sqlValues.js"
+import { inList, int } from "../sqlValues.js"
 import type { StoreContext } from "./context.js"
+import { claimQueued } from "./queueClaim.js"
 
 /** The store's clock, `claim`, `reap` and `nextDue`. */
 export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "claim" | "reap" | "nextDue"> => {
@@ -66,7 +67,9 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
         if (Either.isRight(run)) decoded.push(run.right)
         else yield* failMalformed(row, run.left)
       }
-      return decoded.sort((a, b) => a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      return decoded.sort(
+        (a, b) => a.priority - b.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+      )
     })
 
   const claim = (request: JobStore.ClaimRequest) =>
@@ -80,7 +83,13 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
         sql`status = 'running', claim = ${dialect.claimTokens(prefix)}, started_at = ${at}, started_by = ${request.instanceId},
           lease_until = ${at} + ${leaseMs}, timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${at} + run_timeout_ms END,
           run_total_count = run_total_count + 1`
-      const taken = yield* unit(dialect.claim({ ...request, due, set, limit, leaseMs, prefix }))
+      const queues = request.queues ?? []
+      const taken =
+        queues.length === 0
+          ? yield* unit(dialect.claim({ ...request, due: sql`${due} AND queue IS NULL`, set, limit, leaseMs, prefix }))
+          : yield* unit(
+              dialect.transaction(claimQueued(ctx, { instanceId: request.instanceId, due, set, limit, queues }))
+            )
       return yield* decodeTaken(taken)
     }).pipe(operation("claim"))
 
@@ -132,10 +141,12 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
       }
     }).pipe(operation("reap"))
 
-  const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>) =>
+  const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>, queues?: ReadonlyArray<string>) =>
     unit(
+      // a due run of a queue that the last claim left waits on a limit: a slot, the window or a resume wakes it
       sql<Row>`SELECT ${now} AS now_ms, (SELECT MIN(run_at) FROM ${runs}
-        WHERE status = 'pending' AND ${claimable(jobs, schedules)}) AS next_run_at`
+        WHERE status = 'pending' AND ${claimable(jobs, schedules)}
+          AND (queue IS NULL OR (${inList(sql, "queue", queues ?? [])} AND run_at > ${now}))) AS next_run_at`
     ).pipe(
       Effect.flatMap((result) => {
         const row = result[0]

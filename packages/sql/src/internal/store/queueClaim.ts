@@ -1,0 +1,158 @@
+/**
+ * The claim when the claimer takes runs of queues: one transaction, shared by every dialect. Its
+ * first statement locks the rows of the claimer's queues (`Dialect.lockQueues`, in name order), so
+ * the claims of one queue happen one after the other across the cluster and each one counts what
+ * the ones before it took. Then, for each queue that is not paused, it counts the queue's running
+ * runs per partition (and those of this instance) and the attempt starts in its rate window (old
+ * ones pruned), and picks at most the free slots of its due runs; runs in no queue are picked as by
+ * the plain claim. The candidates are merged in claim order (priority, due time, id), the first
+ * `limit` are claimed, and the starts of rate-limited queues are recorded.
+ *
+ * Counts read after the lock see every claim committed before it: PostgreSQL (READ COMMITTED) takes
+ * a snapshot per statement, and InnoDB takes the transaction's snapshot at its first plain read,
+ * which comes after the locking one; SQLite has one writer, and the lock statement is a write.
+ *
+ * @internal
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Fragment } from "@effect/sql/Statement"
+import { JobStore } from "@jobss/core"
+import { Effect, Either } from "effect"
+import type { Row } from "../dialect.js"
+import * as rows from "../rows.js"
+import { inList, int } from "../sqlValues.js"
+import type { StoreContext } from "./context.js"
+
+/** What the queued claim needs from the store's claim. */
+export interface QueuedCall {
+  readonly instanceId: string
+  /** Pending, due, of a listed job and schedule (any queue). */
+  readonly due: Fragment
+  /** The claim's SET list at time `at`. */
+  readonly set: (at: Fragment) => Fragment
+  readonly limit: number
+  readonly queues: ReadonlyArray<string>
+}
+
+/** A run the claim may take: its claim order, and its queue and partition when it has one. */
+interface Candidate {
+  readonly id: string
+  readonly priority: number
+  readonly runAt: number
+  readonly queue: JobStore.StoredQueue | undefined
+  readonly partition: string
+}
+
+const byClaimOrder = (a: Candidate, b: Candidate): number =>
+  a.priority - b.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/** Counts per partition (`""`: no key, or a queue that is not partitioned) from rows of `part` and `column`. */
+const perPartition = (found: ReadonlyArray<Row>, partitioned: boolean, column: string): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const row of found) {
+    const part = partitioned ? (rows.textColumn(row, "part") ?? "") : ""
+    counts.set(part, (counts.get(part) ?? 0) + (rows.toNumber(row[column]) ?? 0))
+  }
+  return counts
+}
+
+/** The queued claim, inside the caller's transaction; returns the claimed rows (every column). */
+export const claimQueued = (ctx: StoreContext, call: QueuedCall): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+  Effect.gen(function* () {
+    const { dialect, now, runs, sql } = ctx
+    const starts = sql(dialect.tables.queueStarts)
+    const locked = yield* dialect.lockQueues(call.queues)
+    const queues = locked.flatMap((row) => {
+      const queue = rows.decodeQueue(row)
+      return Either.isRight(queue) && !queue.right.paused ? [queue.right] : []
+    })
+    const candidate =
+      (queue: JobStore.StoredQueue | undefined) =>
+      (row: Row): Candidate => ({
+        id: rows.textColumn(row, "id") ?? "",
+        priority: rows.toNumber(row["priority"]) ?? 0,
+        runAt: rows.toNumber(row["run_at"]) ?? 0,
+        queue,
+        partition: queue?.partitioned === true ? (rows.textColumn(row, "partition_key") ?? "") : ""
+      })
+    const pick = (where: Fragment, limit: number) =>
+      sql<Row>`SELECT id, priority, run_at, partition_key FROM ${runs} WHERE ${call.due} AND ${where}
+        ORDER BY priority, run_at, id LIMIT ${limit} ${dialect.pickLock}`
+    const candidates: Array<Candidate> = (yield* pick(sql`queue IS NULL`, call.limit)).map(candidate(undefined))
+
+    const owned = `${JobStore.ClaimToken.owned(call.instanceId)}%`
+    for (const queue of queues) {
+      const counted = yield* sql<Row>`SELECT COALESCE(partition_key, '') AS part, COUNT(*) AS running,
+        SUM(CASE WHEN claim LIKE ${owned} THEN 1 ELSE 0 END) AS mine
+        FROM ${runs} WHERE status = 'running' AND queue = ${queue.name} GROUP BY COALESCE(partition_key, '')`
+      const running = perPartition(counted, queue.partitioned, "running")
+      const mine = [...perPartition(counted, false, "mine").values()].reduce((a, b) => a + b, 0)
+      let started = new Map<string, number>()
+      if (queue.rateLimit !== null) {
+        const since = sql`${now} - ${int(queue.ratePeriodMs ?? 0)}`
+        yield* sql`DELETE FROM ${starts} WHERE queue = ${queue.name} AND started_at <= ${since}`
+        started = perPartition(
+          yield* sql<Row>`SELECT partition_key AS part, COUNT(*) AS n FROM ${starts}
+            WHERE queue = ${queue.name} GROUP BY partition_key`,
+          queue.partitioned,
+          "n"
+        )
+      }
+      const free = (part: string): number =>
+        Math.min(
+          queue.concurrency === null ? call.limit : queue.concurrency - (running.get(part) ?? 0),
+          queue.rateLimit === null ? call.limit : queue.rateLimit - (started.get(part) ?? 0)
+        )
+      let cap = Math.min(call.limit, queue.workerConcurrency === null ? call.limit : queue.workerConcurrency - mine)
+      if (!queue.partitioned) {
+        cap = Math.min(cap, free(""))
+        if (cap > 0) candidates.push(...(yield* pick(sql`queue = ${queue.name}`, cap)).map(candidate(queue)))
+        continue
+      }
+      if (cap <= 0) continue
+      // each partition's first runs in claim order (no partition has room for more), then its free slots
+      const perPart = Math.min(cap, queue.concurrency ?? cap, queue.rateLimit ?? cap)
+      const ranked = yield* sql<Row>`SELECT id, priority, run_at, partition_key FROM (
+          SELECT id, priority, run_at, partition_key, ROW_NUMBER() OVER (
+            PARTITION BY COALESCE(partition_key, '') ORDER BY priority, run_at, id) AS rn
+          FROM ${runs} WHERE ${call.due} AND queue = ${queue.name}) ranked
+        WHERE rn <= ${perPart} ORDER BY priority, run_at, id`
+      const room = new Map<string, number>()
+      const chosen: Array<Candidate> = []
+      for (const found of ranked.map(candidate(queue))) {
+        if (chosen.length >= cap) break
+        const left = room.get(found.partition) ?? free(found.partition)
+        if (left <= 0) continue
+        room.set(found.partition, left - 1)
+        chosen.push(found)
+      }
+      if (chosen.length === 0) continue
+      const lockedIds = yield* sql<Row>`SELECT id FROM ${runs} WHERE ${inList(
+        sql,
+        "id",
+        chosen.map((c) => c.id)
+      )} AND status = 'pending' ${dialect.pickLock}`
+      const held = new Set(lockedIds.map((row) => rows.textColumn(row, "id")))
+      candidates.push(...chosen.filter((c) => held.has(c.id)))
+    }
+
+    const chosen = candidates.sort(byClaimOrder).slice(0, call.limit)
+    if (chosen.length === 0) return []
+    const taken = yield* dialect.updateReturning({
+      where: sql`${inList(
+        sql,
+        "id",
+        chosen.map((c) => c.id)
+      )} AND status = 'pending'`,
+      set: call.set(now),
+      returning: "row"
+    })
+    const takenIds = new Set(taken.map((row) => rows.textColumn(row, "id")))
+    const limited = chosen.filter((c) => c.queue?.rateLimit !== null && c.queue !== undefined && takenIds.has(c.id))
+    if (limited.length > 0) {
+      yield* sql`INSERT INTO ${starts} (queue, partition_key, started_at) VALUES ${sql.csv(
+        limited.map((c) => sql`(${c.queue!.name}, ${c.partition}, ${now})`)
+      )}`
+    }
+    return taken
+  })

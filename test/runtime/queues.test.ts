@@ -1,0 +1,112 @@
+/**
+ * Flow control at runtime, on every backend: pause and resume across instances (stored; the runs
+ * of other jobs go on meanwhile), priority order, and the queue gauges and wait histogram.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Job, JobQueue, JobsSMetrics } from "@jobss/core"
+import { Deferred, Effect, Metric, Schema } from "effect"
+import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
+import { eventually } from "../support/eventually.js"
+import { makeLedger } from "../support/ledger.js"
+
+const Reports = JobQueue.make({ name: "reports" })
+const Report = Job.make({ name: "Report", args: Schema.Struct({ n: Schema.Number }), queue: Reports })
+const Other = Job.make({ name: "Other", args: Schema.Struct({ n: Schema.Number }) })
+
+describe.each(runtimeBackends)("queues at runtime on %s", (backend) => {
+  it.scopedLive(
+    `a queue paused on one instance starts no run on any; other runs go on; resumed on another, all run (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const ledger = makeLedger()
+        const cluster = yield* makeCluster(backend)
+        const work = Report.toLayer(() => ledger.record)
+        const other = Other.toLayer(() => ledger.record)
+        const a = yield* cluster.start({ ...fastOptions, workers: 2 }, work)
+        const b = yield* cluster.start({ ...fastOptions, workers: 2 }, work)
+        const c = yield* cluster.start({ ...fastOptions, workers: 2 }, other)
+        yield* a.scheduler.pauseQueue(Reports)
+        const reports = yield* a.scheduler.createRuns(
+          Report,
+          [1, 2, 3, 4, 5, 6].map((n) => ({ n }))
+        )
+        const others = yield* b.scheduler.createRuns(
+          Other,
+          [1, 2, 3].map((n) => ({ n }))
+        )
+        for (const id of others) {
+          expect((yield* c.scheduler.awaitRun(id, { timeout: "15 seconds" })).status).toBe("succeeded")
+        }
+        // several polls of every instance: the paused queue's runs are still pending
+        yield* Effect.sleep("800 millis")
+        expect(ledger.entries.filter((entry) => entry.job === "Report")).toEqual([])
+        for (const id of reports) expect((yield* b.scheduler.getRunState(id)).status).toBe("pending")
+        yield* b.scheduler.resumeQueue("reports")
+        for (const id of reports) {
+          expect((yield* a.scheduler.awaitRun(id, { timeout: "15 seconds" })).status).toBe("succeeded")
+        }
+        expect(ledger.entries.filter((entry) => entry.job === "Report")).toHaveLength(6)
+      })
+  )
+
+  it.scopedLive(`due runs start lowest priority first, then earliest due (${backend})`, () =>
+    Effect.gen(function* () {
+      const ledger = makeLedger()
+      const cluster = yield* makeCluster(backend)
+      const instance = yield* cluster.start(
+        { ...fastOptions, workers: 1 },
+        Report.toLayer(() => ledger.record)
+      )
+      // paused while they are created, so that every run is due when the queue resumes
+      yield* instance.scheduler.pauseQueue(Reports)
+      const priorities = [5, -1, 3, 0, 5, -1, 2]
+      for (const [n, priority] of priorities.entries()) {
+        yield* instance.scheduler.createRun(Report, { n }, { priority })
+        yield* Effect.sleep("5 millis")
+      }
+      yield* instance.scheduler.resumeQueue(Reports)
+      yield* eventually(
+        Effect.sync(() => ledger.entries.length),
+        (count) => count === priorities.length
+      )
+      const expected = [...priorities.entries()].sort((x, y) => x[1] - y[1] || x[0] - y[0]).map(([n]) => n)
+      expect(ledger.entries.map((entry) => (entry.args as { readonly n: number }).n)).toEqual(expected)
+    })
+  )
+
+  it.scopedLive(`running and pending gauges per queue, and the time runs waited on the queue (${backend})`, () =>
+    Effect.gen(function* () {
+      const cluster = yield* makeCluster(backend)
+      // names of this test only: metrics are global to the process
+      const queue = `metered-${backend}`
+      const Metered = Job.make({
+        name: `Metered-${backend}`,
+        args: Schema.Struct({ n: Schema.Number }),
+        queue: JobQueue.make({ name: queue, concurrency: 1 })
+      })
+      const gate = yield* Deferred.make<void>()
+      const instance = yield* cluster.start(
+        fastOptions,
+        Metered.toLayer(() => Deferred.await(gate))
+      )
+      const ids = yield* instance.scheduler.createRuns(
+        Metered,
+        [1, 2, 3].map((n) => ({ n }))
+      )
+      const gauges = Effect.all([
+        Metric.value(Metric.tagged(JobsSMetrics.queueRunning, "queue", queue)),
+        Metric.value(Metric.tagged(JobsSMetrics.queuePending, "queue", queue))
+      ])
+      yield* eventually(gauges, ([running, pending]) => running.value === 1 && pending.value === 2)
+      yield* Deferred.succeed(gate, undefined)
+      for (const id of ids) {
+        expect((yield* instance.scheduler.awaitRun(id, { timeout: "15 seconds" })).status).toBe("succeeded")
+      }
+      yield* eventually(gauges, ([running, pending]) => running.value === 0 && pending.value === 0)
+      const waited = yield* Metric.value(
+        JobsSMetrics.queueWait.pipe(Metric.tagged("job", Metered.name), Metric.tagged("queue", queue))
+      )
+      expect(waited.count).toBe(3)
+    })
+  )
+})
