@@ -41,15 +41,28 @@ export interface Freezer {
   readonly withholdClaims: Effect.Effect<void>
   /** Set once a withheld claim had taken at least one run. */
   readonly withheld: Deferred.Deferred<void>
+  /**
+   * From now on the first settlement batch with a settlement that `matches` freezes the whole store
+   * (`hang`) before it reaches it: an instance that froze while its settlement was on its way. Once
+   * thawed, the batch goes on to the store.
+   */
+  readonly freezeOnSettle: (matches: (settlement: JobStore.Settlement) => boolean) => Effect.Effect<void>
+  /** Set when `freezeOnSettle` froze the store. */
+  readonly frozenBySettle: Deferred.Deferred<void>
+  /** What the store answered to the batch `freezeOnSettle` held, once thawed. */
+  readonly heldSettlement: Deferred.Deferred<ReadonlyArray<boolean>, JobsSError.JobStoreError>
 }
 
 const freezable = (
   store: JobStore.JobStoreShape,
   thawed: Effect.Latch,
-  withheld: Deferred.Deferred<void>
+  withheld: Deferred.Deferred<void>,
+  frozenBySettle: Deferred.Deferred<void>,
+  heldSettlement: Deferred.Deferred<ReadonlyArray<boolean>, JobsSError.JobStoreError>
 ): { readonly store: JobStore.JobStoreShape; readonly freezer: Freezer } => {
   let mode: FreezeMode | undefined
   let withholding = false
+  let freezeOn: ((settlement: JobStore.Settlement) => boolean) | undefined
   const gate = <A>(effect: Effect.Effect<A, JobsSError.JobStoreError>): Effect.Effect<A, JobsSError.JobStoreError> =>
     Effect.suspend(() =>
       mode === "hang"
@@ -70,7 +83,18 @@ const freezable = (
         )
       ),
     nextDue: (jobs, schedules, queues) => gate(store.nextDue(jobs, schedules, queues)),
-    settle: (settlements) => gate(store.settle(settlements)),
+    settle: (settlements) =>
+      Effect.suspend(() => {
+        const match = freezeOn
+        if (match === undefined || !settlements.some(match)) return gate(store.settle(settlements))
+        freezeOn = undefined
+        return Effect.zipRight(
+          Effect.zipRight(set("hang"), Deferred.succeed(frozenBySettle, undefined)),
+          Deferred.complete(heldSettlement, gate(store.settle(settlements))).pipe(
+            Effect.zipRight(Deferred.await(heldSettlement))
+          )
+        )
+      }),
     extend: (instanceId, claims, leaseMs, dispatched) => gate(store.extend(instanceId, claims, leaseMs, dispatched)),
     reap: (request) => gate(store.reap(request)),
     release: (instanceId, keep) => gate(store.release(instanceId, keep)),
@@ -104,7 +128,22 @@ const freezable = (
   const withholdClaims = Effect.sync(() => {
     withholding = true
   })
-  return { store: wrapped, freezer: { freeze: set, thaw: set(undefined), withholdClaims, withheld } }
+  const freezeOnSettle = (matches: (settlement: JobStore.Settlement) => boolean) =>
+    Effect.sync(() => {
+      freezeOn = matches
+    })
+  return {
+    store: wrapped,
+    freezer: {
+      freeze: set,
+      thaw: set(undefined),
+      withholdClaims,
+      withheld,
+      freezeOnSettle,
+      frozenBySettle,
+      heldSettlement
+    }
+  }
 }
 
 /** How many times an instance called each store operation. */
@@ -172,7 +211,9 @@ export const makeCluster = (backend: RuntimeBackend): Effect.Effect<TestCluster,
         const { freezer, store: frozen } = freezable(
           yield* Scope.extend(buildStore, scope),
           yield* Effect.makeLatch(true),
-          yield* Deferred.make<void>()
+          yield* Deferred.make<void>(),
+          yield* Deferred.make<void>(),
+          yield* Deferred.make<ReadonlyArray<boolean>, JobsSError.JobStoreError>()
         )
         const { calls, store } = counting(frozen)
         const context = yield* Layer.buildWithScope(
