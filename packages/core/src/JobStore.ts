@@ -31,7 +31,8 @@ export type {
   RunFieldKind,
   RunFieldKinds,
   RunFields,
-  RunStatus
+  RunStatus,
+  StoredRunFields
 } from "./internal/runRow.js"
 
 export { givenBackUnstarted, runFields, runStatuses } from "./internal/runRow.js"

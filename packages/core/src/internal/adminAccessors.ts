@@ -4,51 +4,67 @@
  */
 import { Effect } from "effect"
 import type * as Api from "./adminApi.js"
+import type { InvalidAdminQuery, RunActionRefused } from "./adminErrors.js"
+import type { JobStoreError, RunNotFound } from "./errors.js"
+import type { RunId } from "./runId.js"
 import { Scheduler } from "./schedulerTag.js"
 
-type Admin = Api.SchedulerAdmin
-
-/** Effect type helpers: the success and error of an admin operation, with `Scheduler` required. */
-type Op<K extends keyof Admin> = Admin[K] extends (...args: infer P) => Effect.Effect<infer A, infer E>
-  ? (...args: P) => Effect.Effect<A, E, Scheduler>
-  : never
-
 /** A page of runs matching the filters: `Scheduler.listRuns({ status: "failed", job: "SendEmail" })`. */
-export const listRuns: Op<"listRuns"> = (options) => Effect.flatMap(Scheduler, (s) => s.listRuns(options))
+export const listRuns = (
+  options?: Api.ListRunsOptions
+): Effect.Effect<Api.RunPage, InvalidAdminQuery | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.listRuns(options))
 
 /** The stored occurrences by status and by job. */
-export const countRuns: Effect.Effect<
-  Api.RunCounts,
-  Effect.Effect.Error<Admin["countRuns"]>,
-  Scheduler
-> = Effect.flatMap(Scheduler, (s) => s.countRuns)
+export const countRuns: Effect.Effect<Api.RunCounts, JobStoreError, Scheduler> = Effect.flatMap(
+  Scheduler,
+  (s) => s.countRuns
+)
 
 /** Makes a failed or cancelled run pending again with fresh retry counters (its history kept). */
-export const retryRun: Op<"retryRun"> = (id) => Effect.flatMap(Scheduler, (s) => s.retryRun(id))
+export const retryRun = (id: RunId): Effect.Effect<void, RunNotFound | RunActionRefused | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.retryRun(id))
 
 /** `retryRun` for many runs: one report per id. */
-export const retryRuns: Op<"retryRuns"> = (ids) => Effect.flatMap(Scheduler, (s) => s.retryRuns(ids))
+export const retryRuns = (
+  ids: ReadonlyArray<RunId>
+): Effect.Effect<ReadonlyArray<Api.RunChangeReport>, InvalidAdminQuery | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.retryRuns(ids))
 
 /** Makes a pending run due now. */
-export const runNow: Op<"runNow"> = (id) => Effect.flatMap(Scheduler, (s) => s.runNow(id))
+export const runNow = (id: RunId): Effect.Effect<void, RunNotFound | RunActionRefused | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.runNow(id))
 
 /** `runNow` for many runs: one report per id. */
-export const runRunsNow: Op<"runRunsNow"> = (ids) => Effect.flatMap(Scheduler, (s) => s.runRunsNow(ids))
+export const runRunsNow = (
+  ids: ReadonlyArray<RunId>
+): Effect.Effect<ReadonlyArray<Api.RunChangeReport>, InvalidAdminQuery | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.runRunsNow(ids))
 
 /** Deletes a finished run with its history. */
-export const deleteRun: Op<"deleteRun"> = (id) => Effect.flatMap(Scheduler, (s) => s.deleteRun(id))
+export const deleteRun = (id: RunId): Effect.Effect<void, RunNotFound | RunActionRefused | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.deleteRun(id))
 
 /** `deleteRun` for many runs: one report per id. */
-export const deleteRuns: Op<"deleteRuns"> = (ids) => Effect.flatMap(Scheduler, (s) => s.deleteRuns(ids))
+export const deleteRuns = (
+  ids: ReadonlyArray<RunId>
+): Effect.Effect<ReadonlyArray<Api.RunChangeReport>, InvalidAdminQuery | JobStoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.deleteRuns(ids))
 
 /** The instances seen last, alive or gone. */
-export const listInstances: Op<"listInstances"> = (options) =>
+export const listInstances = (
+  options?: Api.ListInstancesOptions
+): Effect.Effect<ReadonlyArray<Api.InstanceState>, InvalidAdminQuery | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (s) => s.listInstances(options))
 
 /** Recurring runs: next due time and the previous occurrence's outcome. */
-export const listSchedules: Op<"listSchedules"> = (options) =>
+export const listSchedules = (
+  options?: Api.ListSchedulesOptions
+): Effect.Effect<Api.SchedulePage, InvalidAdminQuery | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (s) => s.listSchedules(options))
 
 /** Attempts per minute over the last minutes (succeeded, failed, retried, timed out). */
-export const runThroughput: Op<"runThroughput"> = (options) =>
+export const runThroughput = (
+  options?: Api.ThroughputOptions
+): Effect.Effect<ReadonlyArray<Api.ThroughputMinute>, InvalidAdminQuery | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (s) => s.runThroughput(options))
