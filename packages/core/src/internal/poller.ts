@@ -4,6 +4,12 @@
  * known due time (so delayed runs start when due, not at the next poll), at most
  * `pollInterval`, and wakes early on a local `createRun`, the worker pool's demand
  * after a full claim, or the store's wake-up stream.
+ *
+ * An idle poller asks before it claims: after a round that found nothing due within its sleep, a
+ * poll that the timer (not a wake-up) starts only reads the next due time, and claims only when a
+ * run is due (a claim is a transaction of several statements on MySQL). Instances that claim runs of
+ * queues always claim: a due run of a queue may wait on its limits, so the next due time leaves them
+ * out.
  */
 import { Effect, Schedule } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
@@ -14,8 +20,11 @@ import type { WorkerPool } from "./workerPool.js"
 
 /** The poller loop and its single step. */
 export interface Poller {
-  /** One claim round; returns how many milliseconds to wait before the next. */
-  readonly runOnce: Effect.Effect<number, JobStoreError>
+  /**
+   * One claim round; returns how many milliseconds to wait before the next. `woken`: a wake-up (not
+   * the timer) ended the wait before it (default `true`: claim whatever the previous round found).
+   */
+  readonly runOnce: (woken?: boolean) => Effect.Effect<number, JobStoreError>
   /** The loop: never fails (store errors are logged and retried with backoff). */
   readonly run: Effect.Effect<never>
 }
@@ -61,44 +70,68 @@ export interface PollerOptions {
 export const make = (options: PollerOptions): Poller => {
   const { demand, pool, registry, signal, store } = options
 
-  const runOnce: Effect.Effect<number, JobStoreError> = Effect.gen(function* () {
-    const jobs = registry.jobs()
-    if (jobs.length === 0) return options.pollIntervalMs
-    // waiting first: a demand arriving while we look must wake the sleep that may follow
-    demand.waiting(true)
-    const wanted = yield* pool.wanted
-    if (wanted <= 0) return options.pollIntervalMs
-    demand.waiting(false)
-    const limit = Math.min(wanted, options.pollLimit)
-    const queues = options.queues()
-    // claimed runs are offered before an interruption (shutdown) can strike: only the round trip is
-    // interruptible, and a claim committed while its answer was lost is handed back by `store.release`
-    const runs = yield* Effect.uninterruptibleMask((restore) =>
-      Effect.tap(
-        restore(
-          store.claim({
-            instanceId: options.instanceId,
-            jobs,
-            schedules: registry.schedules,
-            limit,
-            leaseMs: options.leaseMs,
-            queues
-          })
-        ),
-        pool.offer
-      )
-    )
-    // a full claim: more may be due, claim again as soon as the worker pool wants more
-    if (runs.length === limit) return 0
-    const { nextRunAt, now } = yield* store.nextDue(jobs, registry.schedules, queues)
-    return nextRunAt === null ? options.pollIntervalMs : Math.max(0, Math.min(nextRunAt - now, options.pollIntervalMs))
-  })
+  /** The previous round found nothing due within the sleep that followed it. */
+  let idle = false
 
-  const run = runOnce.pipe(
+  /** The wait until the next due run, at most `pollInterval`; notes whether one is due within it. */
+  const untilDue = (jobs: ReadonlyArray<string>, queues: ReadonlyArray<string>) =>
+    Effect.map(store.nextDue(jobs, registry.schedules, queues), ({ nextRunAt, now }) => {
+      idle = nextRunAt === null || nextRunAt - now > options.pollIntervalMs
+      return nextRunAt === null
+        ? options.pollIntervalMs
+        : Math.max(0, Math.min(nextRunAt - now, options.pollIntervalMs))
+    })
+
+  const runOnce = (woken = true): Effect.Effect<number, JobStoreError> =>
+    Effect.gen(function* () {
+      const jobs = registry.jobs()
+      if (jobs.length === 0) return options.pollIntervalMs
+      // waiting first: a demand arriving while we look must wake the sleep that may follow
+      demand.waiting(true)
+      const wanted = yield* pool.wanted
+      if (wanted <= 0) return options.pollIntervalMs
+      demand.waiting(false)
+      const limit = Math.min(wanted, options.pollLimit)
+      const queues = options.queues()
+      if (idle && !woken && queues.length === 0) {
+        const wait = yield* untilDue(jobs, queues)
+        if (wait > 0) return wait
+      }
+      // claimed runs are offered before an interruption (shutdown) can strike: only the round trip is
+      // interruptible, and a claim committed while its answer was lost is handed back by `store.release`
+      const runs = yield* Effect.uninterruptibleMask((restore) =>
+        Effect.tap(
+          restore(
+            store.claim({
+              instanceId: options.instanceId,
+              jobs,
+              schedules: registry.schedules,
+              limit,
+              leaseMs: options.leaseMs,
+              queues
+            })
+          ),
+          pool.offer
+        )
+      )
+      // a full claim: more may be due, claim again as soon as the worker pool wants more
+      if (runs.length === limit) {
+        idle = false
+        return 0
+      }
+      return yield* untilDue(jobs, queues)
+    })
+
+  /** Whether a wake-up ended the last wait. */
+  let woken = true
+  const run = Effect.suspend(() => runOnce(woken)).pipe(
     Effect.tapError((error) => Effect.logWarning("Polling for due runs failed; retrying", error)),
     Effect.retry(Schedule.exponential("100 millis", 2).pipe(Schedule.union(Schedule.spaced(options.pollIntervalMs)))),
     Effect.orElseSucceed(() => options.pollIntervalMs),
     Effect.flatMap(signal.sleep),
+    Effect.map((wakeUp) => {
+      woken = wakeUp
+    }),
     Effect.forever,
     Effect.annotateLogs({ fiber: "poller" })
   )

@@ -7,8 +7,8 @@ export interface WakeSignal {
   readonly wake: Effect.Effect<void>
   /** `wake`, at once, from code outside an effect. */
   readonly unsafeWake: () => void
-  /** Waits until woken or until `millis` have passed (`Infinity`: until woken). */
-  readonly sleep: (millis: number) => Effect.Effect<void>
+  /** Waits until woken or until `millis` have passed (`Infinity`: until woken); `true` when woken. */
+  readonly sleep: (millis: number) => Effect.Effect<boolean>
 }
 
 /**
@@ -19,26 +19,27 @@ export interface WakeSignal {
 export const make: Effect.Effect<WakeSignal> = Effect.sync(() => {
   /** A wake that no sleep has taken yet. */
   let woken = false
-  let sleeper: Deferred.Deferred<void> | undefined
+  let sleeper: Deferred.Deferred<boolean> | undefined
 
   const unsafeWake = (): void => {
     if (sleeper === undefined) {
       woken = true
       return
     }
-    Deferred.unsafeDone(sleeper, Exit.void)
+    Deferred.unsafeDone(sleeper, Exit.succeed(true))
     sleeper = undefined
   }
 
-  const sleep = (millis: number): Effect.Effect<void> =>
+  const sleep = (millis: number): Effect.Effect<boolean> =>
     Effect.suspend(() => {
       if (woken || millis <= 0) {
+        const wasWoken = woken
         woken = false
-        return Effect.void
+        return Effect.succeed(wasWoken)
       }
       // uninterruptible until the wait: an interrupted sleep always forgets its Deferred (or a later wake would go to it)
       return Effect.uninterruptibleMask((restore) => {
-        const deferred = Deferred.unsafeMake<void>(FiberId.none)
+        const deferred = Deferred.unsafeMake<boolean>(FiberId.none)
         sleeper = deferred
         const forget = Effect.sync(() => {
           if (sleeper === deferred) sleeper = undefined
@@ -48,7 +49,9 @@ export const make: Effect.Effect<WakeSignal> = Effect.sync(() => {
           // the timer is interruptible itself: forked inside the mask it would inherit uninterruptibility,
           // and a sleep that ended early would leave it holding the process open until it fires
           Effect.forkDaemon(
-            Effect.interruptible(Effect.zipRight(Effect.sleep(Math.ceil(millis)), Deferred.done(deferred, Exit.void)))
+            Effect.interruptible(
+              Effect.zipRight(Effect.sleep(Math.ceil(millis)), Deferred.done(deferred, Exit.succeed(false)))
+            )
           ),
           (timer) =>
             restore(Deferred.await(deferred)).pipe(Effect.ensuring(Effect.zipRight(forget, Fiber.interruptFork(timer))))
