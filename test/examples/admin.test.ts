@@ -1,16 +1,12 @@
 /** The README's admin example: failed runs listed by status and job, redriven, then succeeded with their history kept. */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Scheduler } from "@jobss/core"
 import { Effect, LogLevel, Logger, Ref } from "effect"
 import { AdminLive, Charge, redriveFailedCharges, runCounts } from "../../examples/src/admin.js"
+import { scratchFolder } from "../support/scratch.js"
 
-const scratch = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "jobss-admin-"))),
-  (folder) => Effect.promise(() => rm(folder, { recursive: true, force: true }))
-)
+const scratch = scratchFolder("admin")
 
 describe("README example: the admin API", () => {
   it.scopedLive("failed runs are found, redriven and succeed, their history kept", () =>

@@ -1,20 +1,15 @@
 /** The README's configuration and errors example: an instance from a ConfigProvider, a bad value refused, an unusable SQLite file explained, typed errors answered. */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Scheduler } from "@jobss/core"
 import { ConfigProvider, Effect, Layer, LogLevel, Logger } from "effect"
 import { ConfiguredLive, announceLater } from "../../examples/src/configured.js"
 import { Announce } from "../../examples/src/features.js"
+import { scratchFolder } from "../support/scratch.js"
 
 const quiet = Logger.minimumLogLevel(LogLevel.Warning)
 
-/** A scratch folder for the test's SQLite files, removed at the end of the scope. */
-const scratch = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "jobss-configured-"))),
-  (folder) => Effect.promise(() => rm(folder, { recursive: true, force: true }))
-)
+const scratch = scratchFolder("configured")
 
 /** `ConfiguredLive` with the given environment. */
 const configured = (env: Record<string, string>) =>

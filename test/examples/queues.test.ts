@@ -1,16 +1,11 @@
 /** The README's flow-control example: pause, priority on resume, a partitioned queue, on an SQLite file. */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, LogLevel, Logger } from "effect"
 import { QueuesLive, program, started } from "../../examples/src/queues.js"
+import { scratchFolder } from "../support/scratch.js"
 
-/** A scratch folder for the test's SQLite file, removed at the end of the scope. */
-const scratch = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "jobss-queues-"))),
-  (folder) => Effect.promise(() => rm(folder, { recursive: true, force: true }))
-)
+const scratch = scratchFolder("queues")
 
 describe("README example: queues", () => {
   it.scopedLive("runs created while the queue is paused start on resume, urgent first; every run succeeds", () =>

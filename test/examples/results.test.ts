@@ -1,16 +1,11 @@
 /** The README's results and snooze example: a typed result decoded by awaitResult, after two snoozes that use no retry. */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, LogLevel, Logger } from "effect"
 import { ResultsLive, resize } from "../../examples/src/results.js"
+import { scratchFolder } from "../support/scratch.js"
 
-/** A scratch folder for the test's SQLite file, removed at the end of the scope. */
-const scratch = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "jobss-results-"))),
-  (folder) => Effect.promise(() => rm(folder, { recursive: true, force: true }))
-)
+const scratch = scratchFolder("results")
 
 describe("README example: typed results and snooze", () => {
   it.scopedLive("awaitResult decodes the stored result; the snoozes are in the history, no retry used", () =>

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { type JobStore, RunId } from "@jobss/core"
 import { Effect } from "effect"
-import { newRun } from "../../packages/core/test/fixtures.js"
+import { newRun, runQuery } from "../../packages/core/test/fixtures.js"
 import type { StoreBackend } from "./storeSuite.js"
 
 type Store = JobStore.JobStoreShape
@@ -15,19 +15,7 @@ type RunQuery = JobStore.RunQuery
 
 const uid = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`
 
-/** A query with no filter but those given. */
-const query = (fields: Partial<RunQuery>): RunQuery => ({
-  statuses: [],
-  job: null,
-  name: null,
-  createdAfter: null,
-  createdBefore: null,
-  argsContains: null,
-  after: null,
-  limit: 50,
-  scanLimit: 10_000,
-  ...fields
-})
+const query = runQuery
 
 /** Every page of a query, followed to its end; fails past `maxPages`. */
 const allPages = (store: Store, q: RunQuery, maxPages = 50) =>

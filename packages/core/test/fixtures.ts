@@ -29,3 +29,17 @@ export const newRun = (fields: Partial<JobStore.NewRun> & Pick<JobStore.NewRun, 
     ...fields
   }
 }
+
+/** An admin query of runs with no filter but those given. */
+export const runQuery = (fields: Partial<JobStore.RunQuery>): JobStore.RunQuery => ({
+  statuses: [],
+  job: null,
+  name: null,
+  createdAfter: null,
+  createdBefore: null,
+  argsContains: null,
+  after: null,
+  limit: 50,
+  scanLimit: 10_000,
+  ...fields
+})

@@ -12,7 +12,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { JobStore } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { Context, Effect, Layer } from "effect"
-import { newRun } from "../../core/test/fixtures.js"
+import { newRun, runQuery } from "../../core/test/fixtures.js"
 import * as dialects from "../src/internal/dialects.js"
 import * as admin from "../src/internal/store/admin.js"
 import * as context from "../src/internal/store/context.js"
@@ -21,19 +21,7 @@ import { type Backend, makeDatabase, sqlBackends } from "./databases.js"
 
 type Row = Readonly<Record<string, unknown>>
 
-/** A query with no filter but those given. */
-const query = (fields: Partial<JobStore.RunQuery>): JobStore.RunQuery => ({
-  statuses: [],
-  job: null,
-  name: null,
-  createdAfter: null,
-  createdBefore: null,
-  argsContains: null,
-  after: null,
-  limit: 50,
-  scanLimit: 10_000,
-  ...fields
-})
+const query = runQuery
 
 /** Each line of the plan, and the indexes each table is read by (`null`: a full scan). */
 const planOf = (backend: Backend, statement: Fragment) =>
