@@ -85,14 +85,23 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
     const starts = groupByRun(ledger, "start")
     expect(ids.filter((id) => !starts.has(id))).toEqual([])
 
-    // A run executed twice only where the process executing it was killed (during that execution).
+    // A run executed twice only where the process executing it was killed (during that execution), or
+    // where that process stopped the execution itself before the repeat started: its lease guard, when
+    // a starved process could not renew the lease in time (a hang past the lease, never two at once).
+    const stops = groupByRun(ledger, "interrupted")
     const unexplained: Array<string> = []
     let duplicates = 0
+    let stoppedByOwner = 0
     for (const [id, executions] of starts) {
       duplicates += executions.length - 1
-      for (const execution of executions.slice(0, -1)) {
+      for (const [i, execution] of executions.slice(0, -1).entries()) {
         const killed = killedAt.get(execution.pid)
-        if (killed === undefined || killed < execution.local_at) {
+        const repeat = executions[i + 1]!
+        const stopped = (stops.get(id) ?? []).some(
+          (stop) => stop.pid === execution.pid && stop.seq > execution.seq && stop.seq < repeat.seq
+        )
+        if (stopped && (killed === undefined || killed < execution.local_at)) stoppedByOwner++
+        else if (killed === undefined || killed < execution.local_at) {
           unexplained.push(
             `run ${id}: attempt ${execution.attempt} on pid ${execution.pid} at ${execution.local_at} was repeated, ` +
               `but that process was ${killed === undefined ? "never killed" : `killed earlier (${killed})`}`
@@ -138,6 +147,7 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
       runsPerSecond: Math.round(options.runs / (elapsed / 1000)),
       kills: kills.length,
       duplicates,
+      stoppedByOwner,
       duplicatedRuns: [...starts.values()].filter((executions) => executions.length > 1).length,
       takeovers: reaps.length,
       takeoverMedianMs: takeover.median,

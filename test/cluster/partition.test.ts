@@ -82,8 +82,19 @@ const cutOff = (backend: "postgres" | "mariadb") =>
       cluster,
       (ledger) => ledger.filter((row) => row.kind === "start" && row.pid === proxied.pid).length >= 2
     )
-    // its heartbeat reported the starts (a start not reported yet would be given back, not taken over)
-    yield* Effect.sleep(2 * shortLeases.heartbeatIntervalMs)
+    // its heartbeat reported two starts (a start not reported yet would be given back, not taken over)
+    const store = yield* parentStore(backend, db.url)
+    yield* Effect.gen(function* () {
+      for (;;) {
+        const started = (yield* cluster.ledger).filter((row) => row.kind === "start" && row.pid === proxied.pid)
+        const runs = yield* Effect.forEach(started, (row) => store.get(row.run_id))
+        const reported = runs.filter(
+          (run) => run?.status === "running" && run.dispatchedAt !== null && run.dispatchedAt >= (run.startedAt ?? 0)
+        )
+        if (reported.length >= 2) return
+        yield* Effect.sleep("50 millis")
+      }
+    }).pipe(Effect.timeout("30 seconds"))
     const cutAt = Date.now()
     yield* proxy.sever
     yield* Effect.sleep(3 * leaseMs)
@@ -149,7 +160,6 @@ const cutOff = (backend: "postgres" | "mariadb") =>
     ).toEqual([])
 
     // back on the network, it heart-beats again
-    const store = yield* parentStore(backend, db.url)
     yield* Effect.gen(function* () {
       for (;;) {
         const row = (yield* store.instances).find((instance) => instance.id === proxied.instanceId)
