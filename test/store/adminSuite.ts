@@ -13,12 +13,13 @@ import type { StoreBackend } from "./storeSuite.js"
 type Store = JobStore.JobStoreShape
 type RunQuery = JobStore.RunQuery
 
-const uid = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`
+export const uid = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`
 
 /** A query with no filter but those given. */
-const query = (fields: Partial<RunQuery>): RunQuery => ({
+export const query = (fields: Partial<RunQuery>): RunQuery => ({
   statuses: [],
   job: null,
+  queue: null,
   name: null,
   createdAfter: null,
   createdBefore: null,
@@ -44,7 +45,7 @@ const allPages = (store: Store, q: RunQuery, maxPages = 50) =>
   })
 
 /** Inserts `n` runs of `job` created 1 ms apart (the last one newest), due now. */
-const insertRuns = (store: Store, job: string, n: number, fields: Partial<JobStore.NewRun> = {}) =>
+export const insertRuns = (store: Store, job: string, n: number, fields: Partial<JobStore.NewRun> = {}) =>
   Effect.gen(function* () {
     const t = yield* store.now
     const created = Array.from({ length: n }, (_, i) =>
@@ -55,7 +56,7 @@ const insertRuns = (store: Store, job: string, n: number, fields: Partial<JobSto
   })
 
 /** Claims the due runs of `job` and settles each with `settlement`. */
-const claimAndSettle = (
+export const claimAndSettle = (
   store: Store,
   job: string,
   settlement: (claimed: JobStore.ClaimedRun) => JobStore.Settlement,

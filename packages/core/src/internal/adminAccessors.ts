@@ -16,12 +16,19 @@ type Op<K extends keyof Admin> = Admin[K] extends (...args: infer P) => Effect.E
 /** A page of runs matching the filters: `Scheduler.listRuns({ status: "failed", job: "SendEmail" })`. */
 export const listRuns: Op<"listRuns"> = (options) => Effect.flatMap(Scheduler, (s) => s.listRuns(options))
 
-/** The stored occurrences by status and by job. */
+/** The stored occurrences by status, by job and by queue. */
 export const countRuns: Effect.Effect<
   Api.RunCounts,
   Effect.Effect.Error<Admin["countRuns"]>,
   Scheduler
 > = Effect.flatMap(Scheduler, (s) => s.countRuns)
+
+/** Every queue stored or named by an active run: limits, paused flag, running and pending counts. */
+export const listQueues: Effect.Effect<
+  ReadonlyArray<Api.QueueState>,
+  Effect.Effect.Error<Admin["listQueues"]>,
+  Scheduler
+> = Effect.flatMap(Scheduler, (s) => s.listQueues)
 
 /** Makes a failed or cancelled run pending again with fresh retry counters (its history kept). */
 export const retryRun: Op<"retryRun"> = (id) => Effect.flatMap(Scheduler, (s) => s.retryRun(id))
