@@ -2,7 +2,8 @@
  * The `jobss` command as child processes on every SQL backend: it migrates a new database, lists
  * the failed run an instance left (table and JSON), shows it, retries it (the instance then runs it
  * to success), makes a delayed run due now, refuses to delete an active run (exit 1), deletes a
- * finished one, cancels a recurring one, and lists instances, schedules and stats. Usage errors
+ * finished one, cancels a recurring one, and lists instances, schedules and stats; it lists,
+ * pauses and resumes a queue an instance runs, and lists the runs of a queue. Usage errors
  * exit with 2 and every command has its help.
  *
  * The command is bundled once per test file with esbuild (from the sources, `@jobss/source`), so a
@@ -13,9 +14,9 @@ import { mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Job, JobSchedule, JobsS, Scheduler } from "@jobss/core"
+import { Job, JobQueue, JobSchedule, JobsS, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Layer, LogLevel, Logger, Schema } from "effect"
+import { Context, Deferred, Effect, Layer, LogLevel, Logger, Schedule, Schema } from "effect"
 import { fastOptions } from "../support/cluster.js"
 import { makeDatabase, sqlBackends } from "../support/databases.js"
 
@@ -77,6 +78,8 @@ const jobssJson = (args: ReadonlyArray<string>, code = 0) =>
 
 const Flaky = Job.make({ name: "CliFlaky", args: Schema.Struct({}), retriesErrorLimit: 0 })
 const Hourly = JobSchedule.spaced({ name: "CliHourly", every: "1 hour" })
+const Mail = JobQueue.make({ name: "cli-mail", concurrency: 1, rateLimit: { limit: 30, period: "1 minute" } })
+const Send = Job.make({ name: "CliSend", args: Schema.Struct({}), queue: Mail })
 
 describe.each(sqlBackends)("jobss on %s", (backend) => {
   it.scopedLive(
@@ -171,6 +174,70 @@ describe.each(sqlBackends)("jobss on %s", (backend) => {
   )
 })
 
+describe.each(sqlBackends)("jobss queues on %s", (backend) => {
+  it.scopedLive(
+    `queues list (table and JSON), pause and resume; runs list --queue; stats by queue (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const database = yield* makeDatabase(backend)
+        const db = ["--database-url", database.url]
+        const release = yield* Deferred.make<void>()
+        const context = yield* Layer.build(
+          Send.toLayer(() => Deferred.await(release)).pipe(
+            Layer.provideMerge(JobsS.layer(fastOptions)),
+            Layer.provide(SqlStore.layer()),
+            Layer.provide(database.layer)
+          )
+        ).pipe(Logger.withMinimumLogLevel(LogLevel.Error))
+        const scheduler = Context.get(context, Scheduler.Scheduler)
+        const ids = [yield* scheduler.createRun(Send, {}), yield* scheduler.createRun(Send, {})]
+        yield* Effect.repeat(scheduler.listQueues, {
+          until: (queues) => queues.some((q) => q.running === 1),
+          schedule: Schedule.spaced("50 millis")
+        }).pipe(Effect.timeout("15 seconds"))
+
+        const listed = (yield* jobssJson(["queues", "list", ...db])) as ReadonlyArray<Record<string, unknown>>
+        expect(listed).toEqual([
+          {
+            name: Mail.name,
+            defined: true,
+            concurrency: 1,
+            rateLimit: { limit: 30, period: 60_000 },
+            partitioned: false,
+            paused: false,
+            running: 1,
+            pending: 1,
+            updatedAt: expect.any(String)
+          }
+        ])
+        const table = yield* jobss(["queues", "list", ...db])
+        expect(table.code, table.stderr).toBe(0)
+        expect(table.stdout).toMatch(/^NAME +PAUSED +RUNNING +PENDING +CONCURRENCY/)
+        expect(table.stdout).toMatch(new RegExp(`${Mail.name} +no +1 +1 +1 +- +30 per 1m`))
+
+        const paused = yield* jobss(["queues", "pause", Mail.name, ...db])
+        expect(paused.code, paused.stderr).toBe(0)
+        expect((yield* scheduler.listQueues)[0]?.paused).toBe(true)
+        const resumed = yield* jobss(["queues", "resume", Mail.name, ...db])
+        expect(resumed.code, resumed.stderr).toBe(0)
+        expect((yield* scheduler.listQueues)[0]?.paused).toBe(false)
+
+        const runs = (yield* jobssJson(["runs", "list", "--queue", Mail.name, ...db])) as {
+          runs: ReadonlyArray<{ originId: string }>
+        }
+        expect(runs.runs.map((run) => run.originId).sort()).toEqual([...ids].sort())
+        const none = (yield* jobssJson(["runs", "list", "--queue", "cli-other", ...db])) as {
+          runs: ReadonlyArray<unknown>
+        }
+        expect(none.runs).toEqual([])
+        const stats = yield* jobss(["stats", ...db])
+        expect(stats.stdout).toMatch(new RegExp(`QUEUE +TOTAL[\\s\\S]*${Mail.name} +2 +1 +1`))
+        yield* Deferred.succeed(release, undefined)
+      }),
+    120_000
+  )
+})
+
 describe("jobss usage", () => {
   it.effect(
     "--help on every command exits with 0; usage errors exit with 2; a database error with 1",
@@ -186,6 +253,10 @@ describe("jobss usage", () => {
           ["runs", "cancel"],
           ["runs", "delete"],
           ["runs", "run-now"],
+          ["queues"],
+          ["queues", "list"],
+          ["queues", "pause"],
+          ["queues", "resume"],
           ["instances"],
           ["schedules"],
           ["stats"]
@@ -196,10 +267,13 @@ describe("jobss usage", () => {
           expect(help.stdout, command.join(" ")).toContain("USAGE")
         }
         const top = yield* jobss(["--help"])
-        for (const name of ["migrate", "runs", "instances", "schedules", "stats"]) expect(top.stdout).toContain(name)
+        for (const name of ["migrate", "runs", "queues", "instances", "schedules", "stats"])
+          expect(top.stdout).toContain(name)
 
         expect((yield* jobss([])).code).toBe(2)
         expect((yield* jobss(["runs"])).code).toBe(2)
+        expect((yield* jobss(["queues"])).code).toBe(2)
+        expect((yield* jobss(["queues", "pause", "--database-url", "x.db"])).code).toBe(2)
         expect((yield* jobss(["nope"])).code).toBe(2)
         const noDatabase = yield* jobss(["runs", "list"])
         expect(noDatabase.code).toBe(2)
