@@ -3,13 +3,14 @@
  * the failed run an instance left (table and JSON), shows it, retries it (the instance then runs it
  * to success), makes a delayed run due now, refuses to delete an active run (exit 1), deletes a
  * finished one, cancels a recurring one, and lists instances, schedules and stats; it lists,
- * pauses and resumes a queue an instance runs, and lists the runs of a queue. Usage errors
+ * pauses and resumes a queue an instance runs, and lists the runs of a queue; `jobss dashboard`
+ * serves the dashboard (basic auth: 401 without it; read-only: a POST refused). Usage errors
  * exit with 2 and every command has its help.
  *
  * The command is bundled once per test file with esbuild (from the sources, `@jobss/source`), so a
  * child starts in a fraction of a second.
  */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -68,6 +69,36 @@ const jobss = (args: ReadonlyArray<string>, env: Record<string, string> = {}): E
       }
     )
   })
+
+/** Starts `jobss dashboard` with `args` until the scope closes; returns the URL it prints. */
+const dashboard = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly stop: () => void }, Error>((resume) => {
+      const { DATABASE_URL: _, ...inherited } = process.env
+      const child = spawn(process.execPath, [bundle, "dashboard", "--port", "0", ...args], {
+        env: { ...inherited, NO_COLOR: "1", ...env }
+      })
+      let output = ""
+      let done = false
+      const read = (chunk: Buffer) => {
+        output += chunk.toString()
+        const found = /JobsS dashboard on (http:\/\/\S+)/.exec(output)
+        if (found !== null && !done) {
+          done = true
+          resume(Effect.succeed({ url: found[1]!, stop: () => child.kill("SIGTERM") }))
+        }
+      }
+      child.stdout.on("data", read)
+      child.stderr.on("data", read)
+      child.on("exit", (code) => {
+        if (!done) {
+          done = true
+          resume(Effect.fail(new Error(`jobss dashboard exited with ${code}: ${output}`)))
+        }
+      })
+    }),
+    ({ stop }) => Effect.sync(stop)
+  )
 
 /** Runs `jobss` and parses its JSON output; the exit code must be `code`. */
 const jobssJson = (args: ReadonlyArray<string>, code = 0) =>
@@ -176,7 +207,7 @@ describe.each(sqlBackends)("jobss on %s", (backend) => {
 
 describe.each(sqlBackends)("jobss queues on %s", (backend) => {
   it.scopedLive(
-    `queues list (table and JSON), pause and resume; runs list --queue; stats by queue (${backend})`,
+    `queues list (table and JSON), pause and resume; runs list --queue; stats by queue; dashboard (${backend})`,
     () =>
       Effect.gen(function* () {
         const database = yield* makeDatabase(backend)
@@ -232,6 +263,22 @@ describe.each(sqlBackends)("jobss queues on %s", (backend) => {
         expect(none.runs).toEqual([])
         const stats = yield* jobss(["stats", ...db])
         expect(stats.stdout).toMatch(new RegExp(`QUEUE +TOTAL[\\s\\S]*${Mail.name} +2 +1 +1`))
+
+        const served = yield* dashboard([...db, "--read-only", "--user", "ops"], { JOBSS_DASHBOARD_PASSWORD: "pw" })
+        const fetchPage = (path: string, init: RequestInit = {}) =>
+          Effect.promise(async () => {
+            const response = await fetch(new URL(path, served.url), { redirect: "manual", ...init })
+            return { status: response.status, text: await response.text() }
+          })
+        const auth = { authorization: `Basic ${Buffer.from("ops:pw").toString("base64")}` }
+        expect((yield* fetchPage("queues")).status).toBe(401)
+        const page = yield* fetchPage("queues", { headers: auth })
+        expect(page.status).toBe(200)
+        expect(page.text).toContain(Mail.name)
+        expect(page.text).toContain("(read-only)")
+        const forged = yield* fetchPage(`queues/${Mail.name}/pause`, { method: "POST", headers: auth })
+        expect(forged.status).toBe(403)
+        expect((yield* scheduler.listQueues)[0]?.paused).toBe(false)
         yield* Deferred.succeed(release, undefined)
       }),
     120_000
@@ -259,7 +306,8 @@ describe("jobss usage", () => {
           ["queues", "resume"],
           ["instances"],
           ["schedules"],
-          ["stats"]
+          ["stats"],
+          ["dashboard"]
         ]
         for (const command of commands) {
           const help = yield* jobss([...command, "--help"])
@@ -267,13 +315,14 @@ describe("jobss usage", () => {
           expect(help.stdout, command.join(" ")).toContain("USAGE")
         }
         const top = yield* jobss(["--help"])
-        for (const name of ["migrate", "runs", "queues", "instances", "schedules", "stats"])
+        for (const name of ["migrate", "runs", "queues", "instances", "schedules", "stats", "dashboard"])
           expect(top.stdout).toContain(name)
 
         expect((yield* jobss([])).code).toBe(2)
         expect((yield* jobss(["runs"])).code).toBe(2)
         expect((yield* jobss(["queues"])).code).toBe(2)
         expect((yield* jobss(["queues", "pause", "--database-url", "x.db"])).code).toBe(2)
+        expect((yield* jobss(["dashboard", "--database-url", "x.db", "--user", "ops"])).code).toBe(2)
         expect((yield* jobss(["nope"])).code).toBe(2)
         const noDatabase = yield* jobss(["runs", "list"])
         expect(noDatabase.code).toBe(2)

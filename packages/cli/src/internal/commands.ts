@@ -7,6 +7,7 @@ import { Admin, type JobsSError, type RunId, Scheduler } from "@jobss/core"
 import { SqlStoreMigrations } from "@jobss/sql"
 import { Console, Data, Effect } from "effect"
 import { client } from "./connection.js"
+import { dashboard } from "./dashboardCommand.js"
 import { cell, printJson, printTable } from "./output.js"
 import { queues } from "./queueCommands.js"
 import { connection, given, json, needsCommand, optionalInteger, optionalText, withScheduler } from "./shared.js"
@@ -228,6 +229,8 @@ const runs = Command.make("runs", {}, () => needsCommand("jobss runs")).pipe(
 
 /** The `jobss` command and its subcommands. */
 export const jobss = Command.make("jobss", {}, () => needsCommand("jobss")).pipe(
-  Command.withDescription("Operates a JobsS cluster: its schema, runs, queues, instances and schedules"),
-  Command.withSubcommands([migrate, runs, queues, instances, schedules, stats])
+  Command.withDescription(
+    "Operates a JobsS cluster: its schema, runs, queues, instances and schedules; serves the dashboard"
+  ),
+  Command.withSubcommands([migrate, runs, queues, instances, schedules, stats, dashboard])
 )
