@@ -105,7 +105,11 @@ const main = async () => {
       ["biome check .", bin("biome"), ["check", "."]],
       ["tsc -b", bin("tsc"), ["-b"]],
       ["typedoc --emit none", bin("typedoc"), ["--emit", "none"]],
-      ["depcruise (import rules)", bin("depcruise"), ["packages/core/src", "packages/sql/src", "--output-type", "err"]],
+      [
+        "depcruise (import rules)",
+        bin("depcruise"),
+        ["packages/core/src", "packages/sql/src", "packages/dashboard/src", "--output-type", "err"]
+      ],
       ["publint and attw", process.execPath, [join(repo, "scripts", "check-packages.mjs")]]
     ]) {
       const started = Date.now()

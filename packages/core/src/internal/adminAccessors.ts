@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import type * as Api from "./adminApi.js"
+import type { JobStoreError } from "./errors.js"
 import { Scheduler } from "./schedulerTag.js"
 
 type Admin = Api.SchedulerAdmin
@@ -24,11 +25,10 @@ export const countRuns: Effect.Effect<
 > = Effect.flatMap(Scheduler, (s) => s.countRuns)
 
 /** Every queue stored or named by an active run: limits, paused flag, running and pending counts. */
-export const listQueues: Effect.Effect<
-  ReadonlyArray<Api.QueueState>,
-  Effect.Effect.Error<Admin["listQueues"]>,
-  Scheduler
-> = Effect.flatMap(Scheduler, (s) => s.listQueues)
+export const listQueues: Effect.Effect<ReadonlyArray<Api.QueueState>, JobStoreError, Scheduler> = Effect.flatMap(
+  Scheduler,
+  (s) => s.listQueues
+)
 
 /** Makes a failed or cancelled run pending again with fresh retry counters (its history kept). */
 export const retryRun: Op<"retryRun"> = (id) => Effect.flatMap(Scheduler, (s) => s.retryRun(id))

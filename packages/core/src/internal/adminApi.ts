@@ -120,7 +120,14 @@ export interface QueueState {
   /** The most running runs of the queue on one instance; `undefined`: unlimited. */
   readonly workerConcurrency: number | undefined
   /** The most starts in any window of `period` (per partition when `partitioned`); `undefined`: unlimited. */
-  readonly rateLimit: { readonly limit: number; readonly period: Duration.Duration } | undefined
+  readonly rateLimit:
+    | {
+        /** The most starts in one window. */
+        readonly limit: number
+        /** The window. */
+        readonly period: Duration.Duration
+      }
+    | undefined
   /** Whether `concurrency` and `rateLimit` hold per partition key. */
   readonly partitioned: boolean
   /** Whether the queue is paused: no instance starts its runs. */
