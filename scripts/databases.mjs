@@ -197,7 +197,8 @@ export const ensureInstalled = ({ postgres = true, mariadb = true, chromium = fa
     if (mariadb && !found.mariadb) {
       throw new Error("MariaDB binaries (mariadbd, mariadb-install-db, mariadb-admin) not found after installing.")
     }
-    if (chromium && !existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} after installing (set JOBSS_CHROMIUM).`)
+    if (chromium && !existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM} after installing (set JOBSS_CHROMIUM).`)
     if (postgres) await ensureUser("postgres", log)
     if (mariadb) await ensureUser("mysql", log)
     return found
