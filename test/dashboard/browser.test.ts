@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser: Debian's headless Chromium driven by `playwright-core`, on SQLite
  * and PostgreSQL. The overview shows the counts; the runs page filtered to failed finds the failed
- * run; its page shows its attempt; clicking Retry makes it run and succeed; a queue is paused and
+ * run (the page's script selects every run); its page shows its attempt; clicking Retry makes it
+ * run and succeed; a queue is paused and
  * resumed with its buttons; a run whose arguments and error hold script and markup shows them as
  * text and runs nothing (no dialog, no `window.__xss`). Each page's screenshot is saved under
  * `.jobss-test/dashboard/`.
@@ -94,6 +95,13 @@ describe.each(["sqlite", "postgres"] as const)("dashboard in Chromium on %s", (b
         const listed = yield* step(() => page.locator("tbody tr").count())
         expect(listed).toBe(2)
         expect(yield* step(() => page.getByRole("checkbox", { name: `Select run ${failed}` }).count())).toBe(1)
+        // the page's inline script runs (its nonce passes the Content-Security-Policy): select all
+        yield* step(() => page.getByRole("checkbox", { name: "Select every run on this page" }).check())
+        const boxes = page.locator("input[name=id]")
+        expect(
+          yield* step(() => boxes.evaluateAll((all) => all.every((box) => (box as { checked?: boolean }).checked)))
+        ).toBe(true)
+        yield* step(() => page.getByRole("checkbox", { name: "Select every run on this page" }).uncheck())
         yield* shot("runs")
 
         yield* step(() => page.getByRole("link", { name: failed }).click())

@@ -31,7 +31,7 @@ describe.each(runtimeBackends)("dashboard over HTTP on %s", (backend) => {
         fastOptions,
         Flaky.toLayer(({ key }) => (healthy ? Effect.void : Effect.fail(`failed on ${key}`)))
       )
-      const failed = yield* scheduler.createRun(Flaky, { key: attack })
+      const failed = yield* scheduler.createRun(Flaky, { key: attack }).pipe(Effect.withSpan("operator request"))
       expect((yield* scheduler.awaitRun(failed, { timeout: "20 seconds" })).status).toBe("failed")
       const queued = yield* scheduler.createRun(Send, {})
       const base = yield* serveDashboard(scheduler, { secret })
@@ -62,6 +62,8 @@ describe.each(runtimeBackends)("dashboard over HTTP on %s", (backend) => {
         "&lt;script&gt;window.__xss=1&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"
       )
       expect(detail.text).toContain(">Retry</button>")
+      expect(detail.text).toContain(`<dt>Trace id</dt><dd>${(yield* scheduler.getRunState(failed)).traceId}</dd>`)
+      expect((yield* scheduler.getRunState(failed)).traceId).toMatch(/^[0-9a-f]{32}$/)
       const csrf = csrfOf(detail)
 
       expect((yield* post(`${runUrl}/retry`, [])).status).toBe(403)

@@ -1,6 +1,7 @@
 /**
  * A run's page (`<base>/runs/<id>`): its state, arguments and result as formatted JSON (unless
- * `hideArgs`), every attempt (instance, duration, outcome, error), and the actions its status
+ * `hideArgs`), its trace id (the span that created it: its attempts' spans link to it), every
+ * attempt (instance, duration, outcome, error), and the actions its status
  * allows: Retry (failed, cancelled), Run now (pending), Cancel (pending, running), Delete (finished).
  */
 import { type RunId, Scheduler } from "@jobss/core"
@@ -39,7 +40,8 @@ export const runPage = (ctx: PageContext, id: RunId.RunId, notice?: string) =>
         state.runStartedAt === undefined ? undefined : `${when(state.runStartedAt)} by ${state.runStartedBy}`
       ],
       ["Completed", state.runCompletedAt === undefined ? undefined : when(state.runCompletedAt)],
-      ["Error", state.runCompletedError]
+      ["Error", state.runCompletedError],
+      ["Trace id", state.traceId]
     ]
     const body = html`<p>${ctx.readOnly ? "" : actions}</p>
 <dl>${fields
