@@ -92,11 +92,23 @@ describe.each(runtimeBackends)("dashboard over HTTP on %s", (backend) => {
       const bulk = yield* post(`${base}/runs/delete`, [
         ["_csrf", csrf],
         ["id", failed],
+        ["id", queued],
         ["filters", "status=succeeded"]
       ])
       expect(bulk.status).toBe(303)
-      expect(bulk.headers.get("location")).toBe("/admin/jobs/runs?status=succeeded&notice=bulk")
+      expect(bulk.headers.get("location")).toBe("/admin/jobs/runs?status=succeeded&changed=1&of=2&notice=bulk")
+      expect((yield* get(`${base}${bulk.headers.get("location")!.slice("/admin/jobs".length)}`)).text).toContain(
+        "1 of 2 selected runs changed"
+      )
       expect((yield* Effect.flip(scheduler.getRunState(failed)))._tag).toBe("RunNotFound")
+      const cancelled = yield* post(`${base}/runs/cancel`, [
+        ["_csrf", csrf],
+        ["id", queued]
+      ])
+      expect(cancelled.headers.get("location")).toBe("/admin/jobs/runs?changed=1&of=1&notice=bulk")
+      expect((yield* scheduler.getRunState(queued)).status).toBe("cancelled")
+      const tooMany = Array.from({ length: 201 }, (): readonly [string, string] => ["id", queued])
+      expect((yield* post(`${base}/runs/retry`, [["_csrf", csrf], ...tooMany])).status).toBe(400)
 
       // read-only: no action shown, a POST with a valid token refused
       const readOnly = yield* serveDashboard(scheduler, { secret, readOnly: true })

@@ -124,7 +124,8 @@ const expectFinished = (result: Finished): void => {
 
 let root: string
 let project: string
-const tarballs: Record<"core" | "sql" | "dashboard" | "cli", string> = { core: "", sql: "", dashboard: "", cli: "" }
+const packageNames = ["core", "sql", "dashboard", "cli"] as const
+const tarballs: Record<(typeof packageNames)[number], string> = { core: "", sql: "", dashboard: "", cli: "" }
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "jobss-published-"))
@@ -133,22 +134,10 @@ beforeAll(async () => {
   await mustRun(
     "npm pack",
     "npm",
-    [
-      "pack",
-      "-w",
-      "packages/core",
-      "-w",
-      "packages/sql",
-      "-w",
-      "packages/dashboard",
-      "-w",
-      "packages/cli",
-      "--pack-destination",
-      packs
-    ],
+    ["pack", ...packageNames.flatMap((name) => ["-w", `packages/${name}`]), "--pack-destination", packs],
     { cwd: repo }
   )
-  for (const name of ["core", "sql", "dashboard", "cli"] as const) {
+  for (const name of packageNames) {
     const file = (await readdir(packs)).find((file) => file.startsWith(`jobss-${name}-`))
     expect(file, `npm pack wrote the @jobss/${name} tarball`).toBeDefined()
     tarballs[name] = join(packs, file!)

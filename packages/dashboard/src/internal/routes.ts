@@ -109,7 +109,16 @@ export const make = (settings: RouteSettings): HttpRouter.HttpRouter<never, Sche
     })
 
   const query = (request: HttpServerRequest.HttpServerRequest) => new URLSearchParams(request.url.split("?")[1] ?? "")
-  const noticeOf = (request: HttpServerRequest.HttpServerRequest) => notices[query(request).get("notice") ?? ""]
+  /** The notice a redirect asked for: a fixed text, or for a bulk change its counts (integers only). */
+  const noticeOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+    const params = query(request)
+    const code = params.get("notice") ?? ""
+    if (code !== "bulk") return notices[code]
+    const [changed, of] = [Number(params.get("changed")), Number(params.get("of"))]
+    return Number.isSafeInteger(changed) && Number.isSafeInteger(of)
+      ? `${changed} of ${of} selected runs changed`
+      : notices[code]
+  }
   const pageOf = (ctx: PageContext, html: Html) => Effect.succeed(respond(html, 200, ctx.nonce))
   const forbidden = (message: string): Failure => ({ _tag: "Forbidden", message })
 
@@ -157,20 +166,43 @@ export const make = (settings: RouteSettings): HttpRouter.HttpRouter<never, Sche
       : Effect.fail({ _tag: "BadFilter", message: `At most ${maxPageSize} runs at once, got ${ids.length}` })
   }
 
+  /** A change of the selected runs; reports how many changed. */
   const bulk = <E extends Failure>(
-    change: (ids: ReadonlyArray<RunId.RunId>) => Effect.Effect<unknown, E, Scheduler.Scheduler>
+    change: (ids: ReadonlyArray<RunId.RunId>) => Effect.Effect<number, E, Scheduler.Scheduler>
   ) =>
     action((body) =>
       Effect.gen(function* () {
-        yield* change(yield* idsOf(body))
+        const ids = yield* idsOf(body)
+        const changed = yield* change(ids)
         const filters = new URLSearchParams(body.get("filters") ?? "")
-        filters.delete("notice")
+        for (const key of ["notice", "changed", "of"]) filters.delete(key)
+        filters.set("changed", String(changed))
+        filters.set("of", String(ids.length))
         return { to: `/runs?${filters.toString()}`, notice: "bulk" }
       })
     )
 
+  /** How many reports of a bulk change say `changed`. */
+  const changedOf =
+    <E>(
+      change: (
+        ids: ReadonlyArray<RunId.RunId>
+      ) => Effect.Effect<ReadonlyArray<{ readonly result: string }>, E, Scheduler.Scheduler>
+    ) =>
+    (ids: ReadonlyArray<RunId.RunId>) =>
+      Effect.map(change(ids), (reports) => reports.filter((report) => report.result === "changed").length)
+
+  /** Cancels each run (a run not found is not counted; a store failure fails the request). */
   const cancelEach = (ids: ReadonlyArray<RunId.RunId>) =>
-    Effect.forEach(ids, (id) => Effect.ignore(Scheduler.cancelRun(id)), { discard: true })
+    Effect.map(
+      Effect.forEach(ids, (id) =>
+        Scheduler.cancelRun(id).pipe(
+          Effect.map((result) => result !== "finished"),
+          Effect.catchTag("RunNotFound", () => Effect.succeed(false))
+        )
+      ),
+      (done) => done.filter(Boolean).length
+    )
 
   const queueAction = (paused: boolean) =>
     action((_, params) => {
@@ -204,9 +236,9 @@ export const make = (settings: RouteSettings): HttpRouter.HttpRouter<never, Sche
         )
       )
     ),
-    HttpRouter.post("/runs/retry", bulk(Scheduler.retryRuns)),
+    HttpRouter.post("/runs/retry", bulk(changedOf(Scheduler.retryRuns))),
     HttpRouter.post("/runs/cancel", bulk(cancelEach)),
-    HttpRouter.post("/runs/delete", bulk(Scheduler.deleteRuns)),
+    HttpRouter.post("/runs/delete", bulk(changedOf(Scheduler.deleteRuns))),
     HttpRouter.post("/runs/:id/retry", runAction("retried", Scheduler.retryRun)),
     HttpRouter.post("/runs/:id/run-now", runAction("due", Scheduler.runNow)),
     HttpRouter.post("/runs/:id/cancel", runAction("cancelled", Scheduler.cancelRun)),

@@ -85,7 +85,8 @@ export const filtersOf = (query: URLSearchParams, hideArgs: boolean): Either.Eit
 /** The query string of filters, without the cursor (the form's values and the next page's base). */
 const queryOf = (query: URLSearchParams): URLSearchParams => {
   const kept = new URLSearchParams()
-  for (const [key, value] of query) if (key !== "cursor" && key !== "notice" && value !== "") kept.append(key, value)
+  for (const [key, value] of query)
+    if (!["cursor", "notice", "changed", "of"].includes(key) && value !== "") kept.append(key, value)
   return kept
 }
 
