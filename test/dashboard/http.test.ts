@@ -88,6 +88,11 @@ describe.each(runtimeBackends)("dashboard over HTTP on %s", (backend) => {
       expect((yield* get(`${base}/queues`)).text).toContain(`aria-label="Resume queue ${Mail.name}"`)
       expect((yield* post(`${base}/queues/${Mail.name}/resume`, [["_csrf", csrf]])).status).toBe(303)
       expect((yield* scheduler.listQueues).find((q) => q.name === Mail.name)?.paused).toBe(false)
+      // a name with a space, a slash and a non-ASCII letter reaches the store as it is
+      const odd = "dash q/ü"
+      const oddPause = yield* post(`${base}/queues/${encodeURIComponent(odd)}/pause`, [["_csrf", csrf]])
+      expect(oddPause.status).toBe(303)
+      expect((yield* scheduler.listQueues).find((q) => q.name === odd)?.paused).toBe(true)
 
       const bulk = yield* post(`${base}/runs/delete`, [
         ["_csrf", csrf],

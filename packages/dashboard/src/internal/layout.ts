@@ -36,6 +36,7 @@ pre{background:#fff;border:1px solid #e3e6ea;padding:.5rem;overflow:auto;white-s
 .status-pending{background:#fff3cd}
 .notice{background:#d4edda;padding:.5rem;border-radius:3px}.problem{background:#f8d7da;padding:.5rem;border-radius:3px}
 form.inline{display:inline}button{cursor:pointer;margin-right:.3rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;background:#fff;padding:.5rem;border:1px solid #e3e6ea}dd{margin:0}
 .cards{display:flex;gap:1rem;flex-wrap:wrap}.card{background:#fff;padding:.6rem 1rem;border:1px solid #e3e6ea}
 .card b{display:block;font-size:1.5rem}
 .filters label{margin-right:.6rem;display:inline-block}

@@ -19,16 +19,23 @@ import * as Security from "./security.js"
 
 /** The settings the routes run with. */
 export interface RouteSettings {
+  /** Accepts or refuses each request; `undefined`: every request is accepted. */
   readonly auth: Effect.Effect<void, DashboardUnauthorized, HttpServerRequest.HttpServerRequest> | undefined
+  /** No action shown, every POST refused. */
   readonly readOnly: boolean
+  /** No arguments or results shown. */
   readonly hideArgs: boolean
+  /** The secret of the CSRF token. */
   readonly secret: string
+  /** The pages' title. */
   readonly title: string
 }
 
 /** A failure shown as a page with its status. */
 interface Failure {
+  /** What failed: the status it is shown with (`statusOf`). */
   readonly _tag: string
+  /** What the page says. */
   readonly message: string
 }
 
