@@ -1,5 +1,5 @@
 // The package checks of `npm test` (after `tsc -b`; `--skip-checks` skips them), also
-// `npm run check:packages`: packs @jobss/core, @jobss/sql and @jobss/cli as they would be published (their
+// `npm run check:packages`: packs @jobss/core, @jobss/sql, @jobss/dashboard and @jobss/cli as they would be published (their
 // `prepack` builds dist/) into a temporary folder, then lints each tarball with publint (any error,
 // warning or suggestion fails) and @arethetypeswrong/cli (every public module, profile `esm-only`:
 // the packages are ES modules only, which CommonJS loads with `require` on every supported Node).
@@ -12,7 +12,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..")
-const packages = ["core", "sql", "cli"]
+const packages = ["core", "sql", "dashboard", "cli"]
 
 /** Runs a command; resolves its exit code and combined output (also echoed when it fails). */
 const run = (command, args) =>

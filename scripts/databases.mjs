@@ -24,6 +24,8 @@ import { tmpdir } from "node:os"
 import { delimiter, join } from "node:path"
 
 export const PG_BIN = process.env.JOBSS_PG_BIN ?? "/usr/lib/postgresql/15/bin"
+/** The browser the dashboard's browser tests drive (Debian's `chromium` package). */
+export const CHROMIUM = process.env.JOBSS_CHROMIUM ?? "/usr/bin/chromium"
 const START_TIMEOUT_MS = Number(process.env.JOBSS_DB_START_TIMEOUT_MS ?? 60_000)
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0
 
@@ -177,14 +179,16 @@ const aptInstall = async (packages, log) => {
 
 /**
  * Makes sure the server binaries exist, installing them with apt-get when missing
- * (`mariadb-server`, `postgresql-15`), and that the `postgres` / `mysql` users exist.
+ * (`mariadb-server`, `postgresql-15`; with `chromium: true`, the `chromium` browser the dashboard's
+ * browser tests drive), and that the `postgres` / `mysql` users exist.
  * Calls are serialized (apt holds a lock). Resolves the binaries' paths.
  */
-export const ensureInstalled = ({ postgres = true, mariadb = true, log = defaultLog } = {}) => {
+export const ensureInstalled = ({ postgres = true, mariadb = true, chromium = false, log = defaultLog } = {}) => {
   const result = installQueue.then(async () => {
     const missing = []
     if (postgres && !findPostgres()) missing.push("postgresql-15")
     if (mariadb && !findMariadb()) missing.push("mariadb-server")
+    if (chromium && !existsSync(CHROMIUM)) missing.push("chromium")
     if (missing.length > 0) await aptInstall(missing, log)
     const found = { postgres: postgres ? findPostgres() : undefined, mariadb: mariadb ? findMariadb() : undefined }
     if (postgres && !found.postgres) {
@@ -193,6 +197,8 @@ export const ensureInstalled = ({ postgres = true, mariadb = true, log = default
     if (mariadb && !found.mariadb) {
       throw new Error("MariaDB binaries (mariadbd, mariadb-install-db, mariadb-admin) not found after installing.")
     }
+    if (chromium && !existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM} after installing (set JOBSS_CHROMIUM).`)
     if (postgres) await ensureUser("postgres", log)
     if (mariadb) await ensureUser("mysql", log)
     return found

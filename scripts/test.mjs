@@ -5,7 +5,8 @@
 //      dependency-cruiser's import rules in .dependency-cruiser.cjs: no value import cycles),
 //      then publint and attw on the packed @jobss/core and @jobss/sql (scripts/check-packages.mjs);
 //   2. installs PostgreSQL 15 / MariaDB with apt-get when missing, then starts throwaway servers
-//      (temp folder, free loopback ports, run as the `postgres` / `mysql` users);
+//      (temp folder, free loopback ports, run as the `postgres` / `mysql` users); installs Debian's
+//      `chromium` when /usr/bin/chromium is missing (the dashboard's browser tests drive it);
 //   3. `vitest run` with JOBSS_TEST_PG_URL and JOBSS_TEST_MYSQL_URL pointing at them;
 //   4. always stops the servers and deletes their folder (also on Ctrl-C / SIGTERM).
 //   Exits with vitest's exit code.
@@ -104,7 +105,11 @@ const main = async () => {
       ["biome check .", bin("biome"), ["check", "."]],
       ["tsc -b", bin("tsc"), ["-b"]],
       ["typedoc --emit none", bin("typedoc"), ["--emit", "none"]],
-      ["depcruise (import rules)", bin("depcruise"), ["packages/core/src", "packages/sql/src", "--output-type", "err"]],
+      [
+        "depcruise (import rules)",
+        bin("depcruise"),
+        ["packages/core/src", "packages/sql/src", "packages/dashboard/src", "--output-type", "err"]
+      ],
       ["publint and attw", process.execPath, [join(repo, "scripts", "check-packages.mjs")]]
     ]) {
       const started = Date.now()
@@ -124,6 +129,8 @@ const main = async () => {
   const needMariadb = !env.JOBSS_TEST_MYSQL_URL
   if (!needPostgres) log("PostgreSQL: using JOBSS_TEST_PG_URL")
   if (!needMariadb) log("MariaDB: using JOBSS_TEST_MYSQL_URL")
+
+  await ensureInstalled({ postgres: false, mariadb: false, chromium: true, log })
 
   const servers = []
   let root

@@ -2,20 +2,22 @@
  * The `jobss` command as child processes on every SQL backend: it migrates a new database, lists
  * the failed run an instance left (table and JSON), shows it, retries it (the instance then runs it
  * to success), makes a delayed run due now, refuses to delete an active run (exit 1), deletes a
- * finished one, cancels a recurring one, and lists instances, schedules and stats. Usage errors
+ * finished one, cancels a recurring one, and lists instances, schedules and stats; it lists,
+ * pauses and resumes a queue an instance runs, and lists the runs of a queue; `jobss dashboard`
+ * serves the dashboard (basic auth: 401 without it; read-only: a POST refused). Usage errors
  * exit with 2 and every command has its help.
  *
  * The command is bundled once per test file with esbuild (from the sources, `@jobss/source`), so a
  * child starts in a fraction of a second.
  */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Job, JobSchedule, JobsS, Scheduler } from "@jobss/core"
+import { Job, JobQueue, JobSchedule, JobsS, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Layer, LogLevel, Logger, Schema } from "effect"
+import { Context, Deferred, Effect, Layer, LogLevel, Logger, Schedule, Schema } from "effect"
 import { fastOptions } from "../support/cluster.js"
 import { makeDatabase, sqlBackends } from "../support/databases.js"
 
@@ -68,6 +70,36 @@ const jobss = (args: ReadonlyArray<string>, env: Record<string, string> = {}): E
     )
   })
 
+/** Starts `jobss dashboard` with `args` until the scope closes; returns the URL it prints. */
+const dashboard = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly stop: () => void }, Error>((resume) => {
+      const { DATABASE_URL: _, ...inherited } = process.env
+      const child = spawn(process.execPath, [bundle, "dashboard", "--port", "0", ...args], {
+        env: { ...inherited, NO_COLOR: "1", ...env }
+      })
+      let output = ""
+      let done = false
+      const read = (chunk: Buffer) => {
+        output += chunk.toString()
+        const found = /JobsS dashboard on (http:\/\/\S+)/.exec(output)
+        if (found !== null && !done) {
+          done = true
+          resume(Effect.succeed({ url: found[1]!, stop: () => child.kill("SIGTERM") }))
+        }
+      }
+      child.stdout.on("data", read)
+      child.stderr.on("data", read)
+      child.on("exit", (code) => {
+        if (!done) {
+          done = true
+          resume(Effect.fail(new Error(`jobss dashboard exited with ${code}: ${output}`)))
+        }
+      })
+    }),
+    ({ stop }) => Effect.sync(stop)
+  )
+
 /** Runs `jobss` and parses its JSON output; the exit code must be `code`. */
 const jobssJson = (args: ReadonlyArray<string>, code = 0) =>
   Effect.map(jobss([...args, "--json"]), (result) => {
@@ -77,6 +109,8 @@ const jobssJson = (args: ReadonlyArray<string>, code = 0) =>
 
 const Flaky = Job.make({ name: "CliFlaky", args: Schema.Struct({}), retriesErrorLimit: 0 })
 const Hourly = JobSchedule.spaced({ name: "CliHourly", every: "1 hour" })
+const Mail = JobQueue.make({ name: "cli-mail", concurrency: 1, rateLimit: { limit: 30, period: "1 minute" } })
+const Send = Job.make({ name: "CliSend", args: Schema.Struct({}), queue: Mail })
 
 describe.each(sqlBackends)("jobss on %s", (backend) => {
   it.scopedLive(
@@ -171,6 +205,86 @@ describe.each(sqlBackends)("jobss on %s", (backend) => {
   )
 })
 
+describe.each(sqlBackends)("jobss queues on %s", (backend) => {
+  it.scopedLive(
+    `queues list (table and JSON), pause and resume; runs list --queue; stats by queue; dashboard (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const database = yield* makeDatabase(backend)
+        const db = ["--database-url", database.url]
+        const release = yield* Deferred.make<void>()
+        const context = yield* Layer.build(
+          Send.toLayer(() => Deferred.await(release)).pipe(
+            Layer.provideMerge(JobsS.layer(fastOptions)),
+            Layer.provide(SqlStore.layer()),
+            Layer.provide(database.layer)
+          )
+        ).pipe(Logger.withMinimumLogLevel(LogLevel.Error))
+        const scheduler = Context.get(context, Scheduler.Scheduler)
+        const ids = [yield* scheduler.createRun(Send, {}), yield* scheduler.createRun(Send, {})]
+        yield* Effect.repeat(scheduler.listQueues, {
+          until: (queues) => queues.some((q) => q.running === 1),
+          schedule: Schedule.spaced("50 millis")
+        }).pipe(Effect.timeout("15 seconds"))
+
+        const listed = (yield* jobssJson(["queues", "list", ...db])) as ReadonlyArray<Record<string, unknown>>
+        expect(listed).toEqual([
+          {
+            name: Mail.name,
+            defined: true,
+            concurrency: 1,
+            rateLimit: { limit: 30, period: 60_000 },
+            partitioned: false,
+            paused: false,
+            running: 1,
+            pending: 1,
+            updatedAt: expect.any(String)
+          }
+        ])
+        const table = yield* jobss(["queues", "list", ...db])
+        expect(table.code, table.stderr).toBe(0)
+        expect(table.stdout).toMatch(/^NAME +PAUSED +RUNNING +PENDING +CONCURRENCY/)
+        expect(table.stdout).toMatch(new RegExp(`${Mail.name} +no +1 +1 +1 +- +30 per 1m`))
+
+        const paused = yield* jobss(["queues", "pause", Mail.name, ...db])
+        expect(paused.code, paused.stderr).toBe(0)
+        expect((yield* scheduler.listQueues)[0]?.paused).toBe(true)
+        const resumed = yield* jobss(["queues", "resume", Mail.name, ...db])
+        expect(resumed.code, resumed.stderr).toBe(0)
+        expect((yield* scheduler.listQueues)[0]?.paused).toBe(false)
+
+        const runs = (yield* jobssJson(["runs", "list", "--queue", Mail.name, ...db])) as {
+          runs: ReadonlyArray<{ originId: string }>
+        }
+        expect(runs.runs.map((run) => run.originId).sort()).toEqual([...ids].sort())
+        const none = (yield* jobssJson(["runs", "list", "--queue", "cli-other", ...db])) as {
+          runs: ReadonlyArray<unknown>
+        }
+        expect(none.runs).toEqual([])
+        const stats = yield* jobss(["stats", ...db])
+        expect(stats.stdout).toMatch(new RegExp(`QUEUE +TOTAL[\\s\\S]*${Mail.name} +2 +1 +1`))
+
+        const served = yield* dashboard([...db, "--read-only", "--user", "ops"], { JOBSS_DASHBOARD_PASSWORD: "pw" })
+        const fetchPage = (path: string, init: RequestInit = {}) =>
+          Effect.promise(async () => {
+            const response = await fetch(new URL(path, served.url), { redirect: "manual", ...init })
+            return { status: response.status, text: await response.text() }
+          })
+        const auth = { authorization: `Basic ${Buffer.from("ops:pw").toString("base64")}` }
+        expect((yield* fetchPage("queues")).status).toBe(401)
+        const page = yield* fetchPage("queues", { headers: auth })
+        expect(page.status).toBe(200)
+        expect(page.text).toContain(Mail.name)
+        expect(page.text).toContain("(read-only)")
+        const forged = yield* fetchPage(`queues/${Mail.name}/pause`, { method: "POST", headers: auth })
+        expect(forged.status).toBe(403)
+        expect((yield* scheduler.listQueues)[0]?.paused).toBe(false)
+        yield* Deferred.succeed(release, undefined)
+      }),
+    120_000
+  )
+})
+
 describe("jobss usage", () => {
   it.effect(
     "--help on every command exits with 0; usage errors exit with 2; a database error with 1",
@@ -186,9 +300,14 @@ describe("jobss usage", () => {
           ["runs", "cancel"],
           ["runs", "delete"],
           ["runs", "run-now"],
+          ["queues"],
+          ["queues", "list"],
+          ["queues", "pause"],
+          ["queues", "resume"],
           ["instances"],
           ["schedules"],
-          ["stats"]
+          ["stats"],
+          ["dashboard"]
         ]
         for (const command of commands) {
           const help = yield* jobss([...command, "--help"])
@@ -196,10 +315,14 @@ describe("jobss usage", () => {
           expect(help.stdout, command.join(" ")).toContain("USAGE")
         }
         const top = yield* jobss(["--help"])
-        for (const name of ["migrate", "runs", "instances", "schedules", "stats"]) expect(top.stdout).toContain(name)
+        for (const name of ["migrate", "runs", "queues", "instances", "schedules", "stats", "dashboard"])
+          expect(top.stdout).toContain(name)
 
         expect((yield* jobss([])).code).toBe(2)
         expect((yield* jobss(["runs"])).code).toBe(2)
+        expect((yield* jobss(["queues"])).code).toBe(2)
+        expect((yield* jobss(["queues", "pause", "--database-url", "x.db"])).code).toBe(2)
+        expect((yield* jobss(["dashboard", "--database-url", "x.db", "--user", "ops"])).code).toBe(2)
         expect((yield* jobss(["nope"])).code).toBe(2)
         const noDatabase = yield* jobss(["runs", "list"])
         expect(noDatabase.code).toBe(2)

@@ -124,7 +124,8 @@ const expectFinished = (result: Finished): void => {
 
 let root: string
 let project: string
-const tarballs: Record<"core" | "sql" | "cli", string> = { core: "", sql: "", cli: "" }
+const packageNames = ["core", "sql", "dashboard", "cli"] as const
+const tarballs: Record<(typeof packageNames)[number], string> = { core: "", sql: "", dashboard: "", cli: "" }
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "jobss-published-"))
@@ -133,10 +134,10 @@ beforeAll(async () => {
   await mustRun(
     "npm pack",
     "npm",
-    ["pack", "-w", "packages/core", "-w", "packages/sql", "-w", "packages/cli", "--pack-destination", packs],
+    ["pack", ...packageNames.flatMap((name) => ["-w", `packages/${name}`]), "--pack-destination", packs],
     { cwd: repo }
   )
-  for (const name of ["core", "sql", "cli"] as const) {
+  for (const name of packageNames) {
     const file = (await readdir(packs)).find((file) => file.startsWith(`jobss-${name}-`))
     expect(file, `npm pack wrote the @jobss/${name} tarball`).toBeDefined()
     tarballs[name] = join(packs, file!)
@@ -234,9 +235,9 @@ describe("the published jobss command", () => {
     await mkdir(cliProject)
     await writeFile(join(cliProject, "package.json"), JSON.stringify({ name: "jobss-published-cli", private: true }))
     await mustRun(
-      "npm install the three tarballs",
+      "npm install the four tarballs",
       "npm",
-      ["install", "--no-audit", "--no-fund", tarballs.core, tarballs.sql, tarballs.cli],
+      ["install", "--no-audit", "--no-fund", tarballs.core, tarballs.sql, tarballs.dashboard, tarballs.cli],
       { cwd: cliProject }
     )
   }, setupTimeout)
@@ -248,6 +249,9 @@ describe("the published jobss command", () => {
     expect(effects).toEqual([join(cliProject, "node_modules", "effect")])
     const bin = join(cliProject, "node_modules", ".bin", "jobss")
     expect(await mustRun("jobss --help", bin, ["--help"], { cwd: cliProject })).toContain("USAGE")
+    expect(await mustRun("jobss dashboard --help", bin, ["dashboard", "--help"], { cwd: cliProject })).toContain(
+      "--port"
+    )
     expect(await mustRun("jobss migrate", bin, ["migrate", "--database-url", "cli.db"], { cwd: cliProject })).toContain(
       "10_admin"
     )
@@ -257,6 +261,47 @@ describe("the published jobss command", () => {
         env: cleanEnv({ DATABASE_URL: "cli.db" })
       })
     ).toContain('{"runs":[]}')
+  }, 120_000)
+})
+
+describe("the published dashboard", () => {
+  let dashboardProject: string
+
+  beforeAll(async () => {
+    dashboardProject = join(root, "dashboard-project")
+    await mkdir(dashboardProject)
+    await writeFile(
+      join(dashboardProject, "package.json"),
+      JSON.stringify({ name: "jobss-published-dashboard", private: true, type: "module" })
+    )
+    await mustRun(
+      "npm install the dashboard",
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        tarballs.core,
+        tarballs.dashboard,
+        "effect@^3.22",
+        "@effect/platform@^0.97",
+        "@effect/platform-node@~0.108"
+      ],
+      { cwd: dashboardProject }
+    )
+    await cp(join(examples, "dashboard.mjs"), join(dashboardProject, "dashboard.mjs"))
+  }, setupTimeout)
+
+  it("installs with one copy of effect and serves its pages with plain node, then exits by itself", async () => {
+    const effects = (
+      await mustRun("npm ls", "npm", ["ls", "--all", "--parseable", "effect"], { cwd: dashboardProject })
+    )
+      .split("\n")
+      .filter((line) => line !== "")
+    expect(effects).toEqual([join(dashboardProject, "node_modules", "effect")])
+    const result = await run(process.execPath, ["dashboard.mjs"], { cwd: dashboardProject, timeoutMs: 60_000 })
+    expect(result.output).toContain("runs page: 200 rendered")
+    expect(result.code, result.output).toBe(0)
   }, 120_000)
 })
 

@@ -13,9 +13,9 @@ import type { StoreBackend } from "./storeSuite.js"
 type Store = JobStore.JobStoreShape
 type RunQuery = JobStore.RunQuery
 
-const uid = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`
+export const uid = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`
 
-const query = runQuery
+export const query = runQuery
 
 /** Every page of a query, followed to its end; fails past `maxPages`. */
 const allPages = (store: Store, q: RunQuery, maxPages = 50) =>
@@ -32,7 +32,7 @@ const allPages = (store: Store, q: RunQuery, maxPages = 50) =>
   })
 
 /** Inserts `n` runs of `job` created 1 ms apart (the last one newest), due now. */
-const insertRuns = (store: Store, job: string, n: number, fields: Partial<JobStore.NewRun> = {}) =>
+export const insertRuns = (store: Store, job: string, n: number, fields: Partial<JobStore.NewRun> = {}) =>
   Effect.gen(function* () {
     const t = yield* store.now
     const created = Array.from({ length: n }, (_, i) =>
@@ -43,7 +43,7 @@ const insertRuns = (store: Store, job: string, n: number, fields: Partial<JobSto
   })
 
 /** Claims the due runs of `job` and settles each with `settlement`. */
-const claimAndSettle = (
+export const claimAndSettle = (
   store: Store,
   job: string,
   settlement: (claimed: JobStore.ClaimedRun) => JobStore.Settlement,

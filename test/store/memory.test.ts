@@ -1,6 +1,7 @@
 /** The store conformance suite on the in-memory store, driven by `TestClock`. */
 import { JobStore } from "@jobss/core"
 import { Effect, TestClock } from "effect"
+import { adminQueuesSuite } from "./adminQueuesSuite.js"
 import { adminSuite } from "./adminSuite.js"
 import { settlementSuite } from "./settlementSuite.js"
 import { type StoreBackend, storeSuite } from "./storeSuite.js"
@@ -26,3 +27,4 @@ const memory: StoreBackend = {
 storeSuite("memory", memory)
 settlementSuite("memory", memory)
 adminSuite("memory", memory)
+adminQueuesSuite("memory", memory)

@@ -7,6 +7,7 @@ import { JobStore } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { Context, Effect, Layer } from "effect"
 import { makeDatabase, sqlBackends } from "../support/databases.js"
+import { adminQueuesSuite } from "./adminQueuesSuite.js"
 import { adminSuite } from "./adminSuite.js"
 import { settlementSuite } from "./settlementSuite.js"
 import { type StoreBackend, storeSuite } from "./storeSuite.js"
@@ -33,4 +34,5 @@ for (const backend of sqlBackends) {
   storeSuite(backend, sql)
   settlementSuite(backend, sql)
   adminSuite(backend, sql)
+  adminQueuesSuite(backend, sql)
 }

@@ -1,5 +1,5 @@
 /**
- * JobsS command line: the `jobss` command (`migrate`, `runs`, `instances`, `schedules`, `stats`).
+ * JobsS command line: the `jobss` command (`migrate`, `runs`, `queues`, `instances`, `schedules`, `stats`, `dashboard`).
  *
  * @since 0.2.0
  */

@@ -34,6 +34,7 @@ export const newRun = (fields: Partial<JobStore.NewRun> & Pick<JobStore.NewRun, 
 export const runQuery = (fields: Partial<JobStore.RunQuery>): JobStore.RunQuery => ({
   statuses: [],
   job: null,
+  queue: null,
   name: null,
   createdAfter: null,
   createdBefore: null,

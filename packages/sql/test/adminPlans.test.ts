@@ -1,9 +1,9 @@
 /**
- * Every admin query uses the index migration 10 made for it (`store/admin.ts`), on every SQL
+ * Every admin query uses the index migration 10 (or 11, by queue) made for it (`store/admin.ts`), on every SQL
  * backend: the statements the store runs are EXPLAINed on a table of a few thousand runs (analyzed),
  * and each plan reads the runs table (or history, or instances) through the named index, never by
  * a full scan of the table. `countRuns` reads every row by definition: on SQLite and MariaDB through
- * `runs_job_status_created` alone (covering), on PostgreSQL as its planner prefers (a sequential scan
+ * `runs_job_status_created` alone (covering; by queue `runs_queue_status_created`), on PostgreSQL as its planner prefers (a sequential scan
  * or an index-only scan), so its PostgreSQL plan is not checked.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -64,7 +64,7 @@ const expectIndex = (backend: Backend, plan: ReadonlyArray<string>, table: strin
   }
 }
 
-/** 6,000 runs of 6 jobs (mostly succeeded), their history, 6,000 instances; then the statistics. */
+/** 6,000 runs of 6 jobs (mostly succeeded; half in 5 queues), their history, 6,000 instances; then the statistics. */
 const seed = (backend: Backend) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
@@ -84,7 +84,8 @@ const seed = (backend: Backend) =>
             runAt: t + n,
             createdAt: t - 6_000_000 + n * 1000,
             uniqueName: n % 100 === 0 ? `name-${n}` : null,
-            schedule: n % 50 === 1 ? `S${n}` : null
+            schedule: n % 50 === 1 ? `S${n}` : null,
+            queue: n % 2 === 0 ? `Q${n % 5}` : null
           })
         })
       )
@@ -156,7 +157,26 @@ describe.each(sqlBackends)("admin query plans on %s", (backend) => {
               "jobss_runs",
               "jobss_runs_name_created"
             ],
+            [
+              "failed runs of a queue",
+              statements.firstRows(query({ statuses: ["failed"], queue: "Q1", after }), 51),
+              "jobss_runs",
+              "jobss_runs_queue_status_created"
+            ],
+            [
+              "runs of a queue",
+              statements.firstRows(query({ queue: "Q1" }), 51),
+              "jobss_runs",
+              "jobss_runs_queue_status_created"
+            ],
             ["counts", statements.countRuns, "jobss_runs", "jobss_runs_job_status_created"],
+            [
+              "counts by queue",
+              statements.countQueueRuns,
+              "jobss_runs",
+              // MySQL's claim index of migration 9 (queue, status, priority, run_at) covers it as well
+              backend === "mariadb" ? "jobss_runs_due" : "jobss_runs_queue_status_created"
+            ],
             [
               "schedules",
               statements.schedules({ schedule: "S1", originId: after.id }, 51),
@@ -168,7 +188,11 @@ describe.each(sqlBackends)("admin query plans on %s", (backend) => {
           ]
           for (const [what, statement, table, index] of cases) {
             // counting every run reads every row: PostgreSQL's planner may prefer the table to the index then
-            if (backend === "postgres" && statement === statements.countRuns) continue
+            if (
+              backend === "postgres" &&
+              (statement === statements.countRuns || statement === statements.countQueueRuns)
+            )
+              continue
             const plan = yield* planOf(backend, statement)
             try {
               expectIndex(backend, plan, table, index)

@@ -25,6 +25,7 @@ const released: Record<string, Record<string, string>> = {
     "7_leader": "e085b59807eac792265e321ac5da29190309775d3340d19a58aa9533915f9565",
     "8_dispatched": "24f96a25df8d1e5418eea6cdf6208b5a74a8e1e027421dbda108c762d7596072",
     "10_admin": "81ca30b9683810f630558e991502cba4e6426774ef649666209bb42d5fd7b2c3",
+    "11_admin_queues": "7ae07bed25fe567ae4d210365d7fa8620230fc19cb6852ba7d45a78faba01f2c",
     "9_queues": "eed1f044d5dfd75848f9252f5258b7f498f2da068c54b465d57da44408f6e0e0"
   },
   mysql: {
@@ -37,6 +38,7 @@ const released: Record<string, Record<string, string>> = {
     "7_leader": "11f8b94ee84ee41079c29f86988412c00b6c5108e2143da80d28e49629c5350a",
     "8_dispatched": "ab90b906691880671f06a9ce7b59e56e78446357477a5e0cee55286278c708dc",
     "10_admin": "57919c0dc0fe8b7d58c8344294eab0e618051bcbc6ad51940565d56a775db9d9",
+    "11_admin_queues": "78fe22a24370abe617f51aff927abcf412e8b3d223c93a9dba086b0ddf68937e",
     "9_queues": "62ce14a10c99d64ee118d3d9e7051ef325be3a6fac74f17b00f57daa7e9d6ceb"
   },
   sqlite: {
@@ -49,6 +51,7 @@ const released: Record<string, Record<string, string>> = {
     "7_leader": "34e8685dbd214bd720398d6758a8cd144371db91e57cbe853b20c816abf42f13",
     "8_dispatched": "d21ffa505e4be71d556ff688965184694199d80bc32829289f43016c475beb31",
     "10_admin": "81ca30b9683810f630558e991502cba4e6426774ef649666209bb42d5fd7b2c3",
+    "11_admin_queues": "7ae07bed25fe567ae4d210365d7fa8620230fc19cb6852ba7d45a78faba01f2c",
     "9_queues": "e3d779754c70e8d2d71abc6cbbf642062157772249615e609119ce7b49e7ea9a"
   }
 }

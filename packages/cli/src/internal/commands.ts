@@ -2,49 +2,22 @@
  * The commands of `jobss`, each with its options, its help and its handler over the admin API
  * (`Scheduler.listRuns`, `retryRuns`, ...) on a client-only `Scheduler`.
  */
-import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Args, Command, Options } from "@effect/cli"
 import { Admin, type JobsSError, type RunId, Scheduler } from "@jobss/core"
-import { SqlStore, SqlStoreMigrations } from "@jobss/sql"
-import { Config, type ConfigError, Console, Data, Effect, Option } from "effect"
-import { type Connection, client, scheduler } from "./connection.js"
+import { SqlStoreMigrations } from "@jobss/sql"
+import { Console, Data, Effect } from "effect"
+import { client } from "./connection.js"
+import { dashboard } from "./dashboardCommand.js"
 import { cell, printJson, printTable } from "./output.js"
+import { queues } from "./queueCommands.js"
+import { connection, given, json, needsCommand, optionalInteger, optionalText, withScheduler } from "./shared.js"
+import { instances, schedules, stats } from "./statusCommands.js"
 
 /** Some runs of a bulk command were not changed (the command exits with 1 after its report). */
 export class SomeRunsUnchanged extends Data.TaggedError("SomeRunsUnchanged")<{
   /** What the command says. */
   readonly message: string
 }> {}
-
-const databaseUrl = Options.text("database-url").pipe(
-  Options.withFallbackConfig(Config.string("DATABASE_URL")),
-  Options.withDescription(
-    "The database: postgres://..., mysql://... (MariaDB too) or the path of an SQLite file; default: $DATABASE_URL"
-  )
-)
-
-const tablePrefix = Options.text("table-prefix").pipe(
-  Options.withDefault(SqlStore.defaultTablePrefix),
-  Options.withDescription("The prefix of the store's tables")
-)
-
-const json = Options.boolean("json").pipe(Options.withDescription("Print JSON (one line) instead of a table"))
-
-const connection = { databaseUrl, tablePrefix }
-
-const optionalInteger = (name: string, description: string) =>
-  Options.integer(name).pipe(Options.optional, Options.withDescription(description))
-
-const optionalText = (name: string, description: string) =>
-  Options.text(name).pipe(Options.optional, Options.withDescription(description))
-
-const given = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
-
-/** Runs `effect` with a client-only `Scheduler` on the command's database. */
-const withScheduler = <A, E>(
-  c: Connection,
-  effect: Effect.Effect<A, E, Scheduler.Scheduler>
-): Effect.Effect<A, E | JobsSError.JobStoreError | JobsSError.InvalidConfig | ConfigError.ConfigError> =>
-  Effect.scoped(Effect.provide(effect, scheduler(c)))
 
 const migrate = Command.make("migrate", connection, (c) =>
   Effect.gen(function* () {
@@ -71,6 +44,7 @@ const list = Command.make(
       Options.withDescription("Only runs in this status (repeat for several)")
     ),
     job: optionalText("job", "Only runs of this job"),
+    queue: optionalText("queue", "Only runs in this queue"),
     name: optionalText("name", "Only runs with this unique name"),
     createdAfter: Options.date("created-after").pipe(
       Options.optional,
@@ -98,6 +72,7 @@ const list = Command.make(
           Object.entries({
             status: c.status.length === 0 ? undefined : c.status,
             job: given(c.job),
+            queue: given(c.queue),
             name: given(c.name),
             createdAfter: given(c.createdAfter),
             createdBefore: given(c.createdBefore),
@@ -240,13 +215,6 @@ const cancelEach = (ids: ReadonlyArray<RunId.RunId>) =>
     )
   )
 
-/** A group of commands given none: a usage error (exit 2) that names where the list is. */
-const needsCommand = (group: string) =>
-  Effect.zipRight(
-    Console.error(`${group}: a command is needed (${group} --help lists them)`),
-    Effect.fail(ValidationError.missingValue(HelpDoc.p(`${group} needs a command`)))
-  )
-
 const runs = Command.make("runs", {}, () => needsCommand("jobss runs")).pipe(
   Command.withDescription("Lists, shows, retries, cancels, deletes runs or makes them due now"),
   Command.withSubcommands([
@@ -259,133 +227,10 @@ const runs = Command.make("runs", {}, () => needsCommand("jobss runs")).pipe(
   ])
 )
 
-const instances = Command.make(
-  "instances",
-  {
-    ...connection,
-    json,
-    limit: optionalInteger("limit", `The most instances shown, 1 to ${Admin.maxPageSize} (default 100)`)
-  },
-  (c) =>
-    withScheduler(
-      c,
-      Effect.gen(function* () {
-        const limit = given(c.limit)
-        const found = yield* Scheduler.listInstances(limit === undefined ? {} : { limit })
-        if (c.json) return yield* printJson(found)
-        yield* printTable(
-          ["ID", "NAME", "ALIVE", "WORKERS", "LAST SEEN", "STARTED", "SUCCEEDED", "ERRORS", "JOBS"],
-          found.map((i) => [
-            i.id,
-            cell(i.name, 30),
-            i.alive ? "yes" : "no",
-            String(i.workers),
-            cell(i.lastSeenAt),
-            String(i.counters.runsStarted),
-            String(i.counters.runsSucceeded),
-            String(i.counters.runsErrors),
-            cell(i.jobs)
-          ]),
-          "No instances"
-        )
-      })
-    )
-).pipe(Command.withDescription("Lists the instances seen last, alive or gone, with their counters"))
-
-const schedules = Command.make(
-  "schedules",
-  {
-    ...connection,
-    json,
-    limit: optionalInteger(
-      "limit",
-      `The most recurring runs shown, 1 to ${Admin.maxPageSize} (default ${Admin.defaultPageSize})`
-    ),
-    cursor: optionalText("cursor", "Go on from the cursor a previous page printed")
-  },
-  (c) =>
-    withScheduler(
-      c,
-      Effect.gen(function* () {
-        const limit = given(c.limit)
-        const cursor = given(c.cursor)
-        const page = yield* Scheduler.listSchedules({
-          ...(limit === undefined ? {} : { limit }),
-          ...(cursor === undefined ? {} : { cursor })
-        })
-        if (c.json) return yield* printJson(page)
-        yield* printTable(
-          ["ID", "SCHEDULE", "JOB", "STATUS", "NEXT RUN", "SUCCEEDED", "PREVIOUS"],
-          page.schedules.map((s) => [
-            s.originId,
-            cell(s.schedule, 30),
-            cell(s.job, 30),
-            s.status,
-            cell(s.nextRunAt),
-            String(s.runSuccessCount),
-            cell(
-              s.previous === undefined
-                ? undefined
-                : `${s.previous.status}${s.previous.error === undefined ? "" : `: ${s.previous.error}`}`
-            )
-          ]),
-          "No recurring runs"
-        )
-        if (page.cursor !== undefined) yield* Console.log(`More: --cursor ${page.cursor}`)
-      })
-    )
-).pipe(Command.withDescription("Lists recurring runs: next due time and how the previous occurrence ended"))
-
-const stats = Command.make(
-  "stats",
-  {
-    ...connection,
-    json,
-    minutes: optionalInteger(
-      "minutes",
-      `The throughput window in minutes, 1 to ${Admin.maxThroughputMinutes} (default 60)`
-    )
-  },
-  (c) =>
-    withScheduler(
-      c,
-      Effect.gen(function* () {
-        const minutes = given(c.minutes)
-        const counts = yield* Scheduler.countRuns
-        const throughput = yield* Scheduler.runThroughput(minutes === undefined ? {} : { minutes })
-        if (c.json) return yield* printJson({ counts, throughput })
-        const columns = ["pending", "running", "succeeded", "failed", "cancelled"] as const
-        yield* printTable(
-          ["JOB", "TOTAL", ...columns.map((s) => s.toUpperCase())],
-          [
-            ...counts.byJob.map((j) => [
-              cell(j.job, 40),
-              String(j.total),
-              ...columns.map((s) => String(j.byStatus[s]))
-            ]),
-            ["(all)", String(counts.total), ...columns.map((s) => String(counts.byStatus[s]))]
-          ],
-          "No runs"
-        )
-        yield* Console.log("")
-        const active = throughput.filter((m) => m.succeeded + m.failed + m.retried + m.timedOut > 0)
-        yield* printTable(
-          ["MINUTE", "SUCCEEDED", "FAILED", "RETRIED", "TIMED OUT"],
-          active.map((m) => [
-            cell(m.minute),
-            String(m.succeeded),
-            String(m.failed),
-            String(m.retried),
-            String(m.timedOut)
-          ]),
-          `No attempt ended in the last ${throughput.length} minutes`
-        )
-      })
-    )
-).pipe(Command.withDescription("Counts runs by job and status, and attempts per minute"))
-
 /** The `jobss` command and its subcommands. */
 export const jobss = Command.make("jobss", {}, () => needsCommand("jobss")).pipe(
-  Command.withDescription("Operates a JobsS cluster: its schema, runs, instances and schedules"),
-  Command.withSubcommands([migrate, runs, instances, schedules, stats])
+  Command.withDescription(
+    "Operates a JobsS cluster: its schema, runs, queues, instances and schedules; serves the dashboard"
+  ),
+  Command.withSubcommands([migrate, runs, queues, instances, schedules, stats, dashboard])
 )

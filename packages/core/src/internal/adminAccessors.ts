@@ -15,10 +15,16 @@ export const listRuns = (
 ): Effect.Effect<Api.RunPage, InvalidAdminQuery | JobStoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (s) => s.listRuns(options))
 
-/** The stored occurrences by status and by job. */
+/** The stored occurrences by status, by job and by queue. */
 export const countRuns: Effect.Effect<Api.RunCounts, JobStoreError, Scheduler> = Effect.flatMap(
   Scheduler,
   (s) => s.countRuns
+)
+
+/** Every queue stored or named by an active run: limits, paused flag, running and pending counts. */
+export const listQueues: Effect.Effect<ReadonlyArray<Api.QueueState>, JobStoreError, Scheduler> = Effect.flatMap(
+  Scheduler,
+  (s) => s.listQueues
 )
 
 /** Makes a failed or cancelled run pending again with fresh retry counters (its history kept). */

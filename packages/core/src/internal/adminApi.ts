@@ -1,6 +1,6 @@
 /**
  * The admin API's public types and bounds: what `Scheduler.listRuns`, `countRuns`, `retryRun(s)`,
- * `runNow` / `runRunsNow`, `deleteRun(s)`, `listInstances`, `listSchedules` and `runThroughput`
+ * `runNow` / `runRunsNow`, `deleteRun(s)`, `listQueues`, `listInstances`, `listSchedules` and `runThroughput`
  * take and return. `SchedulerShape` extends `SchedulerAdmin`.
  *
  * `Admin.ts` re-exports this module.
@@ -40,6 +40,8 @@ export interface ListRunsOptions {
   readonly status?: RunStatus | ReadonlyArray<RunStatus>
   /** Only runs of this job. */
   readonly job?: string
+  /** Only runs in this queue (`JobQueue.make`'s `name`). */
+  readonly queue?: string
   /** Only runs with this unique name (`createRun`'s `unique`). */
   readonly name?: string
   /** Only runs created at or after this time. */
@@ -82,7 +84,17 @@ export interface JobCounts {
   readonly byStatus: StatusCounts
 }
 
-/** What `countRuns` reports: every stored occurrence, by status and by job. */
+/** The occurrences of one queue, by status. */
+export interface QueueCounts {
+  /** The queue's name. */
+  readonly queue: string
+  /** All its stored occurrences. */
+  readonly total: number
+  /** Its occurrences in each status. */
+  readonly byStatus: StatusCounts
+}
+
+/** What `countRuns` reports: every stored occurrence, by status, by job and by queue. */
 export interface RunCounts {
   /** All stored occurrences. */
   readonly total: number
@@ -90,6 +102,42 @@ export interface RunCounts {
   readonly byStatus: StatusCounts
   /** Each job that has occurrences, by name. */
   readonly byJob: ReadonlyArray<JobCounts>
+  /** Each queue that has occurrences, by name (runs in no queue are in no entry). */
+  readonly byQueue: ReadonlyArray<QueueCounts>
+}
+
+/** A queue as the store knows it: its stored limits, its paused flag, its running and pending runs. */
+export interface QueueState {
+  /** The queue's name. */
+  readonly name: string
+  /**
+   * Whether an instance stored the queue's limits (`JobQueue.make`'s options). A queue only paused,
+   * or only named by runs, has none: its runs wait until an instance that defines it starts.
+   */
+  readonly defined: boolean
+  /** The most running runs of the queue cluster-wide (per partition when `partitioned`); `undefined`: unlimited. */
+  readonly concurrency: number | undefined
+  /** The most running runs of the queue on one instance; `undefined`: unlimited. */
+  readonly workerConcurrency: number | undefined
+  /** The most starts in any window of `period` (per partition when `partitioned`); `undefined`: unlimited. */
+  readonly rateLimit:
+    | {
+        /** The most starts in one window. */
+        readonly limit: number
+        /** The window. */
+        readonly period: Duration.Duration
+      }
+    | undefined
+  /** Whether `concurrency` and `rateLimit` hold per partition key. */
+  readonly partitioned: boolean
+  /** Whether the queue is paused: no instance starts its runs. */
+  readonly paused: boolean
+  /** Its running runs, on every instance. */
+  readonly running: number
+  /** Its pending runs, due or not. */
+  readonly pending: number
+  /** When its stored row was written last; `undefined` when nothing is stored (only its runs name it). */
+  readonly updatedAt: Date | undefined
 }
 
 /**
@@ -217,8 +265,10 @@ export interface ThroughputMinute {
 export interface SchedulerAdmin {
   /** A page of runs (occurrences) matching the filters, newest first, and the cursor of the next page. */
   readonly listRuns: (options?: ListRunsOptions) => Effect.Effect<RunPage, InvalidAdminQuery | JobStoreError>
-  /** The stored occurrences by status and by job. */
+  /** The stored occurrences by status, by job and by queue. */
   readonly countRuns: Effect.Effect<RunCounts, JobStoreError>
+  /** Every queue stored or named by an active run, by name: limits, paused flag, running and pending counts. */
+  readonly listQueues: Effect.Effect<ReadonlyArray<QueueState>, JobStoreError>
   /**
    * Makes a failed or cancelled run pending again, due now, with fresh retry and snooze counters and
    * its history kept (a dead-letter redrive). For a scheduled run, its latest occurrence is retried.

@@ -6,6 +6,7 @@
 import { Duration, Effect, Either } from "effect"
 import type { JobStoreShape } from "../JobStore.js"
 import * as Api from "./adminApi.js"
+import { countRuns, listQueues } from "./adminCounts.js"
 import { InvalidAdminQuery, RunActionRefused } from "./adminErrors.js"
 import type { RunChange, RunKey, ScheduleKey } from "./adminTypes.js"
 import { type JobStoreError, RunNotFound } from "./errors.js"
@@ -123,14 +124,6 @@ const readScheduleKey = (parts: ReadonlyArray<unknown>): ScheduleKey | undefined
     : undefined
 }
 
-const zeroCounts = (): { -readonly [S in RunStatus]: number } => ({
-  pending: 0,
-  running: 0,
-  succeeded: 0,
-  failed: 0,
-  cancelled: 0
-})
-
 /** The ids of a bulk change: a list of at most `maxBulkIds`. */
 const idsOf = (ids: unknown): Checked<ReadonlyArray<string>> =>
   Array.isArray(ids) && ids.length <= Api.maxBulkIds
@@ -200,6 +193,7 @@ export const make = (context: AdminContext): Api.SchedulerAdmin => {
       const query = {
         statuses: yield* statusesOf(options.status),
         job: yield* nameOf("job", options.job),
+        queue: yield* nameOf("queue", options.queue),
         name: yield* nameOf("name", options.name),
         createdAfter: yield* dateOf("createdAfter", options.createdAfter),
         createdBefore: yield* dateOf("createdBefore", options.createdBefore),
@@ -214,22 +208,6 @@ export const make = (context: AdminContext): Api.SchedulerAdmin => {
         cursor: listing.next === null ? undefined : runCursor(listing.next)
       }
     })
-
-  const countRuns: Api.SchedulerAdmin["countRuns"] = Effect.map(admin.countRuns, (counts) => {
-    const byStatus = zeroCounts()
-    const jobs = new Map<string, { job: string; total: number; byStatus: ReturnType<typeof zeroCounts> }>()
-    let total = 0
-    for (const { count, job, status } of counts) {
-      total += count
-      byStatus[status] += count
-      const entry = jobs.get(job) ?? { job, total: 0, byStatus: zeroCounts() }
-      entry.total += count
-      entry.byStatus[status] += count
-      jobs.set(job, entry)
-    }
-    const byJob = [...jobs.values()].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0))
-    return { total, byStatus, byJob }
-  })
 
   const listInstances: Api.SchedulerAdmin["listInstances"] = (options = {}) =>
     Effect.gen(function* () {
@@ -324,7 +302,8 @@ export const make = (context: AdminContext): Api.SchedulerAdmin => {
 
   return {
     listRuns,
-    countRuns,
+    countRuns: countRuns(store),
+    listQueues: listQueues(store),
     retryRun: single("retry", admin.retry, true),
     retryRuns: (ids) => bulk(ids, admin.retry, true),
     runNow: single("runNow", admin.runNow, true),

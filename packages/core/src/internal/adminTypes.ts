@@ -30,6 +30,8 @@ export interface RunQuery {
   readonly statuses: ReadonlyArray<RunStatus>
   /** Only occurrences of this job. */
   readonly job: string | null
+  /** Only occurrences in this queue. */
+  readonly queue: string | null
   /** Only occurrences with this unique name (`createRun`'s `unique`). */
   readonly name: string | null
   /** Only occurrences created at or after this time, epoch milliseconds. */
@@ -65,6 +67,16 @@ export interface RunCount {
   /** The status. */
   readonly status: RunStatus
   /** How many occurrences of the job are in that status. */
+  readonly count: number
+}
+
+/** The number of occurrences of one queue in one status (runs in no queue are not counted). */
+export interface QueueRunCount {
+  /** The queue's name. */
+  readonly queue: string
+  /** The status. */
+  readonly status: RunStatus
+  /** How many occurrences of the queue are in that status. */
   readonly count: number
 }
 
@@ -124,6 +136,8 @@ export interface JobStoreAdmin {
   readonly listRuns: (query: RunQuery) => Effect.Effect<RunListing, JobStoreError>
   /** The number of occurrences per job and status (pairs with none are left out). */
   readonly countRuns: Effect.Effect<ReadonlyArray<RunCount>, JobStoreError>
+  /** The number of occurrences per queue and status (runs in no queue, and pairs with none, are left out). */
+  readonly countQueueRuns: Effect.Effect<ReadonlyArray<QueueRunCount>, JobStoreError>
   /**
    * Makes runs whose latest occurrence is `failed` or `cancelled` pending again, due now, with their
    * retry and snooze counters at 0, their unique name held again and their history kept; one result

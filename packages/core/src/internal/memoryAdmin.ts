@@ -8,6 +8,7 @@ import { Clock, Effect } from "effect"
 import type {
   JobStoreAdmin,
   OutcomeCount,
+  QueueRunCount,
   RunChange,
   RunCount,
   RunKey,
@@ -29,6 +30,7 @@ const keyOf = (row: Row): RunKey => ({ createdAt: row.createdAt, id: row.id })
 const matches = (query: RunQuery, row: Row): boolean =>
   (query.statuses.length === 0 || query.statuses.includes(row.status)) &&
   (query.job === null || row.job === query.job) &&
+  (query.queue === null || row.queue === query.queue) &&
   (query.name === null || row.uniqueName === query.name) &&
   (query.createdAfter === null || row.createdAt >= query.createdAfter) &&
   (query.createdBefore === null || row.createdAt < query.createdBefore) &&
@@ -52,16 +54,24 @@ const listRuns = (state: State, query: RunQuery): RunListing => {
   return { runs: runs.map(toStored), next }
 }
 
-const countRuns = (state: State): ReadonlyArray<RunCount> => {
-  const counts = new Map<string, { job: string; status: RunStatus; count: number }>()
+/** Occurrences per status and `key` (rows whose key is `null` are left out). */
+const countBy = (state: State, key: (row: Row) => string | null): ReadonlyArray<[string, RunStatus, number]> => {
+  const counts = new Map<string, [string, RunStatus, number]>()
   for (const row of state.rows.values()) {
-    const key = `${row.status}\u0000${row.job}`
-    const entry = counts.get(key) ?? { job: row.job, status: row.status, count: 0 }
-    entry.count += 1
-    counts.set(key, entry)
+    const at = key(row)
+    if (at === null) continue
+    const entry = counts.get(`${row.status}\u0000${at}`) ?? [at, row.status, 0]
+    entry[2] += 1
+    counts.set(`${row.status}\u0000${at}`, entry)
   }
   return Array.from(counts.values())
 }
+
+const countRuns = (state: State): ReadonlyArray<RunCount> =>
+  countBy(state, (row) => row.job).map(([job, status, count]) => ({ job, status, count }))
+
+const countQueueRuns = (state: State): ReadonlyArray<QueueRunCount> =>
+  countBy(state, (row) => row.queue).map(([queue, status, count]) => ({ queue, status, count }))
 
 /** Applies `change` to the latest occurrence of each run it finds; `change` says what it did. */
 const each = (
@@ -167,6 +177,7 @@ export const make = (state: State, wake: (when: boolean) => Effect.Effect<void>)
   return {
     listRuns: (query) => Effect.sync(() => listRuns(state, query)),
     countRuns: Effect.sync(() => countRuns(state)),
+    countQueueRuns: Effect.sync(() => countQueueRuns(state)),
     retry: (originIds) => changing((now) => retry(state, originIds, now)),
     runNow: (originIds) => changing((now) => runNow(state, originIds, now)),
     remove: (originIds) => Effect.sync(() => remove(state, originIds)),

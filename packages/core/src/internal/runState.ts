@@ -3,9 +3,10 @@
  *
  * `RunState.ts` re-exports this module: the runtime's internals import it from here.
  */
-import { Duration } from "effect"
+import { Duration, Option } from "effect"
 import type { RunStatus, StoredRun } from "../JobStore.js"
 import * as RunId from "./runId.js"
+import * as TraceContext from "./traceContext.js"
 
 /** The latest state of a run: its active or last occurrence. */
 export interface RunState {
@@ -79,6 +80,11 @@ export interface RunState {
   readonly runCompletedError: string | undefined
   /** When the latest occurrence reached its final status, on the store's clock; `undefined` while it is active. */
   readonly runCompletedAt: Date | undefined
+  /**
+   * The trace id of the span that created the run (32 hex digits; its attempts' spans name that
+   * span as their parent or link); `undefined` when it was created outside any span.
+   */
+  readonly traceId: string | undefined
 }
 
 /** True when no further attempt or occurrence will happen. */
@@ -124,5 +130,6 @@ export const fromStored = (row: StoredRun): RunState => ({
   runTimeoutAt: date(row.timeoutAt),
   cancelRequested: row.cancelRequested,
   runCompletedError: row.error ?? undefined,
-  runCompletedAt: date(row.finishedAt)
+  runCompletedAt: date(row.finishedAt),
+  traceId: Option.getOrUndefined(Option.map(TraceContext.decode(row.traceContext), (span) => span.traceId))
 })

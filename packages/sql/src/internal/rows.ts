@@ -255,6 +255,12 @@ export const decodeRunCount = (row: Row): Either.Either<JobStore.RunCount, strin
   return r.result({ job: r.text("job"), status: r.status("status"), count: r.number("n") })
 }
 
+/** One count per queue and status (`queue`, `status`, `n`), or why it is malformed. */
+export const decodeQueueRunCount = (row: Row): Either.Either<JobStore.QueueRunCount, string> => {
+  const r = new Reader(row)
+  return r.result({ queue: r.text("queue"), status: r.status("status"), count: r.number("n") })
+}
+
 /** One throughput row (`minute`, `outcome`, `n`), or why it is malformed. */
 export const decodeOutcomeCount = (row: Row): Either.Either<JobStore.OutcomeCount, string> => {
   const r = new Reader(row)

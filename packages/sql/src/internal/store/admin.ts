@@ -1,14 +1,17 @@
 /**
- * The admin queries (`JobStoreShape.admin`): `listRuns`, `countRuns`, `schedules`, `instances`,
- * `throughput`; the changes are in `adminChanges.ts`. Every query walks an index of migration 10
+ * The admin queries (`JobStoreShape.admin`): `listRuns`, `countRuns`, `countQueueRuns`, `schedules`, `instances`,
+ * `throughput`; the changes are in `adminChanges.ts`. Every query walks an index of migration 10 (or 11)
  * in its order and stops at its limit (keyset pages, no OFFSET); `test/store/adminPlans.test.ts`
  * checks the plans with EXPLAIN on each database:
  *
  * - `listRuns` by unique name: `runs_name_created` (unique_name, created_at, id);
  * - `listRuns` by job: one branch per status, each on `runs_job_status_created` (job, status,
  *   created_at, id), merged (a UNION ALL of at most 5 branches of at most `limit + 1` rows each);
+ * - `listRuns` by queue: the same, on `runs_queue_status_created` (queue, status, created_at, id) of
+ *   migration 11;
  * - `listRuns` otherwise: one branch per status on `runs_status_created` (status, created_at, id);
  * - `countRuns`: `runs_job_status_created`, read whole (index-only, no table row is read);
+ * - `countQueueRuns`: `runs_queue_status_created`, read whole (index-only);
  * - `schedules`: `runs_scheduled` (PostgreSQL, SQLite: a partial index of active scheduled rows;
  *   MySQL: status, schedule, origin_id), then the previous occurrences by `runs_origin`;
  * - `instances`: `instances_last_seen`; `throughput`: `history_finished`.
@@ -35,6 +38,8 @@ export interface AdminStatements {
   readonly firstRows: (query: RunQuery, n: number) => Fragment
   /** Occurrences per job and status. */
   readonly countRuns: Fragment
+  /** Occurrences per queue and status. */
+  readonly countQueueRuns: Fragment
   /** Active scheduled occurrences by schedule then `RunId`. */
   readonly schedules: (after: JobStore.ScheduleKey | null, limit: number) => Fragment
   /** Instances last seen first. */
@@ -52,6 +57,7 @@ export const statements = (ctx: StoreContext): AdminStatements => {
   const conditions = (query: RunQuery): Array<Fragment> => {
     const where: Array<Fragment> = []
     if (query.job !== null) where.push(sql`job = ${query.job}`)
+    if (query.queue !== null) where.push(sql`queue = ${query.queue}`)
     if (query.name !== null) where.push(sql`unique_name = ${query.name}`)
     if (query.createdAfter !== null) where.push(sql`created_at >= ${int(query.createdAfter)}`)
     if (query.createdBefore !== null) where.push(sql`created_at < ${int(query.createdBefore)}`)
@@ -66,7 +72,8 @@ export const statements = (ctx: StoreContext): AdminStatements => {
   /**
    * The first `n` matching rows in list order, every column. By name: one ordered range of
    * `runs_name_created`. Otherwise one ordered range per status (of `runs_job_status_created` with
-   * a job, of `runs_status_created` without), each limited, merged and limited again.
+   * a job, of `runs_queue_status_created` with a queue, of `runs_status_created` without), each
+   * limited, merged and limited again.
    */
   const firstRows = (query: RunQuery, n: number): Fragment => {
     const where = conditions(query)
@@ -86,6 +93,7 @@ export const statements = (ctx: StoreContext): AdminStatements => {
   return {
     firstRows,
     countRuns: sql`SELECT job, status, COUNT(*) AS n FROM ${runs} GROUP BY job, status`,
+    countQueueRuns: sql`SELECT queue, status, COUNT(*) AS n FROM ${runs} WHERE queue IS NOT NULL GROUP BY queue, status`,
     schedules: (after, limit) => {
       const start =
         after === null
@@ -162,6 +170,13 @@ export const make = (ctx: StoreContext): Omit<Admin, "retry" | "runNow" | "remov
     operation("countRuns")
   )
 
+  const countQueueRuns: Admin["countQueueRuns"] = unit(sql<Row>`${q.countQueueRuns}`).pipe(
+    Effect.flatMap(
+      decodeAll("countQueueRuns", (row) => `malformed count of queue ${row["queue"]}`, rows.decodeQueueRunCount)
+    ),
+    operation("countQueueRuns")
+  )
+
   const schedules: Admin["schedules"] = (after, limit) =>
     Effect.gen(function* () {
       const active = yield* decodeAll(
@@ -200,5 +215,5 @@ export const make = (ctx: StoreContext): Omit<Admin, "retry" | "runNow" | "remov
       operation("throughput")
     )
 
-  return { listRuns, countRuns, schedules, instances, throughput }
+  return { listRuns, countRuns, countQueueRuns, schedules, instances, throughput }
 }
