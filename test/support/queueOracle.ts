@@ -1,9 +1,11 @@
 /**
  * Oracles of queue limits, shared by the runtime and cluster tests: the most intervals open at once
  * (concurrency), the most starts in any window of a period (rate limits), and the intervals the
- * stored run history gives each attempt (from its claim to its settlement, on the database's clock).
+ * stored run history gives each attempt (from its claim to its settlement, on the database's clock)
+ * or the cluster ledger (from the job's start to its end, or to the takeover of a killed one).
  */
 import type { JobStore } from "@jobss/core"
+import type { LedgerRow } from "../cluster/protocol.js"
 
 /** The most intervals open at once, from `[start, end]` pairs; touching intervals (an end at a start's instant) do not overlap. */
 export const maxOverlap = (intervals: ReadonlyArray<readonly [number, number]>): number => {
@@ -42,3 +44,23 @@ export const mostInWindow = (starts: ReadonlyArray<number>, periodMs: number): n
 export const attemptIntervals = (
   attempts: ReadonlyArray<JobStore.StoredAttempt>
 ): ReadonlyArray<readonly [number, number]> => attempts.map((attempt) => [attempt.startedAt, attempt.finishedAt])
+
+/**
+ * Each execution of the cluster ledger, as its `start` row and the interval from it to its `end` row, or
+ * to the takeover (`reap`) of its run when its process was killed first (unbounded if never taken over).
+ */
+export const ledgerIntervals = (
+  ledger: ReadonlyArray<LedgerRow>
+): ReadonlyArray<{ readonly start: LedgerRow; readonly interval: readonly [number, number] }> => {
+  const key = (row: LedgerRow) => `${row.run_id}:${row.attempt}`
+  const ends = new Map<string, number>()
+  for (const row of ledger) if (row.kind === "end") ends.set(key(row), row.db_at)
+  const reaps = new Map<string, number>()
+  for (const row of ledger) if (row.kind === "reap" && !reaps.has(row.run_id)) reaps.set(row.run_id, row.db_at)
+  return ledger
+    .filter((row) => row.kind === "start")
+    .map((start) => ({
+      start,
+      interval: [start.db_at, ends.get(key(start)) ?? reaps.get(start.run_id) ?? Number.POSITIVE_INFINITY] as const
+    }))
+}
