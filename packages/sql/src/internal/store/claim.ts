@@ -84,12 +84,28 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
           lease_until = ${at} + ${leaseMs}, timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${at} + run_timeout_ms END,
           run_total_count = run_total_count + 1`
       const queues = request.queues ?? []
+      const queued = dialect.queuedClaim
       const taken =
         queues.length === 0
           ? yield* unit(dialect.claim({ ...request, due: sql`${due} AND queue IS NULL`, set, limit, leaseMs, prefix }))
-          : yield* unit(
-              dialect.transaction(claimQueued(ctx, { instanceId: request.instanceId, due, set, limit, queues }))
-            )
+          : queued._tag === "Statement"
+            ? yield* unit(
+                queued.claim({
+                  ...request,
+                  due,
+                  set,
+                  limit,
+                  leaseMs,
+                  prefix,
+                  queues,
+                  owned: JobStore.ClaimToken.owned(request.instanceId)
+                })
+              )
+            : yield* unit(
+                dialect.transaction(
+                  claimQueued(ctx, queued, { instanceId: request.instanceId, due, set, limit, queues })
+                )
+              )
       return yield* decodeTaken(taken)
     }).pipe(operation("claim"))
 
