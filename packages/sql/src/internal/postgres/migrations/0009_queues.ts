@@ -73,7 +73,8 @@ END
 $$`,
   // Locks the rows of the claimer's queues in name order (the claims of one queue happen one after
   // the other), then reads the clock: a claim that waited for a lock counts the starts of the claims
-  // before it. Per queue that is not paused: its running runs (per partition, and this instance's by
+  // before it. It reads the clock again for the claim's time, after the counts: a claim starts after
+  // every settlement its counts saw. Per queue that is not paused: its running runs (per partition, and this instance's by
   // the claim's prefix p_owned), its starts in the rate window (older ones pruned), and its due runs
   // within the free slots (each partition's first, in claim order). Runs in no queue as the plain
   // claim. The candidates in claim order, the first p_limit taken; the starts of rate-limited queues
@@ -143,6 +144,7 @@ BEGIN
     END IF;
     v_ids := v_ids || v_found;
   END LOOP;
+  v_now := (extract(epoch from clock_timestamp()) * 1000)::bigint;
   RETURN QUERY
   WITH chosen AS (
     SELECT r.id FROM ${p}runs r WHERE r.id = ANY(v_ids) ORDER BY r.priority, r.run_at, r.id LIMIT p_limit
