@@ -1,6 +1,7 @@
 /**
  * Flow control at runtime, on every backend: pause and resume across instances (stored; the runs
- * of other jobs go on meanwhile), priority order, and the queue gauges and wait histogram.
+ * of other jobs go on meanwhile), priority order, the queue gauges and wait histogram, and runs
+ * waiting on a rate window started as it frees a slot, not at the next poll.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Job, JobQueue, JobsSMetrics } from "@jobss/core"
@@ -107,6 +108,29 @@ describe.each(runtimeBackends)("queues at runtime on %s", (backend) => {
         JobsSMetrics.queueWait.pipe(Metric.tagged("job", Metered.name), Metric.tagged("queue", queue))
       )
       expect(waited.count).toBe(3)
+    })
+  )
+
+  it.scopedLive(`runs waiting on a rate window start as it frees a slot, not at the next poll (${backend})`, () =>
+    Effect.gen(function* () {
+      const cluster = yield* makeCluster(backend)
+      const Paced = Job.make({
+        name: "Paced",
+        args: Schema.Struct({ n: Schema.Number }),
+        queue: JobQueue.make({ name: "paced", rateLimit: { limit: 2, period: "500 millis" } })
+      })
+      // a poll every 30 seconds: only the window's wake-up can start the later runs in time
+      const instance = yield* cluster.start(
+        { ...fastOptions, pollInterval: "30 seconds" },
+        Paced.toLayer(() => Effect.void)
+      )
+      const ids = yield* instance.scheduler.createRuns(
+        Paced,
+        [1, 2, 3, 4, 5, 6].map((n) => ({ n }))
+      )
+      for (const id of ids) {
+        expect((yield* instance.scheduler.awaitRun(id, { timeout: "10 seconds" })).status).toBe("succeeded")
+      }
     })
   )
 })

@@ -152,11 +152,12 @@ export const claimQueued = (
       set: call.set(now),
       returning: "row"
     })
-    const takenIds = new Set(taken.map((row) => rows.textColumn(row, "id")))
-    const limited = chosen.filter((c) => c.queue?.rateLimit !== null && c.queue !== undefined && takenIds.has(c.id))
+    // each start recorded at its run's claim time (the update's clock reading, not a later one)
+    const startedAt = new Map(taken.map((row) => [rows.textColumn(row, "id"), rows.toNumber(row["started_at"])]))
+    const limited = chosen.filter((c) => c.queue?.rateLimit !== null && c.queue !== undefined && startedAt.has(c.id))
     if (limited.length > 0) {
       yield* sql`INSERT INTO ${starts} (queue, partition_key, started_at) VALUES ${sql.csv(
-        limited.map((c) => sql`(${c.queue!.name}, ${c.partition}, ${now})`)
+        limited.map((c) => sql`(${c.queue!.name}, ${c.partition}, ${startedAt.get(c.id) ?? now})`)
       )}`
     }
     return taken
