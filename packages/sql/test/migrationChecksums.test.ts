@@ -25,7 +25,7 @@ const released: Record<string, Record<string, string>> = {
     "7_leader": "e085b59807eac792265e321ac5da29190309775d3340d19a58aa9533915f9565",
     "8_dispatched": "24f96a25df8d1e5418eea6cdf6208b5a74a8e1e027421dbda108c762d7596072",
     "10_admin": "81ca30b9683810f630558e991502cba4e6426774ef649666209bb42d5fd7b2c3",
-    "9_queues": "d654496c60f8bb8f553c7f8f63b770378712d3983863d1841addda306bfe9857"
+    "9_queues": "2b9117247adc9b57fa4e296ac31b7a2f7bd4c92f90677760fa2954a55f89d22b"
   },
   mysql: {
     "1_create_tables": "9a4193ba7c31600a9c5143c4ad3fd9f8075146646aed1ccd3ee12c3196f5cec4",

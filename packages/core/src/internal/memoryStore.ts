@@ -312,7 +312,9 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
     nextDue: (jobs, schedules, queues) => atNow((now) => nextDue(state, jobs, schedules, queues, now)),
     settle: (settlements) =>
       atNowEither((now) => settle(state, settlements, now)).pipe(
-        Effect.tap((results) => wake(settlements.some((settlement, i) => results[i] === true && wakes(settlement))))
+        Effect.tap((results) =>
+          wake(settlements.some((settlement, i) => results[i] === true && wakes(state, settlement)))
+        )
       ),
     extend: (instanceId, claims, leaseMs, dispatched) =>
       atNow((now) => extend(state, instanceId, claims, leaseMs, dispatched, now)),

@@ -7,6 +7,7 @@
  * migration 4 is replaced: it takes runs in no queue only, lowest priority first, walking the index
  * one priority at a time. The claim of a claimer that names queues is one statement too, the
  * function `claim_queued` (the same steps as the other dialects' transaction, `store/queueClaim.ts`).
+ * A run of a queue that stops running notifies the wake-up channel: a freed slot is taken at once.
  *
  * Released: frozen. Never edit this file (a test fixes its checksum): change the schema with a new migration.
  *
@@ -79,6 +80,11 @@ $$`,
   // within the free slots (each partition's first, in claim order). Runs in no queue as the plain
   // claim. The candidates in claim order, the first p_limit taken; the starts of rate-limited queues
   // recorded.
+  // a run of a queue that stops running frees a slot: the instances waiting on it claim at once (a run
+  // that becomes pending again notifies by the trigger of migration 1)
+  `DROP TRIGGER IF EXISTS "${p}runs_notify_slot" ON "${p}runs"`,
+  `CREATE TRIGGER "${p}runs_notify_slot" AFTER UPDATE OF status ON "${p}runs" FOR EACH ROW
+          WHEN (OLD.status = 'running' AND NEW.status <> 'pending' AND NEW.queue IS NOT NULL) EXECUTE FUNCTION "${p}runs_notify"()`,
   `CREATE OR REPLACE FUNCTION ${p}claim_queued(p_instance text, p_jobs text[], p_schedules text[], p_queues text[],
   p_limit integer, p_lease_ms bigint, p_token text, p_owned text) RETURNS SETOF ${p}runs LANGUAGE plpgsql
   SET enable_bitmapscan = off SET enable_seqscan = off
