@@ -3,7 +3,7 @@
  * instance in the consumer process) and the producer (a client-only instance in the parent).
  */
 import { SqlClient } from "@effect/sql"
-import { Job, JobStore, JobsS, RunInfo, Scheduler } from "@jobss/core"
+import { Job, JobQueue, JobStore, JobsS, RunInfo, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { Context, Effect, Exit, Layer, LogLevel, Logger, Redacted, Schema, Scope } from "effect"
 import type { Backend, ConsumerSpec } from "./common.js"
@@ -11,6 +11,24 @@ import type { Consumer, OnJob } from "./peers/consumer.js"
 
 /** The benchmark's no-op job. */
 export const BenchNoop = Job.make({ name: "BenchNoop", args: Schema.Struct({ i: Schema.Number }) })
+
+/**
+ * The queue of each queued throughput variant of JobsS (others: no queue): `queue50`, at most 50
+ * running; `partitions100`, 100 partitions (`benchPartitions`) of at most 1 running each.
+ */
+export const benchQueues: Readonly<Record<string, JobQueue.JobQueue>> = {
+  queue50: JobQueue.make({ name: "bench50", concurrency: 50 }),
+  partitions100: JobQueue.make({ name: "bench100", concurrency: 1, partitioned: true })
+}
+
+/** The partitions of the partitioned variant: run `i` is in partition `p<i mod 100>`. */
+export const benchPartitions = 100
+
+/** `BenchNoop` in the queue of the variant, if it has one (same name and arguments: the same runs). */
+const benchJob = (variant: string): typeof BenchNoop => {
+  const queue = benchQueues[variant]
+  return queue === undefined ? BenchNoop : Job.make({ name: BenchNoop.name, args: BenchNoop.args, queue })
+}
 
 /** The store's table prefix (the default) and its runs table. */
 export const runsTable = "jobss_runs"
@@ -111,11 +129,11 @@ const timedStore = (store: JobStore.JobStoreShape): JobStore.JobStoreShape => {
   }
 }
 
-/** A JobsS instance (`workers` workers, default options otherwise) executing `BenchNoop`. */
+/** A JobsS instance (`workers` workers, default options otherwise) executing `BenchNoop`, in the variant's queue. */
 export const jobssConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<Consumer> => {
   const active = await activeCount(spec.backend, spec.url)
   let instance: { readonly close: () => Promise<void> } | undefined
-  const implementation = BenchNoop.toLayer(({ i }) =>
+  const implementation = benchJob(spec.variant).toLayer(({ i }) =>
     Effect.map(RunInfo, (info) => {
       onJob(i, info.runAt.getTime())
     })

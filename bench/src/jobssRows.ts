@@ -3,7 +3,7 @@
  * `createRun(BenchNoop, { i })` with the default options would store. Used to fill large queues
  * and the scale case's tables quickly.
  */
-import { BenchNoop, runsTable } from "./jobss.js"
+import { BenchNoop, benchPartitions, benchQueues, runsTable } from "./jobss.js"
 
 const columns =
   "id, origin_id, occurrence, job, args, unique_name, unique_key, schedule, status, run_at, run_total_count, " +
@@ -29,4 +29,15 @@ export const generate = (status: "succeeded" | "pending", from: number, to: numb
       FROM generate_series(${from}::bigint, ${to}::bigint) AS g,
         LATERAL (SELECT lpad(to_hex(${base}::bigint + g), 12, '0') AS t, md5(g::text || '${salt}') AS r) AS parts
     ) AS x`
+}
+
+/**
+ * Puts the generated runs in the queue of a queued variant (`benchQueues`; run `i`, due at `base + i`,
+ * in partition `p<i mod 100>` of a partitioned one), or `undefined` for a variant without a queue.
+ */
+export const intoQueue = (variant: string): string | undefined => {
+  const queue = benchQueues[variant]
+  if (queue === undefined) return undefined
+  const partition = queue.partitioned ? `'p' || (run_at % ${benchPartitions})` : "NULL"
+  return `UPDATE ${runsTable} SET queue = '${queue.name}', partition_key = ${partition}`
 }

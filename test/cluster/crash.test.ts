@@ -21,6 +21,7 @@ import {
   between,
   groupByRun,
   historyBreaches,
+  killAndRestart,
   parentScheduler,
   parentStore,
   report,
@@ -59,16 +60,7 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
     )).flat()
 
     // The killer: every 2-5 s, SIGKILL a random child and start a new one in its slot.
-    const killer = yield* Effect.fork(
-      Effect.forever(
-        Effect.gen(function* () {
-          yield* Effect.sleep(between(2_000, 5_000))
-          const slot = between(0, options.processes - 1)
-          yield* cluster.kill(slot)
-          yield* cluster.start(slot)
-        })
-      )
-    )
+    const killer = yield* killAndRestart(cluster, 2_000, 5_000)
     const states = yield* awaitAll(scheduler, ids, options.timeoutMs)
     // the run history, written with each accepted settlement, shows no attempt accepted twice
     expect(yield* historyBreaches(scheduler, states)).toEqual([])

@@ -5,11 +5,12 @@
  * its run is taken over, then frees (never leaked).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Effect } from "effect"
 import { type Backend, makeDatabase } from "../support/databases.js"
 import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock } from "../support/processes.js"
+import { ledgerIntervals, maxOverlap } from "../support/queueOracle.js"
 import { type LedgerRow, type WorkerInstance, workIn } from "./protocol.js"
-import { awaitAll, parentScheduler, parentStore, shortLeases, unlimitedRetries } from "./scenario.js"
+import { awaitAll, parentScheduler, parentStore, sampleEvery, shortLeases, unlimitedRetries } from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -17,46 +18,14 @@ afterAll(releaseScenarioLock)
 const backends: ReadonlyArray<Backend> = ["sqlite", "postgres", "mariadb"]
 
 /** The most attempts open at once in the ledger: from their `start` to their `end`, or to the takeover of a killed one. */
-const ledgerOverlap = (ledger: ReadonlyArray<LedgerRow>): number => {
-  const key = (row: LedgerRow) => `${row.run_id}:${row.attempt}`
-  const ends = new Map<string, number>()
-  for (const row of ledger) if (row.kind === "end") ends.set(key(row), row.db_at)
-  const reaps = new Map<string, number>()
-  for (const row of ledger) if (row.kind === "reap" && !reaps.has(row.run_id)) reaps.set(row.run_id, row.db_at)
-  const edges: Array<readonly [number, number]> = []
-  for (const row of ledger) {
-    if (row.kind !== "start") continue
-    const end = ends.get(key(row)) ?? reaps.get(row.run_id) ?? Number.POSITIVE_INFINITY
-    edges.push([row.db_at, 1], [end, -1])
-  }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1])
-  let open = 0
-  let most = 0
-  for (const [, step] of edges) {
-    open += step
-    most = Math.max(most, open)
-  }
-  return most
-}
+const ledgerOverlap = (ledger: ReadonlyArray<LedgerRow>): number =>
+  maxOverlap(ledgerIntervals(ledger).map(({ interval }) => interval))
 
-/** Samples the queue's running runs in the database every 20 ms until interrupted; returns the samples so far. */
+/** Samples the queue's running runs in the database every 20 ms until stopped. */
 const sampler = (backend: Backend, url: string, queue: string) =>
-  Effect.gen(function* () {
-    const store = yield* parentStore(backend, url)
-    const samples: Array<number> = []
-    const fiber = yield* Effect.forkScoped(
-      Effect.forever(
-        Effect.zipRight(
-          store.queueCounts.pipe(
-            Effect.tap((counts) => samples.push(counts.find((count) => count.queue === queue)?.running ?? 0)),
-            Effect.ignore
-          ),
-          Effect.sleep("20 millis")
-        )
-      )
-    )
-    return { samples, stop: Fiber.interrupt(fiber) }
-  })
+  Effect.flatMap(parentStore(backend, url), (store) =>
+    sampleEvery(Effect.map(store.queueCounts, (counts) => counts.find((count) => count.queue === queue)?.running ?? 0))
+  )
 
 describe.each(backends)("queue limits across processes on %s", (backend) => {
   it.scopedLive(
@@ -119,11 +88,18 @@ describe.each(backends)("queue limits across processes on %s", (backend) => {
           Array.from({ length: 4 }, (_, n) => ({ n, ms: 1_500 })),
           unlimitedRetries
         )
-        // both slots taken: kill a process that holds one
+        // both slots taken: kill a process that holds one, once its heartbeat reported the start (a start
+        // not reported yet counts as never started: given back, not taken over)
+        const store = yield* parentStore(backend, db.url)
         let ledger: ReadonlyArray<LedgerRow> = []
-        while (ledger.filter((row) => row.kind === "start").length < 2) {
+        let reported = false
+        while (!reported) {
           yield* Effect.sleep("50 millis")
           ledger = yield* cluster.ledger
+          const first = ledger.find((row) => row.kind === "start")
+          reported =
+            ledger.filter((row) => row.kind === "start").length >= 2 &&
+            (yield* store.get(first!.origin_id))?.dispatchedAt != null
         }
         const victim = ledger.find((row) => row.kind === "start")!
         // once its heartbeat reported the start: a start not reported yet would be given back, not taken over

@@ -11,7 +11,7 @@ import { Effect, Fiber } from "effect"
 import { type Backend, makeDatabase } from "../support/databases.js"
 import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock } from "../support/processes.js"
 import { Every, Work, type WorkerInstance } from "./protocol.js"
-import { awaitAll, between, historyBreaches, parentScheduler, report, shortLeases } from "./scenario.js"
+import { awaitAll, between, historyBreaches, killAndRestart, parentScheduler, report, shortLeases } from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -37,16 +37,7 @@ const runKinds = (backend: Backend) =>
     const scheduler = yield* parentScheduler(backend, db.url)
     const cluster = yield* makeProcessCluster({ backend, url: db.url, label: `kinds-${backend}`, size: 3, instance })
     yield* cluster.startAll
-    const killer = yield* Effect.fork(
-      Effect.forever(
-        Effect.gen(function* () {
-          yield* Effect.sleep(between(1_500, 3_000))
-          const slot = between(0, 2)
-          yield* cluster.kill(slot)
-          yield* cluster.start(slot)
-        })
-      )
-    )
+    const killer = yield* killAndRestart(cluster, 1_500, 3_000)
 
     // created first, so their attempts run (and end) while the cancels come
     const cancelIds = yield* scheduler.createRuns(

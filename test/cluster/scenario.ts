@@ -6,8 +6,8 @@
 import { appendFileSync } from "node:fs"
 import { JobStore, JobsS, type JobsSConfig, type RunHistory, type RunId, RunState, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Layer, type Scope } from "effect"
-import { HarnessError, parentClientLayer } from "../support/processes.js"
+import { Context, Effect, Fiber, Layer, type Scope } from "effect"
+import { HarnessError, type ProcessCluster, parentClientLayer } from "../support/processes.js"
 import type { LedgerRow, WorkerBackend, WorkerInstance } from "./protocol.js"
 
 /** Short leases so takeovers happen within seconds; unlimited retries so takeovers never fail a run. */
@@ -195,3 +195,46 @@ export const report = (
 
 /** A random integer in [min, max]. */
 export const between = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min + 1))
+
+/**
+ * The killer of the crash scenarios, forked: every `minMs`-`maxMs`, SIGKILL the child of a random slot
+ * and start a new one in it, until interrupted.
+ */
+export const killAndRestart = (
+  cluster: ProcessCluster,
+  minMs: number,
+  maxMs: number
+): Effect.Effect<Fiber.RuntimeFiber<never, HarnessError>> =>
+  Effect.fork(
+    Effect.forever(
+      Effect.gen(function* () {
+        yield* Effect.sleep(between(minMs, maxMs))
+        const slot = between(0, cluster.spec.size - 1)
+        yield* cluster.kill(slot)
+        yield* cluster.start(slot)
+      })
+    )
+  )
+
+/**
+ * Reads `read` every 20 ms in a fiber of the scope (a failed reading is skipped) until `stop`; `samples`
+ * holds the readings so far.
+ */
+export const sampleEvery = <A>(
+  read: Effect.Effect<A, unknown>
+): Effect.Effect<{ readonly samples: ReadonlyArray<A>; readonly stop: Effect.Effect<void> }, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const samples: Array<A> = []
+    const fiber = yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.zipRight(
+          read.pipe(
+            Effect.tap((sample) => samples.push(sample)),
+            Effect.ignore
+          ),
+          Effect.sleep("20 millis")
+        )
+      )
+    )
+    return { samples, stop: Fiber.interrupt(fiber) }
+  })

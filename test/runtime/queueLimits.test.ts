@@ -2,13 +2,17 @@
  * Queue limits at runtime, on every backend, with in-process instances: the cluster-wide
  * concurrency never exceeded (3 instances of 4 workers, the store sampled at every attempt start
  * and the attempts' overlap measured), `workerConcurrency` capping each instance, and no
- * head-of-line blocking (a saturated queue holds back neither other queues nor runs in no queue).
+ * head-of-line blocking (a saturated queue holds back neither other queues nor runs in no queue);
+ * per-partition concurrency holding while different keys run side by side, and each partition's
+ * rate window holding across instances (both read from the stored history: each attempt from its
+ * claim to its settlement, on the store's clock).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Job, JobQueue } from "@jobss/core"
 import { Effect, Layer, Schema } from "effect"
 import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 import { makeLedger } from "../support/ledger.js"
+import { attemptIntervals, maxOverlap, mostInWindow } from "../support/queueOracle.js"
 
 const args = Schema.Struct({ n: Schema.Number })
 const Limited = JobQueue.make({ name: "limited", concurrency: 5, workerConcurrency: 2 })
@@ -16,25 +20,13 @@ const Capped = Job.make({ name: "Capped", args, queue: Limited })
 const Narrow = JobQueue.make({ name: "narrow", concurrency: 1 })
 const Slow = Job.make({ name: "Slow", args, queue: Narrow })
 const Free = Job.make({ name: "Free", args })
+const Tenants = JobQueue.make({ name: "tenants", concurrency: 2, partitioned: true })
+const PerTenant = Job.make({ name: "PerTenant", args, queue: Tenants })
+const Metered = JobQueue.make({ name: "metered", rateLimit: { limit: 4, period: "1 second" }, partitioned: true })
+const CallApi = Job.make({ name: "CallApi", args, queue: Metered })
 
-/** The most intervals open at once, from `[start, end]` pairs. */
-const maxOverlap = (intervals: ReadonlyArray<readonly [number, number]>): number => {
-  const edges = intervals.flatMap(
-    ([start, end]): Array<readonly [number, number]> => [
-      [start, 1],
-      [end, -1]
-    ]
-  )
-  // an end before a start at the same instant: touching intervals do not overlap
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1])
-  let open = 0
-  let most = 0
-  for (const [, step] of edges) {
-    open += step
-    most = Math.max(most, open)
-  }
-  return most
-}
+/** The partition keys of the partition tests (`undefined`: the runs without a key, one partition too). */
+const keys = ["a", "b", "c", undefined] as const
 
 describe.each(runtimeBackends)("queue limits at runtime on %s", (backend) => {
   it.scopedLive(
@@ -107,6 +99,68 @@ describe.each(runtimeBackends)("queue limits at runtime on %s", (backend) => {
         expect((yield* instance.scheduler.awaitRun(id, { timeout: "4 seconds" })).status).toBe("succeeded")
       }
       expect(ledger.entries.filter((entry) => entry.job === "Slow")).toHaveLength(1)
+    })
+  )
+
+  it.scopedLive(
+    `3 instances of 4 workers: at most 2 runs of each partition at once, several partitions side by side (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const cluster = yield* makeCluster(backend)
+        const store = yield* cluster.store
+        const work = PerTenant.toLayer(() => Effect.sleep("100 millis"))
+        const instances = yield* Effect.forEach([1, 2, 3], () => cluster.start({ ...fastOptions, workers: 4 }, work), {
+          concurrency: "unbounded"
+        })
+        // created by a client: no instance is woken first, the 8 slots of the 4 partitions are shared out at the polls
+        const client = yield* cluster.client
+        const byKey = yield* Effect.forEach(keys, (partitionKey) =>
+          client.createRuns(
+            PerTenant,
+            Array.from({ length: 8 }, (_, n) => ({ n })),
+            partitionKey === undefined ? {} : { partitionKey }
+          )
+        )
+        for (const id of byKey.flat()) {
+          expect((yield* instances[1]!.scheduler.awaitRun(id, { timeout: "60 seconds" })).status).toBe("succeeded")
+        }
+        const attempts = yield* Effect.forEach(byKey, (ids) =>
+          Effect.map(Effect.forEach(ids, store.history), (h) => h.flat())
+        )
+        const perPartition = attempts.map((of) => maxOverlap(attemptIntervals(of)))
+        // the limit was reached and held in every partition, and it is each partition's: more than 2 ran at once
+        expect(Math.max(...perPartition)).toBe(2)
+        expect(maxOverlap(attemptIntervals(attempts.flat()))).toBeGreaterThan(2)
+        expect(new Set(attempts.flat().map((attempt) => attempt.startedBy)).size).toBeGreaterThan(1)
+      })
+  )
+
+  it.scopedLive(`3 instances: at most 4 starts of each partition in any 1 second window (${backend})`, () =>
+    Effect.gen(function* () {
+      const cluster = yield* makeCluster(backend)
+      const store = yield* cluster.store
+      const work = CallApi.toLayer(() => Effect.void)
+      const instances = yield* Effect.forEach([1, 2, 3], () => cluster.start({ ...fastOptions, workers: 2 }, work), {
+        concurrency: "unbounded"
+      })
+      const byKey = yield* Effect.forEach(["x", "y"], (partitionKey) =>
+        instances[0]!.scheduler.createRuns(
+          CallApi,
+          Array.from({ length: 10 }, (_, n) => ({ n })),
+          { partitionKey }
+        )
+      )
+      for (const id of byKey.flat()) {
+        expect((yield* instances[2]!.scheduler.awaitRun(id, { timeout: "60 seconds" })).status).toBe("succeeded")
+      }
+      const attempts = yield* Effect.forEach(byKey, (ids) =>
+        Effect.map(Effect.forEach(ids, store.history), (h) => h.flat())
+      )
+      const starts = attempts.map((of) => of.map((attempt) => attempt.startedAt))
+      expect(starts.map((of) => mostInWindow(of, 1_000))).toEqual([4, 4])
+      // the windows are each partition's, and shared by the instances
+      expect(mostInWindow(starts.flat(), 1_000)).toBeGreaterThan(4)
+      expect(new Set(attempts.flat().map((attempt) => attempt.startedBy)).size).toBeGreaterThan(1)
     })
   )
 })

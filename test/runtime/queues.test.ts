@@ -1,6 +1,8 @@
 /**
  * Flow control at runtime, on every backend: pause and resume across instances (stored; the runs
- * of other jobs go on meanwhile), priority order, and the queue gauges and wait histogram.
+ * of other jobs go on meanwhile), priority order, the queue gauges and wait histogram, and runs
+ * waiting on a rate window started as it frees a slot, not at the next poll; where the store wakes
+ * other instances (memory, PostgreSQL), a slot freed on one instance taken at once by another.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Job, JobQueue, JobsSMetrics } from "@jobss/core"
@@ -108,5 +110,55 @@ describe.each(runtimeBackends)("queues at runtime on %s", (backend) => {
       )
       expect(waited.count).toBe(3)
     })
+  )
+
+  it.scopedLive(`runs waiting on a rate window start as it frees a slot, not at the next poll (${backend})`, () =>
+    Effect.gen(function* () {
+      const cluster = yield* makeCluster(backend)
+      const Paced = Job.make({
+        name: "Paced",
+        args: Schema.Struct({ n: Schema.Number }),
+        queue: JobQueue.make({ name: "paced", rateLimit: { limit: 2, period: "500 millis" } })
+      })
+      // a poll every 30 seconds: only the window's wake-up can start the later runs in time
+      const instance = yield* cluster.start(
+        { ...fastOptions, pollInterval: "30 seconds" },
+        Paced.toLayer(() => Effect.void)
+      )
+      const ids = yield* instance.scheduler.createRuns(
+        Paced,
+        [1, 2, 3, 4, 5, 6].map((n) => ({ n }))
+      )
+      for (const id of ids) {
+        expect((yield* instance.scheduler.awaitRun(id, { timeout: "10 seconds" })).status).toBe("succeeded")
+      }
+    })
+  )
+
+  it.scopedLive.skipIf(backend === "sqlite" || backend === "mariadb")(
+    `a slot freed on one instance is taken at once by another, woken by the store (${backend}: it has wake-ups)`,
+    () =>
+      Effect.gen(function* () {
+        const cluster = yield* makeCluster(backend)
+        const single = JobQueue.make({ name: "single", concurrency: 1 })
+        const First = Job.make({ name: "First", args: Schema.Struct({ n: Schema.Number }), queue: single })
+        const Second = Job.make({ name: "Second", args: Schema.Struct({ n: Schema.Number }), queue: single })
+        // polls every 30 seconds: only a wake-up can start the second run in time
+        const options = { ...fastOptions, pollInterval: "30 seconds" } as const
+        const a = yield* cluster.start(
+          options,
+          First.toLayer(() => Effect.sleep("300 millis"))
+        )
+        const b = yield* cluster.start(
+          options,
+          Second.toLayer(() => Effect.void)
+        )
+        const first = yield* a.scheduler.createRun(First, { n: 1 })
+        yield* eventually(a.scheduler.getRunState(first), (state) => state.status === "running")
+        // b claims when it is created, finds the queue full, and sleeps
+        const second = yield* b.scheduler.createRun(Second, { n: 2 })
+        expect((yield* a.scheduler.awaitRun(first, { timeout: "10 seconds" })).status).toBe("succeeded")
+        expect((yield* b.scheduler.awaitRun(second, { timeout: "5 seconds" })).status).toBe("succeeded")
+      })
   )
 })

@@ -260,5 +260,26 @@ export const queueCases = (
         }),
       timeout
     )
+
+    test(
+      "nextDue: a rate-limited queue with due runs and a full window is due when the window's first start leaves it",
+      () =>
+        Effect.gen(function* () {
+          const { store } = yield* make
+          const [job, queue] = [uid("Job"), uid("queue")]
+          yield* store.registerQueue(definition(queue, { rateLimit: 2, ratePeriodMs: 60_000 }), "a")
+          yield* insertDue(store, job, 3, { queue })
+          const [first] = yield* claim(store, job, [queue], 1)
+          yield* claim(store, job, [queue], 1)
+          // the third waits on the window: free when the first start is a period old
+          expect(yield* claim(store, job, [queue])).toEqual([])
+          expect((yield* store.nextDue([job], [], [queue])).nextRunAt).toBe(first!.startedAt! + 60_000)
+          // not for a claimer that does not name the queue, nor once the queue is paused
+          expect((yield* store.nextDue([job], [], [])).nextRunAt).toBeNull()
+          yield* store.pauseQueue(queue, true)
+          expect((yield* store.nextDue([job], [], [queue])).nextRunAt).toBeNull()
+        }),
+      timeout
+    )
   })
 }

@@ -1,6 +1,7 @@
 /**
  * Throughput: `size` no-op jobs inserted up front, then one consumer process with 10 workers;
- * the time from its start until every job is completed in the database. Also the `backends`
+ * the time from its start until every job is completed in the database. JobsS also with its runs
+ * in a queue limited to 50, and in 100 partitions of concurrency 1 (100 workers, so the limits bind). Also the `backends`
  * case (JobsS on MariaDB and SQLite against their raw SQL ceilings) and the peak RSS of each
  * consumer process (the `memory` figure is JobsS's in the largest PostgreSQL case).
  */
@@ -9,6 +10,7 @@ import { cpuBusyPercent, cpuTicks, median, now, round } from "../common.js"
 import { startConsumer } from "../consumerProcess.js"
 import { type BenchContext, type Row, rowFor, updateMedians, wanted } from "../context.js"
 import { createDatabase, dropDatabase, mysqlExec, pgExec, removeSqlite } from "../db.js"
+import { intoQueue } from "../jobssRows.js"
 import { setupOf } from "../systems.js"
 
 /** One configuration of the throughput case. */
@@ -22,6 +24,8 @@ interface Config {
   readonly runsAt: (size: number, sizes: ReadonlyArray<number>) => boolean
   /** Said in the results when a size is not run. */
   readonly skipNote?: string
+  /** Workers of the consumer (default 10). */
+  readonly workers?: number
 }
 
 const all = () => true
@@ -37,6 +41,24 @@ const pgConfigs = (quick: boolean): ReadonlyArray<Config> => {
       label: "JobsS (workers 10)",
       capMs: (n) => cap(n > 50_000 ? 40_000 : 30_000),
       runsAt: all
+    },
+    {
+      system: "jobss",
+      variant: "queue50",
+      label: "JobsS, a queue limited to 50 (workers 100)",
+      capMs: () => cap(60_000),
+      runsAt: smallestOnly,
+      skipNote: "the queued JobsS cases are run at the smallest size only",
+      workers: 100
+    },
+    {
+      system: "jobss",
+      variant: "partitions100",
+      label: "JobsS, 100 partitions of concurrency 1 (workers 100)",
+      capMs: () => cap(60_000),
+      runsAt: smallestOnly,
+      skipNote: "the queued JobsS cases are run at the smallest size only",
+      workers: 100
     },
     {
       system: "graphile",
@@ -177,12 +199,14 @@ const repetition = async (
       url: db.url,
       variant: config.variant,
       count: size,
-      workers: 10,
+      workers: config.workers ?? 10,
       capMs: config.capMs(size)
     })
     consumerStarting.catch(() => undefined)
     const fillStarted = now()
     await setupOf(config.system, backend).fill(db.url, size)
+    const queued = config.system === "jobss" && backend === "postgres" ? intoQueue(config.variant) : undefined
+    if (queued !== undefined) await pgExec(db.url, queued)
     const fillMs = now() - fillStarted
     // Same starting line for everyone: fresh statistics, no checkpoint debt from the fill.
     if (backend === "postgres") await pgExec(db.url, "VACUUM ANALYZE", "CHECKPOINT")

@@ -238,7 +238,11 @@ export interface JobStoreShape extends QueueOperations {
   readonly insert: (runs: ReadonlyArray<NewRun>) => Effect.Effect<ReadonlyArray<InsertResult>, JobStoreError>
   /** Claims up to `limit` due pending runs (lowest priority, then oldest due first) within the queues' limits. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ClaimedRun>, JobStoreError>
-  /** The earliest due time of a pending run this instance could claim (a due run of a queue waits on a limit: not counted). */
+  /**
+   * The earliest time a pending run this instance could claim may be taken: its due time (a due run of a
+   * queue waits on a limit: not counted), or when a slot of the rate window of a named queue with due
+   * runs frees (its first start a period old).
+   */
   readonly nextDue: (
     jobs: ReadonlyArray<string>,
     schedules: ReadonlyArray<string>,

@@ -26,7 +26,7 @@ const released: Record<string, Record<string, string>> = {
     "8_dispatched": "24f96a25df8d1e5418eea6cdf6208b5a74a8e1e027421dbda108c762d7596072",
     "10_admin": "81ca30b9683810f630558e991502cba4e6426774ef649666209bb42d5fd7b2c3",
     "11_admin_queues": "7ae07bed25fe567ae4d210365d7fa8620230fc19cb6852ba7d45a78faba01f2c",
-    "9_queues": "eed1f044d5dfd75848f9252f5258b7f498f2da068c54b465d57da44408f6e0e0"
+    "9_queues": "2b9117247adc9b57fa4e296ac31b7a2f7bd4c92f90677760fa2954a55f89d22b"
   },
   mysql: {
     "1_create_tables": "9a4193ba7c31600a9c5143c4ad3fd9f8075146646aed1ccd3ee12c3196f5cec4",

@@ -101,6 +101,23 @@ export const budget = (state: State, instanceId: string, now: number): QueueBudg
   }
 }
 
+/**
+ * When the first start in the window of one of `queues` (those rate-limited and not paused) leaves it,
+ * after `now`: a slot of the rate limit frees then; `null` when none will.
+ */
+export const windowFrees = (state: State, queues: ReadonlySet<string>, now: number): number | null => {
+  let earliest: number | null = null
+  for (const name of queues) {
+    const queue = state.queues.get(name)
+    if (queue === undefined || queue.paused || queue.ratePeriodMs === null) continue
+    for (const start of state.starts.get(name) ?? []) {
+      const frees = start.at + queue.ratePeriodMs
+      if (frees > now && (earliest === null || frees < earliest)) earliest = frees
+    }
+  }
+  return earliest
+}
+
 /** The running and pending runs of each queue that has any, by name. */
 export const queueCounts = (state: State): ReadonlyArray<QueueCount> => {
   const counts = new Map<string, { running: number; pending: number }>()

@@ -140,5 +140,6 @@ export const settle = (
   return Either.right(settlements.map((settlement) => settleOne(state, settlement, now)))
 }
 
-/** Whether a settlement may make a run due (a wake-up for pollers). */
-export const wakes = (settlement: Settlement): boolean => continuesRun(settlement)
+/** Whether a settlement may make a run due, or free a slot of a queue (a wake-up for pollers). */
+export const wakes = (state: State, settlement: Settlement): boolean =>
+  continuesRun(settlement) || (state.rows.get(settlement.id)?.queue ?? null) !== null

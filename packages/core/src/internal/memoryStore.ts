@@ -123,14 +123,16 @@ const nextDue = (
 ): { readonly now: number; readonly nextRunAt: number | null } => {
   const matches = queueMatcher(jobs, schedules, queues)
   let nextRunAt: number | null = null
+  const waiting = new Set<string>()
   for (const row of state.rows.values()) {
+    if (row.status !== "pending" || !matches(row)) continue
     // a due run of a queue that the last claim left waits on a limit: a slot, the window or a resume wakes it
-    const counts = row.queue === null || row.runAt > now
-    if (row.status === "pending" && counts && matches(row) && (nextRunAt === null || row.runAt < nextRunAt)) {
-      nextRunAt = row.runAt
-    }
+    if (row.queue !== null && row.runAt <= now) waiting.add(row.queue)
+    else if (nextRunAt === null || row.runAt < nextRunAt) nextRunAt = row.runAt
   }
-  return { now, nextRunAt }
+  // the window of a rate-limited queue with due runs frees a slot when its oldest start leaves it
+  const frees = Queues.windowFrees(state, waiting, now)
+  return { now, nextRunAt: frees === null || (nextRunAt !== null && nextRunAt <= frees) ? nextRunAt : frees }
 }
 
 const extend = (
@@ -310,7 +312,9 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
     nextDue: (jobs, schedules, queues) => atNow((now) => nextDue(state, jobs, schedules, queues, now)),
     settle: (settlements) =>
       atNowEither((now) => settle(state, settlements, now)).pipe(
-        Effect.tap((results) => wake(settlements.some((settlement, i) => results[i] === true && wakes(settlement))))
+        Effect.tap((results) =>
+          wake(settlements.some((settlement, i) => results[i] === true && wakes(state, settlement)))
+        )
       ),
     extend: (instanceId, claims, leaseMs, dispatched) =>
       atNow((now) => extend(state, instanceId, claims, leaseMs, dispatched, now)),

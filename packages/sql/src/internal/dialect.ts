@@ -77,6 +77,34 @@ export interface ClaimCall {
   readonly prefix: string
 }
 
+/** What a dialect's own queued claim statement is asked: the plain claim's call and the claimer's queues. */
+export interface QueuedClaimCall extends ClaimCall {
+  readonly queues: ReadonlyArray<string>
+  /** The text every claim of the claimer starts with (`JobStore.ClaimToken.owned`): its runs count for `workerConcurrency`. */
+  readonly owned: string
+}
+
+/**
+ * How a dialect takes runs of queues: `Statement`, in one statement of its own (same steps as the
+ * transaction); `Transaction`, in the store's transaction (`store/queueClaim.ts`) on its locks.
+ */
+export type QueuedClaim =
+  | {
+      readonly _tag: "Statement"
+      /** Claims due runs of the queues and of no queue, returning the claimed rows (every column, after the claim). */
+      readonly claim: (call: QueuedClaimCall) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+    }
+  | {
+      readonly _tag: "Transaction"
+      /**
+       * Inside the claim's transaction, its first statement: locks the rows of these queues (so that
+       * the claims of one queue happen one after the other) and returns them, in name order.
+       */
+      readonly lockQueues: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+      /** The tail of a SELECT of runs to claim inside the transaction: locks them, skipping rows another transaction holds. */
+      readonly pickLock: Fragment
+    }
+
 /** An UPDATE that reports the rows it changed. */
 export interface UpdateRequest {
   /** Which rows qualify. */
@@ -159,13 +187,8 @@ export interface Dialect {
   readonly onConflictReplace: (key: string, columns: ReadonlyArray<string>) => Fragment
   /** Claims due runs in no queue, returning the claimed rows (every column, after the claim). */
   readonly claim: (call: ClaimCall) => Effect.Effect<ReadonlyArray<Row>, SqlError>
-  /**
-   * Inside the claim's transaction, its first statement: locks the rows of these queues (so that the
-   * claims of one queue happen one after the other) and returns them, in name order.
-   */
-  readonly lockQueues: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
-  /** The tail of a SELECT of runs to claim inside a transaction: locks them, skipping rows another transaction holds. */
-  readonly pickLock: Fragment
+  /** How the claim of a claimer that names queues takes runs: a statement of the dialect's, or the store's transaction. */
+  readonly queuedClaim: QueuedClaim
   /** Wakes the instances of every store on the database (`wakeups`), where the dialect can. */
   readonly notifyDue: Effect.Effect<void, SqlError>
   /**

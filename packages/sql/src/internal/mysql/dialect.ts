@@ -151,9 +151,12 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<M
     onConflictReplace: (_key, columns) =>
       sql.literal(`ON DUPLICATE KEY UPDATE ${columns.map((column) => `${column} = VALUES(${column})`).join(", ")}`),
     claim: (call) => claimRows(sql, t, call),
-    lockQueues: (names) =>
-      sql<Row>`SELECT * FROM ${sql(t.queues)} WHERE ${inList(sql, "name", names)} ORDER BY name FOR UPDATE`,
-    pickLock: sql.literal("FOR UPDATE SKIP LOCKED"),
+    queuedClaim: {
+      _tag: "Transaction",
+      lockQueues: (names) =>
+        sql<Row>`SELECT * FROM ${sql(t.queues)} WHERE ${inList(sql, "name", names)} ORDER BY name FOR UPDATE`,
+      pickLock: sql.literal("FOR UPDATE SKIP LOCKED")
+    },
     notifyDue: Effect.void,
     idsAndClaimsIn: (ids, claims) => idsAndClaimsInLists(sql, ids, claims),
     updateReturning: (request) => sql.withTransaction(lockedUpdate(sql, t, request)),

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL: claims through the claim function of migration 4, reaps in one
+ * PostgreSQL: claims through the claim functions of migrations 4 and 9, reaps in one
  * statement (`FOR UPDATE SKIP LOCKED` in a materialized CTE), `RETURNING`
  * everywhere, inserts of several rows as unnested arrays, settlements recorded
  * by a data-modifying CTE, migrations serialised by a transaction-scoped
@@ -41,6 +41,8 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
   const now = sql.literal("(extract(epoch from statement_timestamp()) * 1000)::bigint")
   // created by migration 4
   const claimFunction = `${t.prefix}claim_runs`
+  // created by migration 9
+  const queuedClaimFunction = `${t.prefix}claim_queued`
   const numbered = migrations(t.prefix)
   return {
     sql,
@@ -60,9 +62,14 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
     claim: (call) =>
       sql<Row>`SELECT * FROM ${sql(claimFunction)}(${call.instanceId}, ${call.jobs}::text[], ${call.schedules}::text[],
       ${call.limit}::integer, ${call.leaseMs}::bigint, ${call.prefix})`,
-    lockQueues: (names) =>
-      sql<Row>`SELECT * FROM ${sql(t.queues)} WHERE name = ANY(${names}::varchar[]) ORDER BY name FOR UPDATE`,
-    pickLock: sql.literal("FOR UPDATE SKIP LOCKED"),
+    // the queued claim function of migration 9: one statement, one round trip
+    queuedClaim: {
+      _tag: "Statement",
+      claim: (call) =>
+        sql<Row>`SELECT * FROM ${sql(queuedClaimFunction)}(${call.instanceId}, ${call.jobs}::text[],
+        ${call.schedules}::text[], ${call.queues}::text[], ${call.limit}::integer, ${call.leaseMs}::bigint,
+        ${call.prefix}, ${call.owned})`
+    },
     // the channel the triggers of migration 1 notify
     notifyDue: Effect.asVoid(sql`SELECT pg_notify(${t.runs}, 'due')`),
     // two bound arrays: one statement text for any batch size, planned in microseconds

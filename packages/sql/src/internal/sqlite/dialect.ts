@@ -64,12 +64,15 @@ export const make = (
         set: call.set(now),
         returning: "row"
       }),
-    // a write first: the transaction takes the write lock now (one writer at a time), not on upgrade
-    lockQueues: (names) =>
-      sql<Row>`UPDATE ${sql(t.queues)} SET paused = paused WHERE ${inList(sql, "name", names)} RETURNING *`.pipe(
-        Effect.map((rows) => [...rows].sort((a, b) => (String(a["name"]) < String(b["name"]) ? -1 : 1)))
-      ),
-    pickLock: sql.literal(""),
+    queuedClaim: {
+      _tag: "Transaction",
+      // a write first: the transaction takes the write lock now (one writer at a time), not on upgrade
+      lockQueues: (names) =>
+        sql<Row>`UPDATE ${sql(t.queues)} SET paused = paused WHERE ${inList(sql, "name", names)} RETURNING *`.pipe(
+          Effect.map((rows) => [...rows].sort((a, b) => (String(a["name"]) < String(b["name"]) ? -1 : 1)))
+        ),
+      pickLock: sql.literal("")
+    },
     notifyDue: Effect.void,
     idsAndClaimsIn: (ids, claims) => shapes.idsAndClaimsInLists(sql, ids, claims),
     updateReturning: update,

@@ -84,12 +84,28 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
           lease_until = ${at} + ${leaseMs}, timeout_at = CASE WHEN run_timeout_ms = 0 THEN NULL ELSE ${at} + run_timeout_ms END,
           run_total_count = run_total_count + 1`
       const queues = request.queues ?? []
+      const queued = dialect.queuedClaim
       const taken =
         queues.length === 0
           ? yield* unit(dialect.claim({ ...request, due: sql`${due} AND queue IS NULL`, set, limit, leaseMs, prefix }))
-          : yield* unit(
-              dialect.transaction(claimQueued(ctx, { instanceId: request.instanceId, due, set, limit, queues }))
-            )
+          : queued._tag === "Statement"
+            ? yield* unit(
+                queued.claim({
+                  ...request,
+                  due,
+                  set,
+                  limit,
+                  leaseMs,
+                  prefix,
+                  queues,
+                  owned: JobStore.ClaimToken.owned(request.instanceId)
+                })
+              )
+            : yield* unit(
+                dialect.transaction(
+                  claimQueued(ctx, queued, { instanceId: request.instanceId, due, set, limit, queues })
+                )
+              )
       return yield* decodeTaken(taken)
     }).pipe(operation("claim"))
 
@@ -141,26 +157,33 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
       }
     }).pipe(operation("reap"))
 
+  const starts = sql(dialect.tables.queueStarts)
+  const queuesTable = sql(dialect.tables.queues)
   const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>, queues?: ReadonlyArray<string>) =>
     unit(
-      // a due run of a queue that the last claim left waits on a limit: a slot, the window or a resume wakes it
+      // a due run of a queue that the last claim left waits on a limit: a slot, the window or a resume
+      // wakes it; the window of a rate-limited queue with due runs frees a slot when its oldest start leaves it
       sql<Row>`SELECT ${now} AS now_ms, (SELECT MIN(run_at) FROM ${runs}
         WHERE status = 'pending' AND ${claimable(jobs, schedules)}
-          AND (queue IS NULL OR (${inList(sql, "queue", queues ?? [])} AND run_at > ${now}))) AS next_run_at`
+          AND (queue IS NULL OR (${inList(sql, "queue", queues ?? [])} AND run_at > ${now}))) AS next_run_at,
+        (SELECT MIN(s.started_at + q.rate_period_ms) FROM ${starts} s JOIN ${queuesTable} q ON q.name = s.queue
+          WHERE ${inList(sql, "queue", queues ?? [])} AND q.rate_limit IS NOT NULL AND q.paused = 0
+            AND s.started_at + q.rate_period_ms > ${now}
+            AND EXISTS (SELECT 1 FROM ${runs} r WHERE r.status = 'pending' AND r.queue = q.name AND r.run_at <= ${now}
+              AND ${claimable(jobs, schedules)})) AS window_frees_at`
     ).pipe(
       Effect.flatMap((result) => {
         const row = result[0]
         const at = rows.toNumber(row?.["now_ms"])
-        const next = row?.["next_run_at"]
+        const due = rows.toNumber(row?.["next_run_at"])
+        const frees = rows.toNumber(row?.["window_frees_at"])
+        const next = due === undefined ? frees : frees === undefined ? due : Math.min(due, frees)
         if (at === undefined) {
           return Effect.fail(
             new JobsSError.JobStoreError({ message: "SqlStore.nextDue: the database returned no time" })
           )
         }
-        return Effect.succeed({
-          now: at,
-          nextRunAt: next === null || next === undefined ? null : (rows.toNumber(next) ?? null)
-        })
+        return Effect.succeed({ now: at, nextRunAt: next ?? null })
       }),
       operation("nextDue")
     )

@@ -1,6 +1,7 @@
 /**
- * The claim when the claimer takes runs of queues: one transaction, shared by every dialect. Its
- * first statement locks the rows of the claimer's queues (`Dialect.lockQueues`, in name order), so
+ * The claim when the claimer takes runs of queues, on the dialects without a statement of their own
+ * (`Dialect.queuedClaim`; PostgreSQL's function of migration 9 takes the same steps): one
+ * transaction. Its first statement locks the rows of the claimer's queues (`lockQueues`, in name order), so
  * the claims of one queue happen one after the other across the cluster and each one counts what
  * the ones before it took. Then, for each queue that is not paused, it counts the queue's running
  * runs per partition (and those of this instance) and the attempt starts in its rate window (old
@@ -18,7 +19,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
 import { JobStore } from "@jobss/core"
 import { Effect, Either } from "effect"
-import type { Row } from "../dialect.js"
+import type { QueuedClaim, Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { inList, int } from "../sqlValues.js"
 import type { StoreContext } from "./context.js"
@@ -57,11 +58,15 @@ const perPartition = (found: ReadonlyArray<Row>, partitioned: boolean, column: s
 }
 
 /** The queued claim, inside the caller's transaction; returns the claimed rows (every column). */
-export const claimQueued = (ctx: StoreContext, call: QueuedCall): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+export const claimQueued = (
+  ctx: StoreContext,
+  locks: Extract<QueuedClaim, { readonly _tag: "Transaction" }>,
+  call: QueuedCall
+): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
   Effect.gen(function* () {
     const { dialect, now, runs, sql } = ctx
     const starts = sql(dialect.tables.queueStarts)
-    const locked = yield* dialect.lockQueues(call.queues)
+    const locked = yield* locks.lockQueues(call.queues)
     const queues = locked.flatMap((row) => {
       const queue = rows.decodeQueue(row)
       return Either.isRight(queue) && !queue.right.paused ? [queue.right] : []
@@ -77,7 +82,7 @@ export const claimQueued = (ctx: StoreContext, call: QueuedCall): Effect.Effect<
       })
     const pick = (where: Fragment, limit: number) =>
       sql<Row>`SELECT id, priority, run_at, partition_key FROM ${runs} WHERE ${call.due} AND ${where}
-        ORDER BY priority, run_at, id LIMIT ${limit} ${dialect.pickLock}`
+        ORDER BY priority, run_at, id LIMIT ${limit} ${locks.pickLock}`
     const candidates: Array<Candidate> = (yield* pick(sql`queue IS NULL`, call.limit)).map(candidate(undefined))
 
     const owned = `${JobStore.ClaimToken.owned(call.instanceId)}%`
@@ -131,7 +136,7 @@ export const claimQueued = (ctx: StoreContext, call: QueuedCall): Effect.Effect<
         sql,
         "id",
         chosen.map((c) => c.id)
-      )} AND status = 'pending' ${dialect.pickLock}`
+      )} AND status = 'pending' ${locks.pickLock}`
       const held = new Set(lockedIds.map((row) => rows.textColumn(row, "id")))
       candidates.push(...chosen.filter((c) => held.has(c.id)))
     }
@@ -147,11 +152,12 @@ export const claimQueued = (ctx: StoreContext, call: QueuedCall): Effect.Effect<
       set: call.set(now),
       returning: "row"
     })
-    const takenIds = new Set(taken.map((row) => rows.textColumn(row, "id")))
-    const limited = chosen.filter((c) => c.queue?.rateLimit !== null && c.queue !== undefined && takenIds.has(c.id))
+    // each start recorded at its run's claim time (the update's clock reading, not a later one)
+    const startedAt = new Map(taken.map((row) => [rows.textColumn(row, "id"), rows.toNumber(row["started_at"])]))
+    const limited = chosen.filter((c) => c.queue?.rateLimit !== null && c.queue !== undefined && startedAt.has(c.id))
     if (limited.length > 0) {
       yield* sql`INSERT INTO ${starts} (queue, partition_key, started_at) VALUES ${sql.csv(
-        limited.map((c) => sql`(${c.queue!.name}, ${c.partition}, ${now})`)
+        limited.map((c) => sql`(${c.queue!.name}, ${c.partition}, ${startedAt.get(c.id) ?? now})`)
       )}`
     }
     return taken
