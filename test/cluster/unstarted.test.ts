@@ -70,6 +70,10 @@ const killWithBuffer = (backend: Backend) =>
       heldAtKill = (yield* held).map((row) => row.origin_id)
       if (heldAtKill.length <= instance.workers + 4) yield* Effect.sleep("5 millis")
     }
+    // stopped first (SIGSTOP), so that what it holds is read as it dies: its workers cannot start
+    // the buffered runs between the read and the kill
+    yield* cluster.freeze(0)
+    heldAtKill = (yield* held).map((row) => row.origin_id)
     yield* cluster.kill(0)
     // the survivor starts after the kill: it takes the victim's claims over once their lease expires
     yield* cluster.start(1)

@@ -95,14 +95,23 @@ const program = (config: WorkerConfig) =>
     let instanceId = "starting"
     const row = (
       kind: LedgerKind,
-      fields: { run_id: string; origin_id: string; attempt: number; detail?: string; claim?: string; accepted?: number }
+      fields: {
+        run_id: string
+        origin_id: string
+        attempt: number
+        detail?: string
+        claim?: string
+        accepted?: number
+        /** The executing instance (a job's rows: its `RunInfo`, known before the instance's own id is, at startup). */
+        instance?: string
+      }
     ): Effect.Effect<LedgerInsert> =>
       Effect.map(Clock.currentTimeMillis, (now) => ({
         kind,
         run_id: fields.run_id,
         origin_id: fields.origin_id,
         attempt: fields.attempt,
-        instance: instanceId,
+        instance: fields.instance ?? instanceId,
         ...base,
         local_at: now,
         detail: fields.detail ?? "",
@@ -165,7 +174,12 @@ const program = (config: WorkerConfig) =>
     const work = job.toLayer(({ ms }) =>
       Effect.gen(function* () {
         const info = yield* RunInfo
-        const fields = { run_id: info.id, origin_id: info.originId, attempt: info.runTotalCount }
+        const fields = {
+          run_id: info.id,
+          origin_id: info.originId,
+          attempt: info.runTotalCount,
+          instance: info.runStartedBy
+        }
         yield* Effect.flatMap(row("start", fields), (entry) => retryLedger(appendLedger([entry])))
         yield* Effect.sleep(Duration.millis(ms))
         yield* Effect.flatMap(row("end", fields), (entry) => retryLedger(appendLedger([entry])))
@@ -173,7 +187,12 @@ const program = (config: WorkerConfig) =>
         Effect.onInterrupt(() =>
           Effect.flatMap(RunInfo, (info) =>
             Effect.flatMap(
-              row("interrupted", { run_id: info.id, origin_id: info.originId, attempt: info.runTotalCount }),
+              row("interrupted", {
+                run_id: info.id,
+                origin_id: info.originId,
+                attempt: info.runTotalCount,
+                instance: info.runStartedBy
+              }),
               (entry) => appendLedger([entry]).pipe(Effect.timeout("2 seconds"), Effect.ignore)
             )
           )
@@ -184,7 +203,12 @@ const program = (config: WorkerConfig) =>
     const block = Block.toLayer(({ blockMs }) =>
       Effect.gen(function* () {
         const info = yield* RunInfo
-        const fields = { run_id: info.id, origin_id: info.originId, attempt: info.runTotalCount }
+        const fields = {
+          run_id: info.id,
+          origin_id: info.originId,
+          attempt: info.runTotalCount,
+          instance: info.runStartedBy
+        }
         yield* Effect.flatMap(row("start", fields), (entry) => retryLedger(appendLedger([entry])))
         if (info.runTotalCount === 1) {
           const until = Date.now() + blockMs
