@@ -134,31 +134,34 @@ describe.each(runtimeBackends)("queues at runtime on %s", (backend) => {
       }
     })
   )
+})
 
-  it.scopedLive.skipIf(backend === "sqlite" || backend === "mariadb")(
-    `a slot freed on one instance is taken at once by another, woken by the store (${backend}: it has wake-ups)`,
-    () =>
-      Effect.gen(function* () {
-        const cluster = yield* makeCluster(backend)
-        const single = JobQueue.make({ name: "single", concurrency: 1 })
-        const First = Job.make({ name: "First", args: Schema.Struct({ n: Schema.Number }), queue: single })
-        const Second = Job.make({ name: "Second", args: Schema.Struct({ n: Schema.Number }), queue: single })
-        // polls every 30 seconds: only a wake-up can start the second run in time
-        const options = { ...fastOptions, pollInterval: "30 seconds" } as const
-        const a = yield* cluster.start(
-          options,
-          First.toLayer(() => Effect.sleep("300 millis"))
-        )
-        const b = yield* cluster.start(
-          options,
-          Second.toLayer(() => Effect.void)
-        )
-        const first = yield* a.scheduler.createRun(First, { n: 1 })
-        yield* eventually(a.scheduler.getRunState(first), (state) => state.status === "running")
-        // b claims when it is created, finds the queue full, and sleeps
-        const second = yield* b.scheduler.createRun(Second, { n: 2 })
-        expect((yield* a.scheduler.awaitRun(first, { timeout: "10 seconds" })).status).toBe("succeeded")
-        expect((yield* b.scheduler.awaitRun(second, { timeout: "5 seconds" })).status).toBe("succeeded")
-      })
+// The stores with wake-ups across instances (PostgreSQL's NOTIFY; the memory store in-process). On
+// MySQL/MariaDB and SQLite a slot freed by another instance is noticed at the next poll, as the
+// README says: there is nothing to wake.
+describe.each(["memory", "postgres"] as const)("a freed queue slot wakes other instances on %s", (backend) => {
+  it.scopedLive(`a slot freed on one instance is taken at once by another, woken by the store (${backend})`, () =>
+    Effect.gen(function* () {
+      const cluster = yield* makeCluster(backend)
+      const single = JobQueue.make({ name: "single", concurrency: 1 })
+      const First = Job.make({ name: "First", args: Schema.Struct({ n: Schema.Number }), queue: single })
+      const Second = Job.make({ name: "Second", args: Schema.Struct({ n: Schema.Number }), queue: single })
+      // polls every 30 seconds: only a wake-up can start the second run in time
+      const options = { ...fastOptions, pollInterval: "30 seconds" } as const
+      const a = yield* cluster.start(
+        options,
+        First.toLayer(() => Effect.sleep("300 millis"))
+      )
+      const b = yield* cluster.start(
+        options,
+        Second.toLayer(() => Effect.void)
+      )
+      const first = yield* a.scheduler.createRun(First, { n: 1 })
+      yield* eventually(a.scheduler.getRunState(first), (state) => state.status === "running")
+      // b claims when it is created, finds the queue full, and sleeps
+      const second = yield* b.scheduler.createRun(Second, { n: 2 })
+      expect((yield* a.scheduler.awaitRun(first, { timeout: "10 seconds" })).status).toBe("succeeded")
+      expect((yield* b.scheduler.awaitRun(second, { timeout: "5 seconds" })).status).toBe("succeeded")
+    })
   )
 })
