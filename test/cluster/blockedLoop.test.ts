@@ -10,7 +10,15 @@ import { Effect } from "effect"
 import { type Backend, makeDatabase, sqlBackends } from "../support/databases.js"
 import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock } from "../support/processes.js"
 import { Block, type WorkerInstance } from "./protocol.js"
-import { awaitAll, historyBreaches, parentScheduler, parentStore, report, shortLeases } from "./scenario.js"
+import {
+  awaitAll,
+  awaitSeenAfter,
+  historyBreaches,
+  parentScheduler,
+  parentStore,
+  report,
+  shortLeases
+} from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -49,13 +57,7 @@ const blockedLoop = (backend: Backend) =>
     const store = yield* parentStore(backend, db.url)
     for (const blocked of starts.slice(0, 2)) {
       const child = children.find((candidate) => candidate.pid === blocked.pid)!
-      yield* Effect.gen(function* () {
-        for (;;) {
-          const row = (yield* store.instances).find((candidate) => candidate.id === child.instanceId)
-          if (row !== undefined && row.lastSeenAt > blocked.local_at + blockMs) return
-          yield* Effect.sleep("200 millis")
-        }
-      }).pipe(Effect.timeout("20 seconds"))
+      yield* awaitSeenAfter(store, child.instanceId, blocked.local_at + blockMs)
     }
     expect(yield* cluster.unexpectedExits).toEqual([])
     yield* report("blocked loop", backend, {

@@ -29,6 +29,7 @@ import * as TcpProxy from "../support/tcpProxy.js"
 import { type LedgerRow, Work } from "./protocol.js"
 import {
   awaitAll,
+  awaitSeenAfter,
   between,
   historyBreaches,
   parentScheduler,
@@ -160,13 +161,7 @@ const cutOff = (backend: "postgres" | "mariadb") =>
     ).toEqual([])
 
     // back on the network, it heart-beats again
-    yield* Effect.gen(function* () {
-      for (;;) {
-        const row = (yield* store.instances).find((instance) => instance.id === proxied.instanceId)
-        if (row !== undefined && row.lastSeenAt > restoredAt) return
-        yield* Effect.sleep("200 millis")
-      }
-    }).pipe(Effect.timeout("20 seconds"))
+    yield* awaitSeenAfter(store, proxied.instanceId, restoredAt)
     expect(yield* cluster.unexpectedExits).toEqual([])
     const stopped = stats(stoppedAfter)
     const takenOver = stats(takenOverAfter)

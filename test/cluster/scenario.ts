@@ -4,9 +4,18 @@
  * scenario prints.
  */
 import { appendFileSync } from "node:fs"
-import { JobStore, JobsS, type JobsSConfig, type RunHistory, type RunId, RunState, Scheduler } from "@jobss/core"
+import {
+  JobStore,
+  JobsS,
+  type JobsSConfig,
+  type JobsSError,
+  type RunHistory,
+  type RunId,
+  RunState,
+  Scheduler
+} from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Fiber, Layer, type Scope } from "effect"
+import { type Cause, Context, Effect, Fiber, Layer, type Scope } from "effect"
 import { HarnessError, type ProcessCluster, parentClientLayer } from "../support/processes.js"
 import type { LedgerRow, WorkerBackend, WorkerInstance } from "./protocol.js"
 
@@ -238,3 +247,17 @@ export const sampleEvery = <A>(
     )
     return { samples, stop: Fiber.interrupt(fiber) }
   })
+
+/** Waits (up to 20 s) until the instance's row says it was seen after `after`: it heart-beats again. */
+export const awaitSeenAfter = (
+  store: JobStore.JobStoreShape,
+  instanceId: string,
+  after: number
+): Effect.Effect<void, JobsSError.JobStoreError | Cause.TimeoutException> =>
+  Effect.gen(function* () {
+    for (;;) {
+      const row = (yield* store.instances).find((instance) => instance.id === instanceId)
+      if (row !== undefined && row.lastSeenAt > after) return
+      yield* Effect.sleep("200 millis")
+    }
+  }).pipe(Effect.timeout("20 seconds"))
