@@ -66,22 +66,24 @@ const freeze = (backend: Backend) =>
     // What it holds: runs it started and had not finished when it froze.
     const atFreeze = (yield* cluster.ledger).filter((row) => row.pid === frozen.pid)
     const finished = new Set(atFreeze.filter((row) => row.kind === "end").map((row) => row.origin_id))
-    const held = atFreeze
-      .filter((row) => row.kind === "start" && !finished.has(row.origin_id))
-      .map((row) => row.origin_id)
+    // the attempt of each run it held (once thawed it may claim a run again: a later attempt, not a late one)
+    const heldAttempt = new Map(
+      atFreeze
+        .filter((row) => row.kind === "start" && !finished.has(row.origin_id))
+        .map((row) => [row.origin_id, row.attempt] as const)
+    )
+    const held = [...heldAttempt.keys()]
     yield* Effect.sleep(frozenForMs)
     yield* cluster.thaw(slot)
 
     const states = yield* awaitAll(scheduler, ids, 60_000)
 
     // the run history, written with each accepted settlement, shows no attempt accepted twice
-
     expect(yield* historyBreaches(scheduler, states)).toEqual([])
     yield* Effect.sleep("2 seconds") // let the thawed child act on its stale runs
     const ledger = yield* cluster.ledger
 
-    // Every run completed exactly once (one accepted success), by someone other than the frozen child
-    // for the runs it held.
+    // Every run completed exactly once (one accepted success).
     expect(states.map((state) => state.status)).toEqual(ids.map(() => "succeeded"))
     const successes = groupByRun(
       ledger.filter((row) => row.detail === "Succeeded" && row.accepted === 1),
@@ -89,25 +91,40 @@ const freeze = (backend: Backend) =>
     )
     expect(ids.filter((id) => successes.get(id)?.length !== 1)).toEqual([])
     expect(held.length).toBeGreaterThan(0)
-    const takenOver = states.filter((state) => held.includes(state.originId))
+    // each run it held succeeded in a later attempt than the frozen one: its late result was not the one kept
     expect(
-      takenOver.filter((state) => state.runStartedBy === frozen.instanceId).map((state) => state.originId)
+      states
+        .filter((state) => held.includes(state.originId) && state.runTotalCount <= heldAttempt.get(state.originId)!)
+        .map((state) => state.originId)
     ).toEqual([])
 
-    // After SIGCONT: whatever the frozen child tried to record was refused; the rest was interrupted.
+    // After SIGCONT: whatever the frozen child tried to record of its stale attempts was refused; the rest
+    // was interrupted. A run it claimed again after the thaw is a later attempt, settled as any other.
     const fromFrozen = ledger.filter((row) => row.pid === frozen.pid && held.includes(row.origin_id))
-    const acceptedLate = fromFrozen.filter((row) => row.kind === "settle" && row.accepted === 1)
+    const claimedAgain = new Set(
+      fromFrozen
+        .filter((row) => row.kind === "start" && row.attempt > heldAttempt.get(row.origin_id)!)
+        .map((row) => row.origin_id)
+    )
+    const acceptedLate = fromFrozen.filter(
+      (row) => row.kind === "settle" && row.accepted === 1 && !claimedAgain.has(row.origin_id)
+    )
     expect(acceptedLate).toEqual([])
-    const rejected = new Set(fromFrozen.filter((row) => row.kind === "settle").map((row) => row.origin_id))
-    const interrupted = new Set(fromFrozen.filter((row) => row.kind === "interrupted").map((row) => row.origin_id))
-    const lateResults = new Set(fromFrozen.filter((row) => row.kind === "end").map((row) => row.origin_id))
+    const stale = fromFrozen.filter((row) => row.attempt === 0 || row.attempt === heldAttempt.get(row.origin_id))
+    const rejected = new Set(
+      stale.filter((row) => row.kind === "settle" && row.accepted === 0).map((row) => row.origin_id)
+    )
+    const interrupted = new Set(stale.filter((row) => row.kind === "interrupted").map((row) => row.origin_id))
+    const lateResults = new Set(stale.filter((row) => row.kind === "end").map((row) => row.origin_id))
     expect(held.filter((id) => !rejected.has(id) && !interrupted.has(id))).toEqual([])
 
     const reaps = ledger.filter((row) => row.kind === "reap" && held.includes(row.origin_id))
     const takeover = stats(reaps.map((row) => row.db_at - frozenAt))
     const restarted = stats(
       held.flatMap((id) => {
-        const again = ledger.find((row) => row.kind === "start" && row.origin_id === id && row.pid !== frozen.pid)
+        const again = ledger.find(
+          (row) => row.kind === "start" && row.origin_id === id && row.attempt > heldAttempt.get(id)!
+        )
         return again === undefined ? [] : [again.db_at - frozenAt]
       })
     )
@@ -120,6 +137,7 @@ const freeze = (backend: Backend) =>
       lateResults: lateResults.size,
       lateRejected: rejected.size,
       interrupted: interrupted.size,
+      claimedAgainByFrozen: claimedAgain.size,
       completedTwice: ids.filter((id) => (successes.get(id)?.length ?? 0) > 1).length
     })
     expect(reaps.length).toBe(held.length)

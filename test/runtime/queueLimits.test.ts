@@ -109,7 +109,10 @@ describe.each(runtimeBackends)("queue limits at runtime on %s", (backend) => {
         const cluster = yield* makeCluster(backend)
         const store = yield* cluster.store
         const work = PerTenant.toLayer(() => Effect.sleep("100 millis"))
-        const instances = yield* Effect.forEach([1, 2, 3], () => cluster.start({ ...fastOptions, workers: 4 }, work), {
+        // no claim-ahead: a run claimed into an instance's buffer holds its slot until a worker is free, and
+        // one warm instance could then hold all 8 slots with 4 workers, leaving the others nothing to share
+        const options = { ...fastOptions, workers: 4, claimAhead: "0 millis" } as const
+        const instances = yield* Effect.forEach([1, 2, 3], () => cluster.start(options, work), {
           concurrency: "unbounded"
         })
         // created by a client: no instance is woken first, the 8 slots of the 4 partitions are shared out at the polls
