@@ -167,6 +167,7 @@ export const jobssConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<C
 export interface JobsSProducer {
   readonly createRun: (i: number, options?: Scheduler.CreateRunOptions) => Promise<string>
   readonly createRuns: (from: number, count: number) => Promise<ReadonlyArray<string>>
+  readonly scheduler: Scheduler.SchedulerShape
   readonly store: JobStore.JobStoreShape
   readonly close: () => Promise<void>
 }
@@ -187,6 +188,7 @@ export const jobssProducer = async (backend: Backend, url: string): Promise<Jobs
           Array.from({ length: count }, (_, k) => ({ i: from + k }))
         )
       ),
+    scheduler,
     store,
     close: built.close
   }

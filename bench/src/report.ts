@@ -472,6 +472,27 @@ export const writeReport = (results: Results): string => {
     if (setup) lines.push(`Setup: ${JSON.stringify(setup)}.`, "")
   }
 
+  const dashboard = rowsOf(results, "dashboard")
+  if (dashboard.some(ran)) {
+    lines.push(
+      "## Dashboard (time to answer a page on the scale case's table of 1,000,000 pending and 5,000,000 finished runs)",
+      ""
+    )
+    lines.push(
+      ...table(
+        ["page", "path", "requests per repetition", "p50 ms", "p95 ms"],
+        dashboard.map((row) => [
+          row.label,
+          `\`${String(row.params["path"])}\``,
+          fmt(Number(row.reps[0]?.["requests"] ?? 0)),
+          fmt(row.median["p50Ms"], 2),
+          fmt(row.median["p95Ms"], 2)
+        ])
+      ),
+      ""
+    )
+  }
+
   const memoryRows = rowsOf(results, "throughput").filter((row) => row.backend === "postgres" && ran(row))
   const largest = Math.max(0, ...memoryRows.map((row) => Number(row.params["size"])))
   const atLargest = memoryRows.filter((row) => row.params["size"] === largest)

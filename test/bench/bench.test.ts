@@ -134,4 +134,10 @@ describe("npm run bench (quick, JobsS only)", () => {
     expect(scale.length).toBe(2)
     for (const row of scale) expect(row.median["usPerRun"]).toBeGreaterThan(0)
   })
+
+  it("dashboard: the overview and two runs pages answered on the scale table", () => {
+    const pages = rows("dashboard")
+    expect(pages.map((row) => row.variant).sort()).toEqual(["failedOfJob", "overview", "succeededPage2"])
+    for (const row of pages) expect(row.median["p50Ms"]).toBeGreaterThan(0)
+  })
 })

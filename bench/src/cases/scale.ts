@@ -4,7 +4,8 @@
  * generate_series, in the layout SqlStore creates): 5,000,000 finished runs in both, 10,000
  * pending runs in A and 1,000,000 in B. Then, interleaved A B A B, the store operations the
  * runtime uses (claim 10, then settle the 10 as succeeded) over a few thousand runs; each
- * repetition tops the pending runs up again so their number stays put.
+ * repetition tops the pending runs up again so their number stays put. Last, the dashboard's pages
+ * on B (`dashboard.ts`).
  */
 import { JobStore } from "@jobss/core"
 import { Context, Effect } from "effect"
@@ -14,6 +15,7 @@ import { createDatabase, dropDatabase, pgExec, pgQuery } from "../db.js"
 import { BenchNoop, buildLayer, runsTable, storeLayer } from "../jobss.js"
 import { generate } from "../jobssRows.js"
 import { setupOf } from "../systems.js"
+import { dashboardRequests } from "./dashboard.js"
 
 /** Claims per store call: what an instance with 10 free workers asks for. */
 const claimBatch = 10
@@ -153,6 +155,7 @@ export const scale = async (context: BenchContext): Promise<void> => {
       }
       topUp += perRep
     }
+    await dashboardRequests(context, urlB, finished)
   } finally {
     await dropDatabase("postgres", adminUrl, b).catch(() => undefined)
     await dropDatabase("postgres", adminUrl, a).catch(() => undefined)
