@@ -124,8 +124,11 @@ describe.each(runtimeBackends)("queue limits at runtime on %s", (backend) => {
             partitionKey === undefined ? {} : { partitionKey }
           )
         )
-        for (const id of byKey.flat()) {
-          expect((yield* instances[1]!.scheduler.awaitRun(id, { timeout: "60 seconds" })).status).toBe("succeeded")
+        for (const [i, ids] of byKey.entries()) {
+          for (const id of ids) {
+            const state = yield* instances[1]!.scheduler.awaitRun(id, { timeout: "60 seconds" })
+            expect(state).toMatchObject({ status: "succeeded", partitionKey: keys[i] })
+          }
         }
         const attempts = yield* Effect.forEach(byKey, (ids) =>
           Effect.map(Effect.forEach(ids, store.history), (h) => h.flat())

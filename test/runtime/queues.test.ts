@@ -63,7 +63,13 @@ describe.each(runtimeBackends)("queues at runtime on %s", (backend) => {
       yield* instance.scheduler.pauseQueue(Reports)
       const priorities = [5, -1, 3, 0, 5, -1, 2]
       for (const [n, priority] of priorities.entries()) {
-        yield* instance.scheduler.createRun(Report, { n }, { priority })
+        const id = yield* instance.scheduler.createRun(Report, { n }, { priority })
+        // the run's state says where it waits and in what order
+        expect(yield* instance.scheduler.getRunState(id)).toMatchObject({
+          queue: Reports.name,
+          priority,
+          partitionKey: undefined
+        })
         yield* Effect.sleep("5 millis")
       }
       yield* instance.scheduler.resumeQueue(Reports)

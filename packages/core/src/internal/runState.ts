@@ -85,6 +85,12 @@ export interface RunState {
    * span as their parent or link); `undefined` when it was created outside any span.
    */
   readonly traceId: string | undefined
+  /** The name of the run's queue (`JobQueue`), whose limits hold for its attempts; `undefined`: in no queue. */
+  readonly queue: string | undefined
+  /** Its claim order among due runs: lower numbers start first. */
+  readonly priority: number
+  /** The partition of a partitioned queue it counts in; `undefined`: the partition of runs without a key. */
+  readonly partitionKey: string | undefined
 }
 
 /** True when no further attempt or occurrence will happen. */
@@ -131,5 +137,8 @@ export const fromStored = (row: StoredRun): RunState => ({
   cancelRequested: row.cancelRequested,
   runCompletedError: row.error ?? undefined,
   runCompletedAt: date(row.finishedAt),
-  traceId: Option.getOrUndefined(Option.map(TraceContext.decode(row.traceContext), (span) => span.traceId))
+  traceId: Option.getOrUndefined(Option.map(TraceContext.decode(row.traceContext), (span) => span.traceId)),
+  queue: row.queue ?? undefined,
+  priority: row.priority,
+  partitionKey: row.partitionKey ?? undefined
 })

@@ -28,6 +28,9 @@ export const runPage = (ctx: PageContext, id: RunId.RunId, notice?: string) =>
       ["Occurrence", state.id === state.originId ? undefined : `${state.occurrence} (${state.id})`],
       ["Unique name", state.name],
       ["Schedule", state.schedule],
+      ["Queue", state.queue],
+      ["Partition", state.partitionKey],
+      ["Priority", state.priority],
       ["Run at", when(state.runAt)],
       ["Attempts", state.runTotalCount],
       [
