@@ -11,6 +11,7 @@ import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock } from "..
 import { Work } from "./protocol.js"
 import {
   awaitAll,
+  awaitReportedStarts,
   groupByRun,
   historyBreaches,
   parentScheduler,
@@ -51,14 +52,7 @@ const freeze = (backend: Backend) =>
     // Freeze the child that holds the most runs once every run has started, and its heartbeat has
     // reported the start (a start not reported yet counts as never started: given back, not taken over).
     const store = yield* parentStore(backend, db.url)
-    const holding = yield* Effect.gen(function* () {
-      for (;;) {
-        const starts = (yield* cluster.ledger).filter((row) => row.kind === "start")
-        const runs = yield* Effect.forEach(ids, (id) => store.get(id))
-        if (starts.length >= ids.length && runs.every((run) => run?.dispatchedAt != null)) return starts
-        yield* Effect.sleep("50 millis")
-      }
-    }).pipe(Effect.timeout("30 seconds"))
+    const holding = (yield* awaitReportedStarts(cluster, store, { count: ids.length })).reported
     const counts = children.map((child) => holding.filter((row) => row.pid === child.pid).length)
     const slot = counts.indexOf(Math.max(...counts))
     const frozen = children[slot]!

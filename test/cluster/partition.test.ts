@@ -29,6 +29,7 @@ import * as TcpProxy from "../support/tcpProxy.js"
 import { type LedgerRow, Work } from "./protocol.js"
 import {
   awaitAll,
+  awaitReportedStarts,
   awaitSeenAfter,
   between,
   historyBreaches,
@@ -79,23 +80,13 @@ const cutOff = (backend: "postgres" | "mariadb") =>
       Array.from({ length: 4 * workers }, (_, n) => ({ n, ms: between(3_000, 4_000) })),
       unlimitedRetries
     )
-    yield* ledgerUntil(
-      cluster,
-      (ledger) => ledger.filter((row) => row.kind === "start" && row.pid === proxied.pid).length >= 2
-    )
     // its heartbeat reported two starts (a start not reported yet would be given back, not taken over)
     const store = yield* parentStore(backend, db.url)
-    yield* Effect.gen(function* () {
-      for (;;) {
-        const started = (yield* cluster.ledger).filter((row) => row.kind === "start" && row.pid === proxied.pid)
-        const runs = yield* Effect.forEach(started, (row) => store.get(row.run_id))
-        const reported = runs.filter(
-          (run) => run?.status === "running" && run.dispatchedAt !== null && run.dispatchedAt >= (run.startedAt ?? 0)
-        )
-        if (reported.length >= 2) return
-        yield* Effect.sleep("50 millis")
-      }
-    }).pipe(Effect.timeout("30 seconds"))
+    yield* awaitReportedStarts(cluster, store, {
+      count: 2,
+      select: (row) => row.pid === proxied.pid,
+      running: true
+    })
     const cutAt = Date.now()
     yield* proxy.sever
     yield* Effect.sleep(3 * leaseMs)

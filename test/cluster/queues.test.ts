@@ -10,7 +10,15 @@ import { type Backend, makeDatabase } from "../support/databases.js"
 import { acquireScenarioLock, makeProcessCluster, releaseScenarioLock } from "../support/processes.js"
 import { ledgerIntervals, maxOverlap } from "../support/queueOracle.js"
 import { type LedgerRow, type WorkerInstance, workIn } from "./protocol.js"
-import { awaitAll, parentScheduler, parentStore, sampleEvery, shortLeases, unlimitedRetries } from "./scenario.js"
+import {
+  awaitAll,
+  awaitReportedStarts,
+  parentScheduler,
+  parentStore,
+  sampleEvery,
+  shortLeases,
+  unlimitedRetries
+} from "./scenario.js"
 
 beforeAll(acquireScenarioLock, 30 * 60_000)
 afterAll(releaseScenarioLock)
@@ -91,23 +99,14 @@ describe.each(backends)("queue limits across processes on %s", (backend) => {
         // both slots taken: kill a process that holds one, once its heartbeat reported the start (a start
         // not reported yet counts as never started: given back, not taken over)
         const store = yield* parentStore(backend, db.url)
-        let ledger: ReadonlyArray<LedgerRow> = []
-        let reported = false
-        while (!reported) {
-          yield* Effect.sleep("50 millis")
-          ledger = yield* cluster.ledger
-          const first = ledger.find((row) => row.kind === "start")
-          reported =
-            ledger.filter((row) => row.kind === "start").length >= 2 &&
-            (yield* store.get(first!.origin_id))?.dispatchedAt != null
-        }
-        const victim = ledger.find((row) => row.kind === "start")!
+        const { reported } = yield* awaitReportedStarts(cluster, store, { count: 2, running: true })
+        const victim = reported[0]!
         const children = yield* Effect.forEach([0, 1, 2], (slot) => cluster.child(slot))
         const slot = children.findIndex((child) => child?.pid === victim.pid)
         const killed = yield* cluster.kill(slot)
         const states = yield* awaitAll(scheduler, ids, 60_000)
         expect(states.filter((state) => state.status !== "succeeded")).toEqual([])
-        ledger = yield* cluster.ledger
+        const ledger = yield* cluster.ledger
         const reap = ledger.find((row) => row.kind === "reap" && row.run_id === victim.run_id)
         expect(reap, "the killed process's run was taken over").toBeDefined()
         // never more than 2 attempts held at once, the killed one counted until its takeover

@@ -261,3 +261,36 @@ export const awaitSeenAfter = (
       yield* Effect.sleep("200 millis")
     }
   }).pipe(Effect.timeout("20 seconds"))
+
+/**
+ * Waits (up to 30 s) until at least `count` of the ledger's `start` rows that `select` keeps are of runs
+ * whose start the heartbeat has reported (a start not reported yet counts as never started: its run is
+ * given back, not taken over), and with `running` that are still running; returns the ledger then and
+ * those start rows.
+ */
+export const awaitReportedStarts = (
+  cluster: ProcessCluster,
+  store: JobStore.JobStoreShape,
+  options: { readonly count: number; readonly select?: (start: LedgerRow) => boolean; readonly running?: boolean }
+): Effect.Effect<
+  { readonly ledger: ReadonlyArray<LedgerRow>; readonly reported: ReadonlyArray<LedgerRow> },
+  HarnessError | JobsSError.JobStoreError | Cause.TimeoutException
+> =>
+  Effect.gen(function* () {
+    for (;;) {
+      const ledger = yield* cluster.ledger
+      const starts = ledger.filter((row) => row.kind === "start" && (options.select?.(row) ?? true))
+      const runs = yield* Effect.forEach(starts, (row) => store.get(row.origin_id))
+      const reported = starts.filter((_, i) => {
+        const run = runs[i]
+        return (
+          run !== undefined &&
+          (options.running !== true || run.status === "running") &&
+          run.dispatchedAt !== null &&
+          run.dispatchedAt >= (run.startedAt ?? 0)
+        )
+      })
+      if (reported.length >= options.count) return { ledger, reported }
+      yield* Effect.sleep("50 millis")
+    }
+  }).pipe(Effect.timeout("30 seconds"))
