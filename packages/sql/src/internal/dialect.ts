@@ -115,7 +115,7 @@ export interface UpdateRequest {
    * Take at most `limit` qualifying rows in this order, skipping rows that another transaction
    * holds (claims and reaps). Without `pick`, every qualifying row is updated, waiting for locks.
    */
-  readonly pick?: { readonly orderBy: Fragment; readonly limit: number }
+  readonly pick?: { readonly orderBy: Fragment; readonly limit: number; readonly index?: Fragment }
   /** `"row"`: every column after the update; otherwise `id` and these columns, which `set` must leave unchanged. */
   readonly returning: "row" | ReadonlyArray<string>
 }
@@ -210,6 +210,13 @@ export interface Dialect {
    * DESC LIMIT`; elsewhere empty.
    */
   readonly throughIndex: (index: string) => Fragment
+  /**
+   * After the runs table in FROM, when picking due runs in claim order (in no queue, or in a queue):
+   * read them through the index of that order. Without it SQLite and MariaDB take an index of the
+   * admin queries (`job, status, ...`) and sort every pending run of the job at each claim;
+   * PostgreSQL's planner needs no hint (empty).
+   */
+  readonly dueIndex: (queued: boolean) => Fragment
   /** Whether the text column contains `text`, case-sensitive, no wildcards (`listRuns`'s `argsContains`). */
   readonly contains: (column: Fragment, text: string) => Fragment
   /** The number of rows a statement run with `.raw` matched. */

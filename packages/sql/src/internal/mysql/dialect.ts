@@ -67,6 +67,9 @@ const lockedUpdate = (
 const nowOf = (sql: SqlClient.SqlClient): Fragment =>
   sql.literal("CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000 AS SIGNED)")
 
+/** `Dialect.dueIndex`: one index for runs in no queue and in a queue, (queue, status, priority, run_at) then the primary key (id). */
+const dueIndexOf = (sql: SqlClient.SqlClient, t: Tables): Fragment => sql`FORCE INDEX (${sql(`${t.prefix}runs_due`)})`
+
 /**
  * The claim in two statements: a locking read of whole due rows, then their update by id with the
  * store's SET list at the time that read took. The rows returned are the rows read with the same
@@ -76,7 +79,8 @@ const nowOf = (sql: SqlClient.SqlClient): Fragment =>
 const claimRows = (sql: SqlClient.SqlClient, t: Tables, call: ClaimCall) =>
   sql.withTransaction(
     Effect.gen(function* () {
-      const picked = yield* sql<Row>`SELECT *, ${nowOf(sql)} AS claimed_at FROM ${sql(t.runs)} WHERE ${call.due}
+      const picked = yield* sql<Row>`SELECT *, ${nowOf(sql)} AS claimed_at FROM ${sql(t.runs)} ${dueIndexOf(sql, t)}
+        WHERE ${call.due}
         ORDER BY priority, run_at, id LIMIT ${call.limit} FOR UPDATE SKIP LOCKED`
       const at = toNumber(picked[0]?.["claimed_at"])
       if (at === undefined) return []
@@ -178,6 +182,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<M
         })
       ),
     throughIndex: (index) => sql`FORCE INDEX (${sql(index)})`,
+    dueIndex: () => dueIndexOf(sql, t),
     contains: (column, text) => sql`LOCATE(${text}, ${column}) > 0`,
     affectedRows,
     retrying: retryingWhile((error) => {

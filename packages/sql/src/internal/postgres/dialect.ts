@@ -98,6 +98,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
         where: sql`id IN (SELECT id FROM picked)`
       }),
     throughIndex: () => sql.literal(""),
+    dueIndex: () => sql.literal(""),
     contains: (column, text) => sql`strpos(${column}, ${text}) > 0`,
     affectedRows: (raw) => Number(propertyOf(raw, "rowCount") ?? 0),
     retrying: retryingWhile((error) => {

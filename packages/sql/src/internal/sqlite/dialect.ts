@@ -44,6 +44,7 @@ export const make = (
   const update = updateReturning(sql, t)
   const numbered = migrations(t.prefix)
   const busy = Busy.make(isBusy)
+  const dueIndex = (queued: boolean) => sql.literal(`INDEXED BY "${t.prefix}${queued ? "runs_queued" : "runs_due"}"`)
   return {
     sql,
     tables: t,
@@ -60,7 +61,7 @@ export const make = (
     claim: (call) =>
       update({
         where: call.due,
-        pick: { orderBy: sql.literal("priority, run_at, id"), limit: call.limit },
+        pick: { orderBy: sql.literal("priority, run_at, id"), limit: call.limit, index: dueIndex(false) },
         set: call.set(now),
         returning: "row"
       }),
@@ -88,6 +89,7 @@ export const make = (
         where: sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`
       }),
     throughIndex: () => sql.literal(""),
+    dueIndex,
     contains: (column, text) => sql`instr(${column}, ${text}) > 0`,
     affectedRows: (raw) => Number(propertyOf(raw, "changes") ?? 0),
     retrying: busy.retryingFor(Busy.operationRetryMs),
@@ -134,7 +136,8 @@ const updateReturning =
       where:
         request.pick === undefined
           ? request.where
-          : sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`,
+          : sql`id IN (SELECT id FROM ${sql(t.runs)} ${request.pick.index ?? sql.literal("")} WHERE ${request.where}
+              ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`,
       returning: request.returning
     })
 

@@ -80,10 +80,11 @@ export const claimQueued = (
         queue,
         partition: queue?.partitioned === true ? (rows.textColumn(row, "partition_key") ?? "") : ""
       })
-    const pick = (where: Fragment, limit: number) =>
-      sql<Row>`SELECT id, priority, run_at, partition_key FROM ${runs} WHERE ${call.due} AND ${where}
+    const pick = (queue: string | undefined, limit: number) =>
+      sql<Row>`SELECT id, priority, run_at, partition_key FROM ${runs} ${dialect.dueIndex(queue !== undefined)}
+        WHERE ${call.due} AND ${queue === undefined ? sql`queue IS NULL` : sql`queue = ${queue}`}
         ORDER BY priority, run_at, id LIMIT ${limit} ${locks.pickLock}`
-    const candidates: Array<Candidate> = (yield* pick(sql`queue IS NULL`, call.limit)).map(candidate(undefined))
+    const candidates: Array<Candidate> = (yield* pick(undefined, call.limit)).map(candidate(undefined))
 
     const owned = `${JobStore.ClaimToken.owned(call.instanceId)}%`
     for (const queue of queues) {
@@ -111,7 +112,7 @@ export const claimQueued = (
       let cap = Math.min(call.limit, queue.workerConcurrency === null ? call.limit : queue.workerConcurrency - mine)
       if (!queue.partitioned) {
         cap = Math.min(cap, free(""))
-        if (cap > 0) candidates.push(...(yield* pick(sql`queue = ${queue.name}`, cap)).map(candidate(queue)))
+        if (cap > 0) candidates.push(...(yield* pick(queue.name, cap)).map(candidate(queue)))
         continue
       }
       if (cap <= 0) continue
@@ -120,7 +121,7 @@ export const claimQueued = (
       const ranked = yield* sql<Row>`SELECT id, priority, run_at, partition_key FROM (
           SELECT id, priority, run_at, partition_key, ROW_NUMBER() OVER (
             PARTITION BY COALESCE(partition_key, '') ORDER BY priority, run_at, id) AS rn
-          FROM ${runs} WHERE ${call.due} AND queue = ${queue.name}) ranked
+          FROM ${runs} ${dialect.dueIndex(true)} WHERE ${call.due} AND queue = ${queue.name}) ranked
         WHERE rn <= ${perPart} ORDER BY priority, run_at, id`
       const room = new Map<string, number>()
       const chosen: Array<Candidate> = []
