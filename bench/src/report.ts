@@ -541,7 +541,8 @@ const notes = (results: Results): Array<string> => {
     "- SqlPersistedQueue has no batch insert: its queue is filled with one `INSERT ... SELECT` in its table layout.",
     "- plainjob 0.0.14 (SQLite on better-sqlite3) is filled with `addMany` (one transaction per 1,000 jobs). Its",
     "  worker runs one job at a time and has no concurrency or batch option, so its consumer runs 10 workers on one",
-    "  queue (one connection): each job is claimed in its own `BEGIN IMMEDIATE` transaction (select, update), read",
+    "  queue (one connection; its README's several worker processes are not used: every system here gets one",
+    "  consumer process): each job is claimed in its own `BEGIN IMMEDIATE` transaction (select, update), read",
     "  back by id, run and marked done in another statement, and each worker loop also checks plainjob's cron table.",
     "  plainjob sets WAL with `synchronous = NORMAL` on its connection itself; JobsS on SQLite runs at the level in",
     "  the settings above. liteque 0.8.0 (the other SQLite job queue on npm; every version so far) claims in an",
@@ -619,7 +620,7 @@ export const writeReport = (results: Results): string => {
   )
   lines.push("## Throughput (PostgreSQL)", "", ...throughputSection(results, "throughput", ["postgres"]))
   lines.push(
-    "## Backends (MariaDB and SQLite against their raw SQL ceilings)",
+    "## Backends (MariaDB and SQLite against their raw SQL ceilings; SQLite also against the SQLite job queues)",
     "",
     ...throughputSection(results, "backends", ["mariadb", "sqlite"])
   )
