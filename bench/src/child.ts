@@ -21,6 +21,8 @@ const makeConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promise<Consumer>
       return (await import("./peers/pgboss.js")).pgbossConsumer(spec, onJob)
     case "persisted":
       return (await import("./peers/persisted.js")).persistedConsumer(spec, onJob)
+    case "plainjob":
+      return (await import("./peers/plainjob.js")).plainjobConsumer(spec, onJob)
     case "raw":
       return (await import("./peers/raw.js")).rawConsumer(spec, onJob)
   }

@@ -6,8 +6,8 @@
 /** A database backend. */
 export type Backend = "postgres" | "mariadb" | "sqlite"
 
-/** A system under test. `raw` is the hand-written SQL ceiling. */
-export type SystemId = "jobss" | "graphile" | "pgboss" | "persisted" | "raw"
+/** A system under test. `raw` is the hand-written SQL ceiling; `plainjob` runs on SQLite only. */
+export type SystemId = "jobss" | "graphile" | "pgboss" | "persisted" | "plainjob" | "raw"
 
 /**
  * What a consumer (the process that executes jobs) does:

@@ -74,6 +74,7 @@ export const environment = async (pg: Server, mysql: Server | undefined): Promis
     "@effect/sql-sqlite-node",
     "graphile-worker",
     "pg-boss",
+    "plainjob",
     "pg",
     "mysql2",
     "better-sqlite3"

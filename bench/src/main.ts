@@ -8,7 +8,7 @@
  * Environment:
  *   BENCH_QUICK=1          tiny sizes (seconds): the smoke test's mode
  *   BENCH_CASES=a,b        only these cases (throughput, enqueue, latency, precision, scale, backends)
- *   BENCH_SYSTEMS=jobss    only these systems (jobss, graphile, pgboss, persisted, raw)
+ *   BENCH_SYSTEMS=jobss    only these systems (jobss, graphile, pgboss, persisted, plainjob, raw)
  *   BENCH_REPS=n           repetitions (default 3)
  *   BENCH_OUT=dir          write latest.json (and RESULTS.md unless BENCH_NO_REPORT=1) there
  *                          instead of bench/results and bench/RESULTS.md

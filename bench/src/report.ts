@@ -32,10 +32,16 @@ const rowsOf = (results: Results, name: string): ReadonlyArray<Row> => results.r
 const sizesOf = (rows: ReadonlyArray<Row>): ReadonlyArray<number> =>
   [...new Set(rows.map((row) => Number(row.params["size"])))].sort((a, b) => a - b)
 
+/** JobsS's unlimited row (variant `default`) of a throughput case at a size. */
 const jobssAt = (results: Results, name: string, backend: string, size: number) =>
   find(
     results,
-    (row) => row.case === name && row.backend === backend && row.system === "jobss" && row.params["size"] === size
+    (row) =>
+      row.case === name &&
+      row.backend === backend &&
+      row.system === "jobss" &&
+      row.variant === "default" &&
+      row.params["size"] === size
   )
 
 const peerAt = (results: Results, system: string, variant: string, size: number) =>
@@ -111,124 +117,342 @@ const throughputSection = (results: Results, name: string, backends: ReadonlyArr
   return lines
 }
 
-const targetsOf = (results: Results): ReadonlyArray<Target> => {
+/** A target this run has no figures for (its case, size or systems were not run). */
+const unmeasured = (target: string): Target => ({
+  target,
+  measured: "not measured in this run",
+  met: undefined,
+  limit: ""
+})
+
+/** A target from its figures: the limit text only when it is not met. */
+const check = (target: string, measured: string, met: boolean | undefined, limit: () => string): Target => ({
+  target,
+  measured,
+  met,
+  limit: met === false ? limit() : ""
+})
+
+const pct = (value: number | undefined): string => (value === undefined ? "-" : `${(100 * value).toFixed(0)}%`)
+
+/** `value >= bound` (undefined when the value is). */
+const atLeast = (value: number | undefined, bound: number): boolean | undefined =>
+  value === undefined ? undefined : value >= bound
+
+/** `value < bound` (undefined when the value is missing). */
+const under = (value: number | undefined, bound: number): boolean | undefined =>
+  value === undefined || !Number.isFinite(value) ? undefined : value < bound
+
+/** The fastest configuration of `system` that ran at `size` in the PostgreSQL throughput case. */
+const bestAt = (results: Results, system: string, size: number): Row | undefined =>
+  rowsOf(results, "throughput")
+    .filter((row) => row.backend === "postgres" && row.system === system && row.params["size"] === size && ran(row))
+    .sort((a, b) => (b.median["perSecond"] ?? 0) - (a.median["perSecond"] ?? 0))[0]
+
+/** The PostgreSQL throughput targets: at each size, against the peers, CPU, queued runs; memory at the largest. */
+const postgresTargets = (results: Results): Array<Target> => {
   const targets: Array<Target> = []
-  const tpRows = rowsOf(results, "throughput").filter((row) => row.backend === "postgres")
-  for (const size of sizesOf(tpRows)) {
-    const jobss = jobssAt(results, "throughput", "postgres", size)
-    if (!ran(jobss)) continue
+  const sizes = sizesOf(rowsOf(results, "throughput").filter((row) => row.backend === "postgres"))
+  const measuredSizes = sizes.filter((size) => ran(jobssAt(results, "throughput", "postgres", size)))
+  if (measuredSizes.length === 0) {
+    return [
+      "PostgreSQL throughput at each size: >= graphile-worker's best configuration",
+      "PostgreSQL throughput at each size: >= 1.5x pg-boss (batchSize 100)",
+      "JobsS process CPU at each size: <= 20 ms per 1,000 runs",
+      "Peak RSS in the largest PostgreSQL case: <= 1.2x graphile-worker's (its best configuration)",
+      "Runs in a queue with limits: >= 0.8x the unlimited JobsS row"
+    ].map(unmeasured)
+  }
+  for (const size of measuredSizes) {
+    const jobss = jobssAt(results, "throughput", "postgres", size) as Row
     const rate = jobss.median["perSecond"]
     // The store story once per size, then "as above".
     let told = false
-    const tell = (short: boolean) => {
-      if (!short) return ""
+    const tell = () => {
       if (told) return "as above"
       told = true
       return storeStory(jobss) ?? ""
     }
-    const best = [peerAt(results, "graphile", "lq500batch", size), peerAt(results, "graphile", "lq500", size)].filter(
-      ran
+    const graphile = bestAt(results, "graphile", size)
+    const graphileTarget = `PostgreSQL throughput, ${fmt(size)} jobs: >= graphile-worker's best configuration`
+    if (graphile) {
+      const r = ratio(rate, graphile.median["perSecond"])
+      targets.push(
+        check(
+          graphileTarget,
+          `${fmt(rate)} vs ${fmt(graphile.median["perSecond"])} jobs/s of ${graphile.label} = ${fmtRatio(r)}`,
+          atLeast(r, 1),
+          tell
+        )
+      )
+    } else targets.push(unmeasured(graphileTarget))
+    const pgboss = peerAt(results, "pgboss", "batch100", size)
+    const pgbossTarget = `PostgreSQL throughput, ${fmt(size)} jobs: >= 1.5x pg-boss (batchSize 100)`
+    if (ran(pgboss)) {
+      const r = ratio(rate, pgboss.median["perSecond"])
+      targets.push(
+        check(
+          pgbossTarget,
+          `${fmt(rate)} vs ${fmt(pgboss.median["perSecond"])} jobs/s = ${fmtRatio(r)}`,
+          atLeast(r, 1.5),
+          tell
+        )
+      )
+    } else targets.push(unmeasured(pgbossTarget))
+    const cpu = jobss.median["cpuMsPer1000"]
+    const peersCpu = [graphile, ran(pgboss) ? pgboss : undefined]
+      .filter((row): row is Row => row !== undefined)
+      .map((row) => `${row.label}: ${fmt(row.median["cpuMsPer1000"])} ms`)
+    targets.push(
+      check(
+        `JobsS process CPU, ${fmt(size)} jobs: <= 20 ms per 1,000 runs`,
+        `${fmt(cpu)} ms${peersCpu.length > 0 ? ` (${peersCpu.join(", ")})` : ""}`,
+        cpu === undefined ? undefined : cpu <= 20,
+        tell
+      )
     )
-    for (const peer of best) {
-      const r = ratio(rate, peer.median["perSecond"])
-      targets.push({
-        target: `PostgreSQL throughput, ${fmt(size)} jobs: >= 1.2x ${peer.label}`,
-        measured: `${fmt(rate)} vs ${fmt(peer.median["perSecond"])} jobs/s = ${fmtRatio(r)}`,
-        met: r === undefined ? undefined : r >= 1.2,
-        limit: tell(r !== undefined && r < 1.2)
-      })
-    }
-    for (const variant of ["pg", "pg-delete"]) {
-      const raw = peerAt(results, "raw", variant, size)
-      if (!ran(raw)) continue
-      const r = ratio(rate, raw.median["perSecond"])
-      targets.push({
-        target: `PostgreSQL throughput, ${fmt(size)} jobs: >= 60% of the ${raw.label}`,
-        measured: `${fmt(rate)} vs ${fmt(raw.median["perSecond"])} jobs/s = ${r === undefined ? "-" : `${(100 * r).toFixed(0)}%`}`,
-        met: r === undefined ? undefined : r >= 0.6,
-        limit: tell(r !== undefined && r < 0.6)
-      })
-    }
-    for (const [system, variant] of [
-      ["pgboss", "batch100"],
-      ["persisted", "default"]
-    ] as const) {
-      const peer = peerAt(results, system, variant, size)
-      if (!ran(peer)) continue
-      const r = ratio(rate, peer.median["perSecond"])
-      // "ahead of pg-boss and SqlPersistedQueue by more" than of graphile-worker: at least 1.2x too.
-      targets.push({
-        target: `PostgreSQL throughput, ${fmt(size)} jobs: ahead of ${peer.label} (by more than 1.2x)`,
-        measured: `${fmtRatio(r)}`,
-        met: r === undefined ? undefined : r > 1.2,
-        limit: tell(r !== undefined && r <= 1.2)
-      })
+    for (const variant of ["queue50", "partitions100"]) {
+      const queued = find(
+        results,
+        (row) =>
+          row.case === "throughput" &&
+          row.backend === "postgres" &&
+          row.system === "jobss" &&
+          row.variant === variant &&
+          row.params["size"] === size
+      )
+      if (!ran(queued)) continue
+      const r = ratio(queued.median["perSecond"], rate)
+      targets.push(
+        check(
+          `Runs in a queue with limits, ${fmt(size)} jobs: ${queued.label} >= 0.8x the unlimited JobsS row`,
+          `${fmt(queued.median["perSecond"])} vs ${fmt(rate)} jobs/s = ${fmtRatio(r)}`,
+          atLeast(r, 0.8),
+          () => storeStory(queued) ?? ""
+        )
+      )
     }
   }
+  const queuedRan = rowsOf(results, "throughput").some(
+    (row) => row.system === "jobss" && row.variant !== "default" && ran(row)
+  )
+  if (!queuedRan) targets.push(unmeasured("Runs in a queue with limits: >= 0.8x the unlimited JobsS row"))
+  const largest = Math.max(...measuredSizes)
+  const jobss = jobssAt(results, "throughput", "postgres", largest) as Row
+  const graphile = bestAt(results, "graphile", largest)
+  const memoryTarget = `Peak RSS, ${fmt(largest)} jobs: <= 1.2x graphile-worker's (its best configuration)`
+  if (graphile) {
+    const r = ratio(jobss.median["peakRssMiB"], graphile.median["peakRssMiB"])
+    // How JobsS's and graphile-worker's peak RSS grow with the size: measured at every size of the run.
+    const growth = () =>
+      measuredSizes
+        .map((size) => {
+          const peer = bestAt(results, "graphile", size)
+          return (
+            `${fmt(size)} jobs: JobsS ${fmt(jobssAt(results, "throughput", "postgres", size)?.median["peakRssMiB"])} MiB` +
+            (peer ? `, graphile-worker ${fmt(peer.median["peakRssMiB"])} MiB` : "")
+          )
+        })
+        .join("; ")
+    targets.push(
+      check(
+        memoryTarget,
+        `${fmt(jobss.median["peakRssMiB"])} vs ${fmt(graphile.median["peakRssMiB"])} MiB of ${graphile.label} = ${fmtRatio(r)}`,
+        r === undefined ? undefined : r <= 1.2,
+        () => `peak RSS by size (medians): ${growth()}`
+      )
+    )
+  } else targets.push(unmeasured(memoryTarget))
+  return targets
+}
+
+/** Latency and delayed-run precision on PostgreSQL. */
+const latencyTargets = (results: Results): Array<Target> => {
+  const targets: Array<Target> = []
   const latency = rowsOf(results, "latency")
   const jl = latency.find((row) => row.system === "jobss")
   const gl = latency.find((row) => row.system === "graphile")
+  // difference of medians: an estimate of the time from the create call's return to the job's start
+  const afterCreate = (row: Row) => (row.median["p50Ms"] ?? 0) - (row.median["createP50Ms"] ?? 0)
+  const limit = (row: Row) => () =>
+    `the create call takes ${fmt(row.median["createP50Ms"], 2)} ms (p50), then about ${fmt(afterCreate(row), 2)} ms ` +
+    "pass until the job starts (a LISTEN wake-up, one claim statement and its commit)" +
+    (ran(gl)
+      ? `; graphile-worker: ${fmt(gl.median["createP50Ms"], 2)} ms, then about ${fmt(afterCreate(gl), 2)} ms`
+      : "")
+  const p50Target = "Latency p50 no worse than graphile-worker's"
+  const p99Target = "Latency p99 under 10 ms"
+  if (ran(jl) && ran(gl)) {
+    targets.push(
+      check(
+        p50Target,
+        `${fmt(jl.median["p50Ms"], 2)} ms vs ${fmt(gl.median["p50Ms"], 2)} ms`,
+        jl.median["p50Ms"] === undefined || gl.median["p50Ms"] === undefined
+          ? undefined
+          : jl.median["p50Ms"] <= gl.median["p50Ms"],
+        limit(jl)
+      )
+    )
+  } else targets.push(unmeasured(p50Target))
   if (ran(jl)) {
-    // difference of medians: an estimate of the time from the create call's return to the job's start
-    const afterCreate = (row: Row) => (row.median["p50Ms"] ?? 0) - (row.median["createP50Ms"] ?? 0)
-    const limit =
-      `the create call takes ${fmt(jl.median["createP50Ms"], 2)} ms (p50), then about ${fmt(afterCreate(jl), 2)} ms ` +
-      "pass until the job starts (a LISTEN wake-up, one claim statement and its commit)" +
-      (ran(gl)
-        ? `; graphile-worker: ${fmt(gl.median["createP50Ms"], 2)} ms, then about ${fmt(afterCreate(gl), 2)} ms`
-        : "")
-    if (ran(gl)) {
-      targets.push({
-        target: "Latency p50 no worse than graphile-worker's",
-        measured: `${fmt(jl.median["p50Ms"], 2)} ms vs ${fmt(gl.median["p50Ms"], 2)} ms`,
-        met: (jl.median["p50Ms"] ?? Number.POSITIVE_INFINITY) <= (gl.median["p50Ms"] ?? 0),
-        limit
-      })
-    }
-    targets.push({
-      target: "Latency p99 under 20 ms",
-      measured: `${fmt(jl.median["p99Ms"], 2)} ms`,
-      met: (jl.median["p99Ms"] ?? Number.POSITIVE_INFINITY) < 20,
-      limit
-    })
-  }
+    targets.push(
+      check(
+        p99Target,
+        `${fmt(jl.median["p99Ms"], 2)} ms (p95 ${fmt(jl.median["p95Ms"], 2)} ms)`,
+        under(jl.median["p99Ms"], 10),
+        limit(jl)
+      )
+    )
+  } else targets.push(unmeasured(p99Target))
   const precision = rowsOf(results, "precision").find((row) => row.system === "jobss")
+  const precisionTarget = "Delayed-run precision p95 under 5 ms"
   if (ran(precision)) {
-    targets.push({
-      target: "Delayed-run precision p95 under 20 ms",
-      measured: `p50 ${fmt(precision.median["p50Ms"], 2)} ms, p95 ${fmt(precision.median["p95Ms"], 2)} ms`,
-      met: (precision.median["p95Ms"] ?? Number.POSITIVE_INFINITY) < 20,
-      limit: ""
-    })
-  }
-  const scale = rowsOf(results, "scale").filter(ran)
-  if (scale.length === 2) {
-    const [small, large] = [...scale].sort((a, b) => Number(a.params["pending"]) - Number(b.params["pending"]))
-    const r = ratio(large?.median["usPerRun"], small?.median["usPerRun"])
-    targets.push({
-      target: `Claim cost flat within 1.5x from ${fmt(Number(small?.params["pending"]))} to ${fmt(Number(large?.params["pending"]))} pending runs`,
-      measured: `${fmt(small?.median["usPerRun"])} vs ${fmt(large?.median["usPerRun"])} us per run = ${fmtRatio(r)}`,
-      met: r === undefined ? undefined : r <= 1.5,
-      limit: ""
-    })
-  }
-  for (const backend of ["mariadb", "sqlite"]) {
-    const rows = rowsOf(results, "backends").filter((row) => row.backend === backend)
-    for (const size of sizesOf(rows)) {
-      const jobss = rows.find((row) => row.system === "jobss" && row.params["size"] === size)
-      const raw = rows.find((row) => row.system === "raw" && row.params["size"] === size)
-      if (!ran(jobss) || !ran(raw)) continue
-      const r = ratio(jobss.median["perSecond"], raw.median["perSecond"])
-      targets.push({
-        target: `${backend === "mariadb" ? "MariaDB" : "SQLite"} throughput >= 50% of its raw SQL ceiling`,
-        measured: `${fmt(jobss.median["perSecond"])} vs ${fmt(raw.median["perSecond"])} jobs/s = ${r === undefined ? "-" : `${(100 * r).toFixed(0)}%`}`,
-        met: r === undefined ? undefined : r >= 0.5,
-        limit: r !== undefined && r < 0.5 ? (storeStory(jobss) ?? "") : ""
-      })
-    }
-  }
+    targets.push(
+      check(
+        precisionTarget,
+        `p50 ${fmt(precision.median["p50Ms"], 2)} ms, p95 ${fmt(precision.median["p95Ms"], 2)} ms`,
+        under(precision.median["p95Ms"], 5),
+        () =>
+          `start minus due time: min ${fmt(precision.median["minMs"], 2)} ms, max ${fmt(precision.median["maxMs"], 2)} ms` +
+          (ran(jl)
+            ? `; an idle worker's enqueue to start (latency case) is ${fmt(jl.median["p50Ms"], 2)} ms at p50`
+            : "")
+      )
+    )
+  } else targets.push(unmeasured(precisionTarget))
   return targets
 }
+
+/** createRun and createRuns against the faster of graphile-worker and pg-boss. */
+const enqueueTargets = (results: Results): Array<Target> => {
+  const enqueue = rowsOf(results, "enqueue").filter(ran)
+  return (
+    [
+      ["one", "`createRun` one at a time", "p50Ms", "per call"],
+      ["batch", "`createRuns` in batches", "batchP50Ms", "per batch"]
+    ] as const
+  ).map(([variant, what, timing, per]) => {
+    const target = `${what}: >= the faster of graphile-worker and pg-boss`
+    const jobss = enqueue.find((row) => row.system === "jobss" && row.variant === variant)
+    const faster = enqueue
+      .filter((row) => (row.system === "graphile" || row.system === "pgboss") && row.variant === variant)
+      .sort((a, b) => (b.median["perSecond"] ?? 0) - (a.median["perSecond"] ?? 0))[0]
+    if (!jobss || !faster) return unmeasured(target)
+    const r = ratio(jobss.median["perSecond"], faster.median["perSecond"])
+    return check(
+      target,
+      `${fmt(jobss.median["perSecond"])} vs ${fmt(faster.median["perSecond"])} jobs/s of ${faster.label} = ${fmtRatio(r)}`,
+      atLeast(r, 1),
+      () => `p50 ${per}: JobsS ${fmt(jobss.median[timing], 2)} ms, ${faster.label} ${fmt(faster.median[timing], 2)} ms`
+    )
+  })
+}
+
+/** Twice a row's rate, and the time per run that leaves for everything in one process. */
+const budget = (row: Row): string => {
+  const twice = 2 * (row.median["perSecond"] ?? Number.NaN)
+  return `${fmt(twice)} jobs/s, ${fmt(1_000_000 / twice, 0)} µs per run, SQLite's own statements included (they run in the JobsS process)`
+}
+
+/** MariaDB against its raw ceiling; SQLite against JobsS on PostgreSQL and the SQLite job queues. */
+const backendTargets = (results: Results): Array<Target> => {
+  const targets: Array<Target> = []
+  const backendRows = (backend: string) => rowsOf(results, "backends").filter((row) => row.backend === backend)
+  const mariadb = backendRows("mariadb")
+  const mariadbTarget = "MariaDB throughput >= 60% of its raw SQL ceiling"
+  const mariadbSizes = sizesOf(mariadb).filter((size) => ran(jobssAt(results, "backends", "mariadb", size)))
+  for (const size of mariadbSizes) {
+    const jobss = jobssAt(results, "backends", "mariadb", size) as Row
+    const raw = mariadb.find((row) => row.system === "raw" && row.params["size"] === size)
+    if (!ran(raw)) {
+      targets.push(unmeasured(mariadbTarget))
+      continue
+    }
+    const r = ratio(jobss.median["perSecond"], raw.median["perSecond"])
+    targets.push(
+      check(
+        mariadbTarget,
+        `${fmt(jobss.median["perSecond"])} vs ${fmt(raw.median["perSecond"])} jobs/s = ${pct(r)}`,
+        atLeast(r, 0.6),
+        () => storeStory(jobss) ?? ""
+      )
+    )
+  }
+  if (mariadbSizes.length === 0) targets.push(unmeasured(mariadbTarget))
+  const sqlite = backendRows("sqlite")
+  const sqliteSizes = sizesOf(sqlite).filter((size) => ran(jobssAt(results, "backends", "sqlite", size)))
+  const postgresTarget = "SQLite throughput >= 2x JobsS's PostgreSQL throughput at the same size"
+  const peersTarget = "SQLite throughput ahead of every Node SQLite job queue"
+  for (const size of sqliteSizes) {
+    const jobss = jobssAt(results, "backends", "sqlite", size) as Row
+    const rate = jobss.median["perSecond"]
+    let told = false
+    const tell = () => {
+      if (told) return "as above"
+      told = true
+      return storeStory(jobss) ?? ""
+    }
+    const onPostgres = jobssAt(results, "throughput", "postgres", size)
+    if (ran(onPostgres)) {
+      const r = ratio(rate, onPostgres.median["perSecond"])
+      targets.push(
+        check(
+          `SQLite throughput, ${fmt(size)} jobs: >= 2x JobsS's PostgreSQL throughput at that size`,
+          `${fmt(rate)} vs ${fmt(onPostgres.median["perSecond"])} jobs/s = ${fmtRatio(r)}`,
+          atLeast(r, 2),
+          () => `${tell()}; 2x is ${budget(onPostgres)}`
+        )
+      )
+    } else targets.push(unmeasured(postgresTarget))
+    const peers = sqlite.filter(
+      (row) => row.params["size"] === size && row.system !== "jobss" && row.system !== "raw" && ran(row)
+    )
+    for (const peer of peers) {
+      const r = ratio(rate, peer.median["perSecond"])
+      targets.push(
+        check(
+          `SQLite throughput, ${fmt(size)} jobs: ahead of ${peer.label}`,
+          `${fmt(rate)} vs ${fmt(peer.median["perSecond"])} jobs/s = ${fmtRatio(r)}`,
+          r === undefined ? undefined : r > 1,
+          tell
+        )
+      )
+    }
+    if (peers.length === 0) targets.push(unmeasured(peersTarget))
+  }
+  if (sqliteSizes.length === 0) targets.push(unmeasured(postgresTarget), unmeasured(peersTarget))
+  return targets
+}
+
+/** The scale case's claim cost, flat as the pending runs grow. */
+const scaleTargets = (results: Results): Array<Target> => {
+  const scale = rowsOf(results, "scale").filter(ran)
+  if (scale.length !== 2) return [unmeasured("Claim cost flat within 1.5x as the pending runs grow")]
+  const [small, large] = [...scale].sort((a, b) => Number(a.params["pending"]) - Number(b.params["pending"])) as [
+    Row,
+    Row
+  ]
+  const r = ratio(large.median["usPerRun"], small.median["usPerRun"])
+  return [
+    check(
+      `Claim cost flat within 1.5x from ${fmt(Number(small.params["pending"]))} to ${fmt(Number(large.params["pending"]))} pending runs`,
+      `${fmt(small.median["usPerRun"])} vs ${fmt(large.median["usPerRun"])} us per run = ${fmtRatio(r)}`,
+      r === undefined ? undefined : r <= 1.5,
+      () =>
+        `claim p50 ${fmt(small.median["claimP50Ms"], 2)} vs ${fmt(large.median["claimP50Ms"], 2)} ms, settle p50 ` +
+        `${fmt(small.median["settleP50Ms"], 2)} vs ${fmt(large.median["settleP50Ms"], 2)} ms`
+    )
+  ]
+}
+
+/** The issue's targets, in its order, each from this run's figures. */
+const targetsOf = (results: Results): ReadonlyArray<Target> => [
+  ...postgresTargets(results),
+  ...latencyTargets(results),
+  ...enqueueTargets(results),
+  ...backendTargets(results),
+  ...scaleTargets(results)
+]
 
 const environmentSection = (results: Results): Array<string> => {
   const env = results.environment as {
@@ -280,10 +504,10 @@ const method = [
   "",
   "- Every configuration runs in its own consumer process (forked with tsx), so its CPU and peak RSS are its own; the",
   "  parent fills the queue first (JobsS on PostgreSQL: one `INSERT ... SELECT generate_series` in SqlStore's layout;",
-  "  elsewhere `createRuns`; graphile-worker `addJobs`, pg-boss `insert`, batches of 1,000), then runs `VACUUM ANALYZE`",
-  "  and `CHECKPOINT`, then tells the consumer to start. Throughput is the time from that start until the database",
-  "  says every job is completed; jobs/s = completed jobs / that time. Each PostgreSQL repetition gets a fresh database",
-  "  copied from a migrated template.",
+  "  elsewhere `createRuns`; graphile-worker `addJobs`, pg-boss `insert`, plainjob `addMany`, batches of 1,000), then",
+  "  runs `VACUUM ANALYZE` and `CHECKPOINT` (PostgreSQL), then tells the consumer to start. Throughput is the time from",
+  "  that start until the database says every job is completed; jobs/s = completed jobs / that time. Each PostgreSQL",
+  "  repetition gets a fresh database copied from a migrated template; SQLite a new file.",
   "- Configurations are interleaved (A B C, A B C, ...), each repetition once per round; figures are medians over the",
   "  repetitions. A capped repetition stopped waiting at its cap; its rate is over the jobs completed by then.",
   "- JobsS's store is wrapped to time every store call (one clock read per call); that is where the claim and settle",
@@ -291,6 +515,11 @@ const method = [
   "- Latency: an idle consumer process, the parent creates one job at a time (another process, another client) and",
   "  waits for its start report; the figure is from the start of the create call to the start of the job. Precision:",
   "  runs created with `delay: 1 s`, staggered by 20 ms; the job's start minus its stored due time.",
+  "- Targets: each is computed from this run's medians. graphile-worker's best configuration is its fastest row at",
+  "  that size (its peak RSS is that row's), pg-boss's is its batch configuration; in the enqueue case the faster",
+  "  peer is whichever of graphile-worker and pg-boss had the higher rate for that API. The queued JobsS rows are",
+  "  compared with the unlimited JobsS row of the same size, SQLite with JobsS's PostgreSQL row of the same size and",
+  "  with each SQLite job queue of the backends case. A target whose rows this run did not measure says so.",
   "- Scale: SqlStore's own `claim` (10 runs, as an instance with 10 free workers asks) and `settle` on tables of",
   "  5,000,000 finished runs plus 10,000 or 1,000,000 pending ones (generated in SQL in SqlStore's layout), topped up",
   "  after each repetition so the pending count stays put.",
@@ -305,11 +534,21 @@ const notes = (results: Results): Array<string> => {
     "- graphile-worker 0.18.0 and pg-boss 12 declare `engines.node >= 22` (pg-boss 12: >= 22.12); both install with an",
     "  engine warning and run on Node 20 here (every job of every repetition completed), so the newest majors are used.",
     "- graphile-worker's fastest setup is `localQueue.size` 500 plus `completeJobBatchDelay: 0` (completions of jobs",
-    "  finishing together in one statement); `localQueue` 500 alone (the issue's named configuration) completes jobs",
-    "  one by one and is shown too. pg-boss's `batchSize` 100 + `localConcurrency` 10 also sets `burstWhenBatchFull`:",
+    "  finishing together in one statement); `localQueue` 500 alone completes jobs one by one and is shown too (the",
+    "  targets compare with the fastest graphile-worker configuration run at each size). pg-boss's `batchSize` 100 + `localConcurrency` 10 also sets `burstWhenBatchFull`:",
     "  without it each of its workers sleeps `pollingIntervalSeconds` (2 s) between full batches, about 500 jobs/s.",
     "  Default pg-boss (`batchSize` 1, one worker, a fetch every 2 s) does about one job every 2 s.",
     "- SqlPersistedQueue has no batch insert: its queue is filled with one `INSERT ... SELECT` in its table layout.",
+    "- plainjob 0.0.14 (SQLite on better-sqlite3) is filled with `addMany` (one transaction per 1,000 jobs). Its",
+    "  worker runs one job at a time and has no concurrency or batch option, so its consumer runs 10 workers on one",
+    "  queue (one connection; its README's several worker processes are not used: every system here gets one",
+    "  consumer process): each job is claimed in its own `BEGIN IMMEDIATE` transaction (select, update), read",
+    "  back by id, run and marked done in another statement, and each worker loop also checks plainjob's cron table.",
+    "  plainjob sets WAL with `synchronous = NORMAL` on its connection itself; JobsS on SQLite runs at the level in",
+    "  the settings above. liteque 0.8.0 (the other SQLite job queue on npm; every version so far) claims in an",
+    "  `async` callback of a better-sqlite3 transaction, which better-sqlite3 rejects since 11.10 (`Transaction",
+    "  function cannot return a promise`): on the workspace's better-sqlite3 12 it cannot claim a job, so it is not",
+    "  in the table.",
     "- The raw SQL ceilings use plain drivers (`pg`, `mysql2`, `better-sqlite3`) on a minimal table with a partial",
     "  index on pending rows: claim 100 (`FOR UPDATE SKIP LOCKED` on the servers), run them, complete the 100 in one",
     "  statement. SQLite has one writer, so its ceiling uses one connection in the consumer process.",
@@ -340,8 +579,7 @@ const notes = (results: Results): Array<string> => {
     "  they vary widely here: single repetitions measured between 34% and 53% of the raw ceiling for this version.",
     "- SQLite runs inside the JobsS process: of its 135-150 µs per run, about 57 µs is SQLite executing the claim,",
     "  settlement and history statements and about 21 µs the runtime. The raw ceiling spends about 5 µs per run in",
-    "  all (a 6-column table with one index and no history): half its rate leaves 10 µs per run for everything, less",
-    "  than the runtime's fiber per attempt alone.",
+    "  all (a 6-column table with one index and no history).",
     "- The latency gap to graphile-worker, measured with one instance and one creating client in one process",
     "  (p50): the LISTEN notification reaches the wake-up stream's consumer after 0.55 ms and the poller's claim call",
     "  0.3 ms later; the store and @effect/sql take 0.3 ms to send the claim, its round trip takes 1.3 ms (0.44 ms of",
@@ -382,7 +620,7 @@ export const writeReport = (results: Results): string => {
   )
   lines.push("## Throughput (PostgreSQL)", "", ...throughputSection(results, "throughput", ["postgres"]))
   lines.push(
-    "## Backends (MariaDB and SQLite against their raw SQL ceilings)",
+    "## Backends (MariaDB and SQLite against their raw SQL ceilings; SQLite also against the SQLite job queues)",
     "",
     ...throughputSection(results, "backends", ["mariadb", "sqlite"])
   )

@@ -6,6 +6,7 @@ import { queueName } from "./peers/consumer.js"
 import { graphileUtils } from "./peers/graphile.js"
 import { persistedFill, persistedSetup } from "./peers/persisted.js"
 import { pgboss, pgbossQueue } from "./peers/pgboss.js"
+import { plainjobQueue } from "./peers/plainjob.js"
 import { rawFill, rawSchema } from "./peers/raw.js"
 
 /** Jobs per insert round trip when filling a queue (each system's batch API). */
@@ -93,6 +94,27 @@ const persisted: SystemSetup = {
   fill: persistedFill // one INSERT ... SELECT: SqlPersistedQueue has no batch API
 }
 
+const plainjob: SystemSetup = {
+  install: async (file) => {
+    const { queue } = await plainjobQueue(file)
+    queue.close()
+  },
+  fill: async (file, count) => {
+    const { queue } = await plainjobQueue(file)
+    try {
+      for (let from = 0; from < count; from += fillBatch) {
+        const size = Math.min(fillBatch, count - from)
+        queue.addMany(
+          queueName,
+          Array.from({ length: size }, (_, k) => ({ i: from + k }))
+        )
+      }
+    } finally {
+      queue.close()
+    }
+  }
+}
+
 const raw = (backend: Backend): SystemSetup => ({
   install: async (url) => {
     if (backend === "postgres") {
@@ -120,6 +142,8 @@ export const setupOf = (system: SystemId, backend: Backend): SystemSetup => {
       return pgbossSetup
     case "persisted":
       return persisted
+    case "plainjob":
+      return plainjob
     case "raw":
       return raw(backend)
   }

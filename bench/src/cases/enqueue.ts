@@ -24,7 +24,10 @@ interface Producer {
   readonly close: () => Promise<void>
 }
 
-const producers: Record<Exclude<SystemId, "raw">, (url: string) => Promise<Producer>> = {
+/** The systems of this case: the PostgreSQL ones with a producer API. */
+type Enqueuer = Exclude<SystemId, "raw" | "plainjob">
+
+const producers: Record<Enqueuer, (url: string) => Promise<Producer>> = {
   jobss: async (url) => {
     const { jobssProducer } = await import("../jobss.js")
     const producer = await jobssProducer("postgres", url)
@@ -70,7 +73,7 @@ const producers: Record<Exclude<SystemId, "raw">, (url: string) => Promise<Produ
   }
 }
 
-const labels: Record<Exclude<SystemId, "raw">, { one: string; many: string }> = {
+const labels: Record<Enqueuer, { one: string; many: string }> = {
   jobss: { one: "JobsS createRun", many: "JobsS createRuns" },
   graphile: { one: "graphile-worker addJob", many: "graphile-worker addJobs" },
   pgboss: { one: "pg-boss send", many: "pg-boss insert" },

@@ -1,9 +1,10 @@
 /**
  * Throughput: `size` no-op jobs inserted up front, then one consumer process with 10 workers;
  * the time from its start until every job is completed in the database. JobsS also with its runs
- * in a queue limited to 50, and in 100 partitions of concurrency 1 (100 workers, so the limits bind). Also the `backends`
- * case (JobsS on MariaDB and SQLite against their raw SQL ceilings) and the peak RSS of each
- * consumer process (the `memory` figure is JobsS's in the largest PostgreSQL case).
+ * in a queue limited to 50, and in 100 partitions of concurrency 1 (100 workers, so the limits bind).
+ * Also the `backends` case (JobsS on MariaDB and SQLite against their raw SQL ceilings, and on SQLite
+ * against the SQLite job queues from npm) and the peak RSS of each consumer process (the `memory`
+ * figure is JobsS's in the largest PostgreSQL case).
  */
 import type { Backend, DrainResult, SystemId } from "../common.js"
 import { cpuBusyPercent, cpuTicks, median, now, round } from "../common.js"
@@ -125,6 +126,17 @@ const pgConfigs = (quick: boolean): ReadonlyArray<Config> => {
   ]
 }
 
+/** The SQLite job queues from npm, side by side with JobsS on SQLite (one worker runs one job at a time). */
+const sqlitePeers = (quick: boolean): ReadonlyArray<Config> => [
+  {
+    system: "plainjob",
+    variant: "default",
+    label: "plainjob (10 workers)",
+    capMs: () => (quick ? 20_000 : 60_000),
+    runsAt: all
+  }
+]
+
 const otherConfigs = (backend: Backend, quick: boolean): ReadonlyArray<Config> => [
   {
     system: "jobss",
@@ -133,6 +145,7 @@ const otherConfigs = (backend: Backend, quick: boolean): ReadonlyArray<Config> =
     capMs: () => 20_000,
     runsAt: all
   },
+  ...(backend === "sqlite" ? sqlitePeers(quick) : []),
   {
     system: "raw",
     variant: backend,
@@ -294,7 +307,7 @@ export const throughput = async (context: BenchContext): Promise<void> => {
   await runInterleaved(context, "throughput", "postgres", pgConfigs(context.quick), sizes)
 }
 
-/** MariaDB and SQLite throughput: JobsS against each one's raw ceiling. */
+/** MariaDB and SQLite throughput: JobsS against each one's raw ceiling (and on SQLite, the SQLite job queues). */
 export const backends = async (context: BenchContext): Promise<void> => {
   const sizes = context.quick ? [200] : [20_000]
   if (context.mysql) await runInterleaved(context, "backends", "mariadb", otherConfigs("mariadb", context.quick), sizes)
