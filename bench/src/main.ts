@@ -15,7 +15,7 @@
  *   BENCH_PG_URL, BENCH_MYSQL_URL   existing servers (admin URLs) instead of throwaway ones
  *   BENCH_NO_MARIADB=1     skip MariaDB
  */
-import { mkdir, writeFile } from "node:fs/promises"
+import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { loadavg } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -25,10 +25,17 @@ import { killConsumers } from "./consumerProcess.js"
 import type { BenchContext, Results } from "./context.js"
 import { dropCreated, sqliteFolder } from "./db.js"
 import { environment } from "./environment.js"
-import { writeReport } from "./report.js"
+import { type VersionComparison, writeReport } from "./report.js"
 import { type Server, startMariadb, startPostgres } from "./servers.js"
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..")
+
+/** `results/versions.json`, the latest comparison of versions of JobsS (kept beside every run's report), if any. */
+const versionComparison = (): Promise<VersionComparison | undefined> =>
+  readFile(join(benchDir, "results", "versions.json"), "utf8").then(
+    (text) => JSON.parse(text) as VersionComparison,
+    () => undefined
+  )
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`)
 
 type CaseName = "throughput" | "enqueue" | "latency" | "precision" | "scale" | "backends"
@@ -137,7 +144,7 @@ const main = async (): Promise<number> => {
     results.finishedAt = new Date().toISOString()
     results.durationS = Math.round((Date.now() - started) / 1000)
     await save()
-    const report = writeReport(results)
+    const report = writeReport(results, await versionComparison())
     if (writeMarkdown) await writeFile(reportFile, report)
     console.log(report)
     log(

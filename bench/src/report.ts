@@ -600,7 +600,60 @@ const notes = (results: Results): Array<string> => {
 }
 
 /** The Markdown report of a run. */
-export const writeReport = (results: Results): string => {
+/** One version's figures in `bench/results/versions.json`: JobsS and the raw ceilings, jobs/s medians and their repetitions. */
+interface VersionFigures {
+  readonly commit: string
+  readonly label: string
+  readonly [figure: string]: string | { readonly median: number; readonly reps: ReadonlyArray<number> }
+}
+
+/** `bench/results/versions.json`: versions of JobsS measured in turn on one machine, oldest first. */
+export interface VersionComparison {
+  readonly method: string
+  readonly measured: string
+  readonly versions: ReadonlyArray<VersionFigures>
+}
+
+/** The before-and-after table of a version comparison. */
+const versionsSection = (comparison: VersionComparison | undefined): Array<string> => {
+  if (comparison === undefined || comparison.versions.length === 0) return []
+  const figure = (version: VersionFigures, key: string): string => {
+    const value = version[key]
+    if (value === undefined || typeof value === "string") return "-"
+    return `${fmt(value.median)} (${value.reps.map((rep) => fmt(rep)).join(", ")})`
+  }
+  return [
+    "## Before and after (versions of JobsS measured in turn, 20,000 no-op runs)",
+    "",
+    `Measured ${comparison.measured} by ${comparison.method}. Figures in jobs/s: the median, then each repetition.`,
+    "",
+    ...table(
+      [
+        "version",
+        "PostgreSQL",
+        "CPU ms / 1,000 (PostgreSQL)",
+        "MariaDB",
+        "SQLite",
+        "raw PostgreSQL",
+        "raw MariaDB",
+        "raw SQLite"
+      ],
+      comparison.versions.map((version) => [
+        `${version.commit}: ${version.label}`,
+        figure(version, "postgres"),
+        figure(version, "postgres_cpu"),
+        figure(version, "mariadb"),
+        figure(version, "sqlite"),
+        figure(version, "raw_postgres"),
+        figure(version, "raw_mariadb"),
+        figure(version, "raw_sqlite")
+      ])
+    ),
+    ""
+  ]
+}
+
+export const writeReport = (results: Results, versions?: VersionComparison): string => {
   const lines: Array<string> = [
     "# JobsS benchmark results",
     "",
@@ -749,7 +802,7 @@ export const writeReport = (results: Results): string => {
     )
   }
 
-  lines.push(...environmentSection(results), ...method, ...notes(results))
+  lines.push(...versionsSection(versions), ...environmentSection(results), ...method, ...notes(results))
   if (results.errors.length > 0) {
     lines.push("## Errors", "", ...results.errors.map((error) => `- ${error.split("\n")[0]}`), "")
   }
