@@ -166,13 +166,7 @@ const postgresTargets = (results: Results): Array<Target> => {
   for (const size of measuredSizes) {
     const jobss = jobssAt(results, "throughput", "postgres", size) as Row
     const rate = jobss.median["perSecond"]
-    // The store story once per size, then "as above".
-    let told = false
-    const tell = () => {
-      if (told) return "as above"
-      told = true
-      return storeStory(jobss) ?? ""
-    }
+    const tell = storyOnce(jobss)
     const graphile = bestAt(results, "graphile", size)
     const graphileTarget = `PostgreSQL throughput, ${fmt(size)} jobs: >= graphile-worker's best configuration`
     if (graphile) {
@@ -386,12 +380,7 @@ const backendTargets = (results: Results): Array<Target> => {
   for (const size of sqliteSizes) {
     const jobss = jobssAt(results, "backends", "sqlite", size) as Row
     const rate = jobss.median["perSecond"]
-    let told = false
-    const tell = () => {
-      if (told) return "as above"
-      told = true
-      return storeStory(jobss) ?? ""
-    }
+    const tell = storyOnce(jobss)
     const onPostgres = jobssAt(results, "throughput", "postgres", size)
     if (ran(onPostgres)) {
       const r = ratio(rate, onPostgres.median["perSecond"])
@@ -446,6 +435,16 @@ const scaleTargets = (results: Results): Array<Target> => {
 }
 
 /** The issue's targets, in its order, each from this run's figures. */
+/** The store story of `row` the first time it is asked for, then "as above". */
+const storyOnce = (row: Row): (() => string) => {
+  let told = false
+  return () => {
+    if (told) return "as above"
+    told = true
+    return storeStory(row) ?? ""
+  }
+}
+
 const targetsOf = (results: Results): ReadonlyArray<Target> => [
   ...postgresTargets(results),
   ...latencyTargets(results),
