@@ -80,12 +80,14 @@ describe.each(runtimeBackends)("admin API by queue on %s", (backend) => {
         {
           queue: Limited.name,
           total: 3,
-          byStatus: { pending: 2, running: 1, succeeded: 0, failed: 0, cancelled: 0 }
+          byStatus: { pending: 2, running: 1, succeeded: 0, failed: 0, cancelled: 0 },
+          capped: []
         },
         {
           queue: Unserved.name,
           total: 1,
-          byStatus: { pending: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0 }
+          byStatus: { pending: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
+          capped: []
         }
       ])
       yield* Deferred.succeed(release, undefined)

@@ -72,14 +72,14 @@ export const adminQueuesSuite = (name: string, backend: StoreBackend): void => {
           expect(ids(rest)).toEqual([newest[2]!, otherJob.id])
           expect(rest.next).toBeNull()
 
-          const counts = (yield* store.admin.countQueueRuns)
+          const counts = (yield* store.admin.countQueueRuns(100))
             .filter((count) => count.queue === queue || count.queue === second)
             .sort((a, b) => `${a.queue} ${a.status}`.localeCompare(`${b.queue} ${b.status}`))
           expect(counts).toEqual(
             [
-              { queue, status: "pending", count: 3 },
-              { queue, status: "running", count: 1 },
-              { queue: second, status: "pending", count: 2 }
+              { queue, status: "pending", count: 3, capped: false },
+              { queue, status: "running", count: 1, capped: false },
+              { queue: second, status: "pending", count: 2, capped: false }
             ].sort((a, b) => `${a.queue} ${a.status}`.localeCompare(`${b.queue} ${b.status}`))
           )
         }),

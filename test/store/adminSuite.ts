@@ -170,11 +170,57 @@ export const adminSuite = (name: string, backend: StoreBackend): void => {
           const job = uid("Count")
           yield* insertRuns(store, job, 3)
           yield* store.claim({ instanceId: "admin-test", jobs: [job], schedules: [], limit: 1, leaseMs: 60_000 })
-          const counts = (yield* store.admin.countRuns).filter((count) => count.job === job)
+          const counts = (yield* store.admin.countRuns(100)).filter((count) => count.job === job)
           expect([...counts].sort((a, b) => a.status.localeCompare(b.status))).toEqual([
-            { job, status: "pending", count: 2 },
-            { job, status: "running", count: 1 }
+            { job, status: "pending", count: 2, capped: false },
+            { job, status: "running", count: 1, capped: false }
           ])
+        }),
+      timeout
+    )
+
+    test(
+      "countRuns and countQueueRuns count each group exactly up to upTo, and a larger one as upTo, capped",
+      () =>
+        Effect.gen(function* () {
+          const { store } = yield* backend.make
+          const [one, two, three] = [uid("CountOne"), uid("CountTwo"), uid("CountThree")]
+          const [queueTwo, queueThree] = [uid("countTwo"), uid("countThree")]
+          yield* insertRuns(store, one, 1)
+          yield* insertRuns(store, two, 2, { queue: queueTwo })
+          yield* insertRuns(store, three, 3, { queue: queueThree })
+          const jobs = (upTo: number) =>
+            Effect.map(store.admin.countRuns(upTo), (counts) =>
+              counts.filter((count) => [one, two, three].includes(count.job)).sort((a, b) => a.job.localeCompare(b.job))
+            )
+          const queues = (upTo: number) =>
+            Effect.map(store.admin.countQueueRuns(upTo), (counts) =>
+              counts
+                .filter((count) => [queueTwo, queueThree].includes(count.queue))
+                .sort((a, b) => a.queue.localeCompare(b.queue))
+            )
+          expect(yield* jobs(2)).toEqual([
+            { job: one, status: "pending", count: 1, capped: false },
+            { job: three, status: "pending", count: 2, capped: true },
+            { job: two, status: "pending", count: 2, capped: false }
+          ])
+          expect(yield* queues(2)).toEqual([
+            { queue: queueThree, status: "pending", count: 2, capped: true },
+            { queue: queueTwo, status: "pending", count: 2, capped: false }
+          ])
+          // at the boundary a group of exactly upTo is exact
+          expect((yield* jobs(3)).find((count) => count.job === three)).toEqual({
+            job: three,
+            status: "pending",
+            count: 3,
+            capped: false
+          })
+          expect((yield* queues(3)).find((count) => count.queue === queueThree)).toEqual({
+            queue: queueThree,
+            status: "pending",
+            count: 3,
+            capped: false
+          })
         }),
       timeout
     )

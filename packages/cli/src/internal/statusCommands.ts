@@ -107,27 +107,21 @@ export const stats = Command.make(
         const throughput = yield* Scheduler.runThroughput(minutes === undefined ? {} : { minutes })
         if (c.json) return yield* printJson({ counts, throughput })
         const columns = ["pending", "running", "succeeded", "failed", "cancelled"] as const
+        // the total, then each status; a lower bound (a count that reached `Admin.maxCount`) ends in "+"
+        const figures = (group: Admin.JobCounts | Admin.QueueCounts | Admin.RunCounts): Array<string> => [
+          `${group.total}${group.capped.length > 0 ? "+" : ""}`,
+          ...columns.map((s) => `${group.byStatus[s]}${group.capped.includes(s) ? "+" : ""}`)
+        ]
         yield* printTable(
           ["JOB", "TOTAL", ...columns.map((s) => s.toUpperCase())],
-          [
-            ...counts.byJob.map((j) => [
-              cell(j.job, 40),
-              String(j.total),
-              ...columns.map((s) => String(j.byStatus[s]))
-            ]),
-            ["(all)", String(counts.total), ...columns.map((s) => String(counts.byStatus[s]))]
-          ],
+          [...counts.byJob.map((j) => [cell(j.job, 40), ...figures(j)]), ["(all)", ...figures(counts)]],
           "No runs"
         )
         if (counts.byQueue.length > 0) {
           yield* Console.log("")
           yield* printTable(
             ["QUEUE", "TOTAL", ...columns.map((s) => s.toUpperCase())],
-            counts.byQueue.map((q) => [
-              cell(q.queue, 40),
-              String(q.total),
-              ...columns.map((s) => String(q.byStatus[s]))
-            ]),
+            counts.byQueue.map((q) => [cell(q.queue, 40), ...figures(q)]),
             "No runs in queues"
           )
         }

@@ -28,6 +28,12 @@ export const maxBulkIds = 1000
  */
 export const argsScanLimit = 10_000
 
+/**
+ * The most occurrences `countRuns` counts per job and status (and per queue and status): a group
+ * with more is reported as this many, and its status is named in `capped`.
+ */
+export const maxCount = 10_000
+
 /** The longest window of `runThroughput`, in minutes (one day). */
 export const maxThroughputMinutes = 1440
 
@@ -78,28 +84,37 @@ export type StatusCounts = { readonly [S in RunStatus]: number }
 export interface JobCounts {
   /** The job's name. */
   readonly job: string
-  /** All its stored occurrences. */
+  /** All its stored occurrences (a lower bound when `capped` names a status). */
   readonly total: number
   /** Its occurrences in each status. */
   readonly byStatus: StatusCounts
+  /** The statuses whose figure is a lower bound: `maxCount` counted and more not. */
+  readonly capped: ReadonlyArray<RunStatus>
 }
 
 /** The occurrences of one queue, by status. */
 export interface QueueCounts {
   /** The queue's name. */
   readonly queue: string
-  /** All its stored occurrences. */
+  /** All its stored occurrences (a lower bound when `capped` names a status). */
   readonly total: number
   /** Its occurrences in each status. */
   readonly byStatus: StatusCounts
+  /** The statuses whose figure is a lower bound: `maxCount` counted and more not. */
+  readonly capped: ReadonlyArray<RunStatus>
 }
 
-/** What `countRuns` reports: every stored occurrence, by status, by job and by queue. */
+/**
+ * What `countRuns` reports: every stored occurrence, by status, by job and by queue, each job's (and
+ * queue's) count in a status exact up to `maxCount`.
+ */
 export interface RunCounts {
-  /** All stored occurrences. */
+  /** All stored occurrences (a lower bound when `capped` names a status). */
   readonly total: number
   /** Occurrences in each status. */
   readonly byStatus: StatusCounts
+  /** The statuses whose figure is a lower bound: some job's count in it reached `maxCount`. */
+  readonly capped: ReadonlyArray<RunStatus>
   /** Each job that has occurrences, by name. */
   readonly byJob: ReadonlyArray<JobCounts>
   /** Each queue that has occurrences, by name (runs in no queue are in no entry). */

@@ -66,8 +66,10 @@ export interface RunCount {
   readonly job: string
   /** The status. */
   readonly status: RunStatus
-  /** How many occurrences of the job are in that status. */
+  /** How many occurrences of the job are in that status (at most the `upTo` asked). */
   readonly count: number
+  /** Whether there are more than `count`: the group reached the `upTo` asked and was not counted further. */
+  readonly capped: boolean
 }
 
 /** The number of occurrences of one queue in one status (runs in no queue are not counted). */
@@ -76,8 +78,10 @@ export interface QueueRunCount {
   readonly queue: string
   /** The status. */
   readonly status: RunStatus
-  /** How many occurrences of the queue are in that status. */
+  /** How many occurrences of the queue are in that status (at most the `upTo` asked). */
   readonly count: number
+  /** Whether there are more than `count`: the group reached the `upTo` asked and was not counted further. */
+  readonly capped: boolean
 }
 
 /**
@@ -134,10 +138,16 @@ export interface OutcomeCount {
 export interface JobStoreAdmin {
   /** Occurrences matching the query, newest first, and where the next page starts. */
   readonly listRuns: (query: RunQuery) => Effect.Effect<RunListing, JobStoreError>
-  /** The number of occurrences per job and status (pairs with none are left out). */
-  readonly countRuns: Effect.Effect<ReadonlyArray<RunCount>, JobStoreError>
-  /** The number of occurrences per queue and status (runs in no queue, and pairs with none, are left out). */
-  readonly countQueueRuns: Effect.Effect<ReadonlyArray<QueueRunCount>, JobStoreError>
+  /**
+   * The number of occurrences per job and status (pairs with none are left out), each exact up to
+   * `upTo`; a pair with more is `upTo`, `capped`. Reads at most `upTo + 1` index entries per pair.
+   */
+  readonly countRuns: (upTo: number) => Effect.Effect<ReadonlyArray<RunCount>, JobStoreError>
+  /**
+   * The number of occurrences per queue and status (runs in no queue, and pairs with none, are left
+   * out), each exact up to `upTo`; a pair with more is `upTo`, `capped`.
+   */
+  readonly countQueueRuns: (upTo: number) => Effect.Effect<ReadonlyArray<QueueRunCount>, JobStoreError>
   /**
    * Makes runs whose latest occurrence is `failed` or `cancelled` pending again, due now, with their
    * retry and snooze counters at 0, their unique name held again and their history kept; one result

@@ -67,11 +67,21 @@ const countBy = (state: State, key: (row: Row) => string | null): ReadonlyArray<
   return Array.from(counts.values())
 }
 
-const countRuns = (state: State): ReadonlyArray<RunCount> =>
-  countBy(state, (row) => row.job).map(([job, status, count]) => ({ job, status, count }))
+const countRuns = (state: State, upTo: number): ReadonlyArray<RunCount> =>
+  countBy(state, (row) => row.job).map(([job, status, count]) => ({
+    job,
+    status,
+    count: Math.min(count, upTo),
+    capped: count > upTo
+  }))
 
-const countQueueRuns = (state: State): ReadonlyArray<QueueRunCount> =>
-  countBy(state, (row) => row.queue).map(([queue, status, count]) => ({ queue, status, count }))
+const countQueueRuns = (state: State, upTo: number): ReadonlyArray<QueueRunCount> =>
+  countBy(state, (row) => row.queue).map(([queue, status, count]) => ({
+    queue,
+    status,
+    count: Math.min(count, upTo),
+    capped: count > upTo
+  }))
 
 /** Applies `change` to the latest occurrence of each run it finds; `change` says what it did. */
 const each = (
@@ -176,8 +186,8 @@ export const make = (state: State, wake: (when: boolean) => Effect.Effect<void>)
     )
   return {
     listRuns: (query) => Effect.sync(() => listRuns(state, query)),
-    countRuns: Effect.sync(() => countRuns(state)),
-    countQueueRuns: Effect.sync(() => countQueueRuns(state)),
+    countRuns: (upTo) => Effect.sync(() => countRuns(state, upTo)),
+    countQueueRuns: (upTo) => Effect.sync(() => countQueueRuns(state, upTo)),
     retry: (originIds) => changing((now) => retry(state, originIds, now)),
     runNow: (originIds) => changing((now) => runNow(state, originIds, now)),
     remove: (originIds) => Effect.sync(() => remove(state, originIds)),

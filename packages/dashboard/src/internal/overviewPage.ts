@@ -11,6 +11,9 @@ import { type PageContext, page, table } from "./layout.js"
 
 const statuses = ["pending", "running", "succeeded", "failed", "cancelled"] as const
 
+/** A count with thousands separators, `+` after it when it is a lower bound (`10,000+`). */
+export const figure = (count: number, capped: boolean): string => `${count.toLocaleString("en-US")}${capped ? "+" : ""}`
+
 /** The overview page. */
 export const overview = (ctx: PageContext) =>
   Effect.gen(function* () {
@@ -20,12 +23,17 @@ export const overview = (ctx: PageContext) =>
     const link = (query: string, text: string | number): Html => html`<a href="${ctx.base}/runs?${query}">${text}</a>`
     const byStatus = (
       filter: string,
-      counted: { readonly [S in (typeof statuses)[number]]: number }
-    ): ReadonlyArray<Html> => statuses.map((s) => link(`${filter}status=${s}`, counted[s]))
+      counted: {
+        readonly byStatus: { readonly [S in (typeof statuses)[number]]: number }
+        readonly capped: ReadonlyArray<string>
+      }
+    ): ReadonlyArray<Html> =>
+      statuses.map((s) => link(`${filter}status=${s}`, figure(counted.byStatus[s], counted.capped.includes(s))))
     const body = html`<section aria-labelledby="by-status"><h2 id="by-status">Runs by status</h2>
 <div class="cards">${statuses.map(
-      (s) => html`<div class="card">${s}<b>${link(`status=${s}`, counts.byStatus[s])}</b></div>`
-    )}<div class="card">total<b>${counts.total}</b></div></div></section>
+      (s) =>
+        html`<div class="card">${s}<b>${link(`status=${s}`, figure(counts.byStatus[s], counts.capped.includes(s)))}</b></div>`
+    )}<div class="card">total<b>${figure(counts.total, counts.capped.length > 0)}</b></div></div></section>
 <section aria-labelledby="throughput"><h2 id="throughput">Last hour</h2>
 ${barChart(
   "Succeeded",
@@ -42,8 +50,8 @@ ${barChart(
       ["Job", "Total", ...statuses],
       counts.byJob.map((j) => [
         link(`job=${encodeURIComponent(j.job)}`, j.job),
-        j.total,
-        ...byStatus(`job=${encodeURIComponent(j.job)}&`, j.byStatus)
+        figure(j.total, j.capped.length > 0),
+        ...byStatus(`job=${encodeURIComponent(j.job)}&`, j)
       ]),
       "No runs"
     )}</section>
@@ -52,8 +60,8 @@ ${barChart(
       ["Queue", "Total", ...statuses],
       counts.byQueue.map((q) => [
         link(`queue=${encodeURIComponent(q.queue)}`, q.queue),
-        q.total,
-        ...byStatus(`queue=${encodeURIComponent(q.queue)}&`, q.byStatus)
+        figure(q.total, q.capped.length > 0),
+        ...byStatus(`queue=${encodeURIComponent(q.queue)}&`, q)
       ]),
       "No runs in queues"
     )}</section>

@@ -249,17 +249,36 @@ export const decodeLists = (
 /** A column as text when it is text (ids of rows that fail to decode). */
 export const textColumn = (row: Row, key: string): string | undefined => toText(row[key])
 
-/** One `countRuns` row (`job`, `status`, `n`), or why it is malformed. */
-export const decodeRunCount = (row: Row): Either.Either<JobStore.RunCount, string> => {
-  const r = new Reader(row)
-  return r.result({ job: r.text("job"), status: r.status("status"), count: r.number("n") })
-}
+/** A count `n` read up to `upTo + 1`: at most `upTo`, `capped` above it. */
+const upToCount = (n: number, upTo: number): { readonly count: number; readonly capped: boolean } => ({
+  count: Math.min(n, upTo),
+  capped: n > upTo
+})
 
-/** One count per queue and status (`queue`, `status`, `n`), or why it is malformed. */
-export const decodeQueueRunCount = (row: Row): Either.Either<JobStore.QueueRunCount, string> => {
-  const r = new Reader(row)
-  return r.result({ queue: r.text("queue"), status: r.status("status"), count: r.number("n") })
-}
+/** One `countRuns` row (`job`, `status`, `n` counted up to `upTo + 1`), or why it is malformed. */
+export const decodeRunCount =
+  (upTo: number) =>
+  (row: Row): Either.Either<JobStore.RunCount, string> => {
+    const r = new Reader(row)
+    return Either.map(
+      r.result({ job: r.text("job"), status: r.status("status"), n: r.number("n") }),
+      ({ n, ...rest }) => ({
+        ...rest,
+        ...upToCount(n, upTo)
+      })
+    )
+  }
+
+/** One count per queue and status (`queue`, `status`, `n` counted up to `upTo + 1`), or why it is malformed. */
+export const decodeQueueRunCount =
+  (upTo: number) =>
+  (row: Row): Either.Either<JobStore.QueueRunCount, string> => {
+    const r = new Reader(row)
+    return Either.map(
+      r.result({ queue: r.text("queue"), status: r.status("status"), n: r.number("n") }),
+      ({ n, ...rest }) => ({ ...rest, ...upToCount(n, upTo) })
+    )
+  }
 
 /** One throughput row (`minute`, `outcome`, `n`), or why it is malformed. */
 export const decodeOutcomeCount = (row: Row): Either.Either<JobStore.OutcomeCount, string> => {

@@ -10,8 +10,10 @@
  * - `listRuns` by queue: the same, on `runs_queue_status_created` (queue, status, created_at, id) of
  *   migration 11;
  * - `listRuns` otherwise: one branch per status on `runs_status_created` (status, created_at, id);
- * - `countRuns`: `runs_job_status_created`, read whole (index-only, no table row is read);
- * - `countQueueRuns`: `runs_queue_status_created`, read whole (index-only);
+ * - `countRuns`: the jobs found by a skip-scan of `runs_job_status_created` (a recursive CTE taking
+ *   the least job after the previous one, one index seek each), then each job and status counted
+ *   on the same index up to `upTo + 1` entries (a UNION ALL of one branch per pair, by chunks);
+ * - `countQueueRuns`: the same on `runs_queue_status_created`;
  * - `schedules`: `runs_scheduled` (PostgreSQL, SQLite: a partial index of active scheduled rows;
  *   MySQL: status, schedule, origin_id), then the previous occurrences by `runs_origin`;
  * - `instances`: `instances_last_seen`; `throughput`: `history_finished`.
@@ -32,14 +34,27 @@ type RunQuery = JobStore.RunQuery
 /** Every run status, each a branch of an unfiltered list. */
 const allStatuses: ReadonlyArray<JobStore.RunStatus> = ["pending", "running", "succeeded", "failed", "cancelled"]
 
+/** The columns runs are counted by, each the first of an index (`job, status, ...`, `queue, status, ...`). */
+export type GroupColumn = "job" | "queue"
+
+/** The most pairs one `countGroups` statement counts (SQLite takes at most 500 branches in a UNION). */
+const pairsPerStatement = 100
+
 /** The statements of the admin queries (also EXPLAINed by the plan tests). */
 export interface AdminStatements {
   /** The first `n` runs of a list in its order, every column (`argsContains` aside). */
   readonly firstRows: (query: RunQuery, n: number) => Fragment
-  /** Occurrences per job and status. */
-  readonly countRuns: Fragment
-  /** Occurrences per queue and status. */
-  readonly countQueueRuns: Fragment
+  /** The distinct values of `job` (or `queue`, never `null`), one index seek each. */
+  readonly distinct: (column: GroupColumn) => Fragment
+  /**
+   * For each `[value, status]` pair, the `column`'s value, the status and the number `n` of its
+   * occurrences up to `upTo + 1` (rows with none are left out), each read on the column's index.
+   */
+  readonly countGroups: (
+    column: GroupColumn,
+    pairs: ReadonlyArray<readonly [string, JobStore.RunStatus]>,
+    upTo: number
+  ) => Fragment
   /** Active scheduled occurrences by schedule then `RunId`. */
   readonly schedules: (after: JobStore.ScheduleKey | null, limit: number) => Fragment
   /** Instances last seen first. */
@@ -52,6 +67,10 @@ export interface AdminStatements {
 export const statements = (ctx: StoreContext): AdminStatements => {
   const { sql, runs, historyTable, instancesTable } = ctx
   const newestFirst = sql.literal("created_at DESC, id DESC")
+
+  /** After the runs table: read it through the index led by `column` (MariaDB may prefer another). */
+  const groupIndex = (column: GroupColumn): Fragment =>
+    ctx.dialect.throughIndex(`${ctx.dialect.tables.prefix}runs_${column}_status_created`)
 
   /** The filters of a query but its statuses and `argsContains`, and the page's start. */
   const conditions = (query: RunQuery): Array<Fragment> => {
@@ -92,8 +111,26 @@ export const statements = (ctx: StoreContext): AdminStatements => {
 
   return {
     firstRows,
-    countRuns: sql`SELECT job, status, COUNT(*) AS n FROM ${runs} GROUP BY job, status`,
-    countQueueRuns: sql`SELECT queue, status, COUNT(*) AS n FROM ${runs} WHERE queue IS NOT NULL GROUP BY queue, status`,
+    distinct: (column) => {
+      const c = sql.literal(column)
+      const through = groupIndex(column)
+      return sql`WITH RECURSIVE g (v) AS (
+          SELECT MIN(${c}) FROM ${runs} ${through} WHERE ${c} IS NOT NULL
+          UNION ALL
+          SELECT (SELECT MIN(${c}) FROM ${runs} ${through} WHERE ${c} > g.v) FROM g WHERE g.v IS NOT NULL
+        ) SELECT v FROM g WHERE v IS NOT NULL`
+    },
+    countGroups: (column, pairs, upTo) => {
+      const c = sql.literal(column)
+      const through = groupIndex(column)
+      // in the index's order: a planner that would read the table instead must sort the whole group
+      const branches = pairs.map(
+        ([value, status], i) =>
+          sql`SELECT MIN(${c}) AS ${c}, MIN(status) AS status, COUNT(*) AS n FROM (SELECT ${c}, status FROM ${runs} ${through}
+            WHERE ${c} = ${value} AND status = ${status} ORDER BY created_at, id LIMIT ${upTo + 1}) ${sql.literal(`t${i}`)}`
+      )
+      return sql`SELECT * FROM (${sql.join(" UNION ALL ", false)(branches)}) counts WHERE n > 0`
+    },
     schedules: (after, limit) => {
       const start =
         after === null
@@ -165,17 +202,37 @@ export const make = (ctx: StoreContext): Omit<Admin, "retry" | "runNow" | "remov
       operation("listRuns")
     )
 
-  const countRuns: Admin["countRuns"] = unit(sql<Row>`${q.countRuns}`).pipe(
-    Effect.flatMap(decodeAll("countRuns", (row) => `malformed count of ${row["job"]}`, rows.decodeRunCount)),
-    operation("countRuns")
-  )
+  /**
+   * Counts per `column` and status up to `upTo`: the distinct values, then each value with each
+   * status, `pairsPerStatement` pairs per statement.
+   */
+  const countBy = <A>(
+    column: GroupColumn,
+    name: string,
+    decode: (upTo: number) => (row: Row) => Either.Either<A, string>,
+    upTo: number
+  ): Effect.Effect<ReadonlyArray<A>, JobsSError.JobStoreError> =>
+    Effect.gen(function* () {
+      const values = (yield* unit(sql<Row>`${q.distinct(column)}`)).flatMap((row) => {
+        const value = rows.textColumn(row, "v")
+        return value === undefined ? [] : [value]
+      })
+      const pairs = values.flatMap((value) => allStatuses.map((status) => [value, status] as const))
+      const chunks = Array.from({ length: Math.ceil(pairs.length / pairsPerStatement) }, (_, i) =>
+        pairs.slice(i * pairsPerStatement, (i + 1) * pairsPerStatement)
+      )
+      const counted = yield* Effect.forEach(chunks, (chunk) =>
+        unit(sql<Row>`${q.countGroups(column, chunk, upTo)}`).pipe(
+          Effect.flatMap(decodeAll(name, (row) => `malformed count of ${column} ${row[column]}`, decode(upTo)))
+        )
+      )
+      return counted.flat()
+    }).pipe(operation(name))
 
-  const countQueueRuns: Admin["countQueueRuns"] = unit(sql<Row>`${q.countQueueRuns}`).pipe(
-    Effect.flatMap(
-      decodeAll("countQueueRuns", (row) => `malformed count of queue ${row["queue"]}`, rows.decodeQueueRunCount)
-    ),
-    operation("countQueueRuns")
-  )
+  const countRuns: Admin["countRuns"] = (upTo) => countBy("job", "countRuns", rows.decodeRunCount, upTo)
+
+  const countQueueRuns: Admin["countQueueRuns"] = (upTo) =>
+    countBy("queue", "countQueueRuns", rows.decodeQueueRunCount, upTo)
 
   const schedules: Admin["schedules"] = (after, limit) =>
     Effect.gen(function* () {
