@@ -3,7 +3,8 @@
  * the failed run an instance left (table and JSON), shows it, retries it (the instance then runs it
  * to success), makes a delayed run due now, refuses to delete an active run (exit 1), deletes a
  * finished one, cancels a recurring one, and lists instances, schedules and stats; it lists,
- * pauses and resumes a queue an instance runs, and lists the runs of a queue; `jobss dashboard`
+ * pauses and resumes a queue an instance runs, and lists the runs of a queue; `jobss stats` shows a
+ * count that reached `Admin.maxCount` as `10000+` and names its status in `capped`; `jobss dashboard`
  * serves the dashboard (basic auth: 401 without it; read-only: a POST refused). Usage errors
  * exit with 2 and every command has its help.
  *
@@ -15,7 +16,7 @@ import { mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Job, JobQueue, JobSchedule, JobsS, Scheduler } from "@jobss/core"
+import { Admin, Job, JobQueue, JobSchedule, JobsS, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { Context, Deferred, Effect, Layer, LogLevel, Logger, Schedule, Schema } from "effect"
 import { fastOptions } from "../support/cluster.js"
@@ -280,6 +281,50 @@ describe.each(sqlBackends)("jobss queues on %s", (backend) => {
         expect(forged.status).toBe(403)
         expect((yield* scheduler.listQueues)[0]?.paused).toBe(false)
         yield* Deferred.succeed(release, undefined)
+      }),
+    120_000
+  )
+})
+
+describe.each(sqlBackends)("jobss stats with capped counts on %s", (backend) => {
+  it.scopedLive(
+    `stats shows a count that reached Admin.maxCount as 10000+ and names its status in capped (${backend})`,
+    () =>
+      Effect.gen(function* () {
+        const database = yield* makeDatabase(backend)
+        const db = ["--database-url", database.url]
+        const scheduler = Context.get(
+          yield* Layer.build(
+            JobsS.layerClient().pipe(Layer.provide(SqlStore.layer()), Layer.provide(database.layer))
+          ).pipe(Logger.withMinimumLogLevel(LogLevel.Error)),
+          Scheduler.Scheduler
+        )
+        // nothing runs them: no instance serves the job, and they are due in an hour
+        yield* scheduler.createRuns(
+          Flaky,
+          Array.from({ length: Admin.maxCount + 1 }, () => ({})),
+          { delay: "1 hour" }
+        )
+        const [last] = yield* scheduler.createRuns(Flaky, [{}], { delay: "1 hour" })
+        yield* scheduler.cancelRun(last!)
+
+        const stats = (yield* jobssJson(["stats", ...db])) as {
+          counts: {
+            total: number
+            capped: ReadonlyArray<string>
+            byJob: ReadonlyArray<{ job: string; total: number; capped: ReadonlyArray<string> }>
+          }
+        }
+        expect(stats.counts.total).toBe(Admin.maxCount + 1)
+        expect(stats.counts.capped).toEqual(["pending"])
+        expect(stats.counts.byJob).toEqual([
+          expect.objectContaining({ job: Flaky.name, total: Admin.maxCount + 1, capped: ["pending"] })
+        ])
+        const text = yield* jobss(["stats", ...db])
+        expect(text.code, text.stderr).toBe(0)
+        // JOB, TOTAL, PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED
+        expect(text.stdout).toMatch(new RegExp(`${Flaky.name} +10001\\+ +10000\\+ +0 +0 +0 +1\\b`))
+        expect(text.stdout).toMatch(/\(all\) +10001\+ +10000\+ +0 +0 +0 +1\b/)
       }),
     120_000
   )
