@@ -445,6 +445,12 @@ const storyOnce = (row: Row): (() => string) => {
   }
 }
 
+/** The distinct notes of a section's rows, as one paragraph (none: nothing). */
+const rowNotes = (rows: ReadonlyArray<Row>): Array<string> => {
+  const noted = [...new Set(rows.flatMap((row) => row.notes))]
+  return noted.length === 0 ? [] : [`${noted.join("; ")}.`, ""]
+}
+
 const targetsOf = (results: Results): ReadonlyArray<Target> => [
   ...postgresTargets(results),
   ...latencyTargets(results),
@@ -758,6 +764,7 @@ export const writeReport = (results: Results, versions?: VersionComparison): str
       ),
       ""
     )
+    lines.push(...rowNotes(scale))
     const setup = results.extra["scaleSetup"]
     if (setup) lines.push(`Setup: ${JSON.stringify(setup)}.`, "")
   }
@@ -781,6 +788,7 @@ export const writeReport = (results: Results, versions?: VersionComparison): str
       ),
       ""
     )
+    lines.push(...rowNotes(dashboard))
   }
 
   const memoryRows = rowsOf(results, "throughput").filter((row) => row.backend === "postgres" && ran(row))
