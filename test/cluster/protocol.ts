@@ -134,9 +134,10 @@ export const ledgerTable = "ledger"
 /**
  * What a ledger row records: `start` and `end` of a job body (written by the job), `interrupted`
  * (the job fiber was interrupted), `settle` (a settlement the child's store answered, `accepted`
- * 1 when the fence held), `reap` (a run this child's reaper took over).
+ * 1 when the fence held), `reap` (a run this child's reaper took over), `giveBack` (a run this
+ * child's reaper made pending again unstarted: its start was never reported, so no attempt is used).
  */
-export type LedgerKind = "start" | "end" | "interrupted" | "settle" | "reap"
+export type LedgerKind = "start" | "end" | "interrupted" | "settle" | "reap" | "giveBack"
 
 /** A ledger row as written. `db_at` is filled in by the database's clock. */
 export interface LedgerInsert {

@@ -5,7 +5,7 @@
  * - implements `Work`, whose body writes `start` / `end` (or `interrupted`) ledger rows, and
  *   `Block`, which blocks the event loop;
  * - wraps the `SqlStore` to record every settlement (and whether its fence held) and every
- *   takeover by its reaper in the ledger;
+ *   takeover (and give-back of an unstarted run) by its reaper in the ledger;
  * - runs on Effect's `Clock` shifted by `clockOffsetMs` (clock-skew scenario);
  * - tells the parent `Ready` over IPC, answers `Create` requests, and shuts down gracefully
  *   (closes the instance's scope) on SIGTERM; exits when the parent goes away.
@@ -152,17 +152,29 @@ const program = (config: WorkerConfig) =>
           reap: (request) =>
             Effect.tap(store.reap(request), (reaped) =>
               Effect.flatMap(
-                Effect.forEach(reaped.taken, (run) =>
-                  row("reap", {
-                    run_id: run.id,
-                    origin_id: run.originId,
-                    attempt: run.runTotalCount,
-                    detail: `${run.reason}:${run.startedBy ?? ""}`.slice(0, 64),
-                    claim: run.claim,
-                    accepted: 1
-                  })
-                ),
-                record
+                Effect.all([
+                  Effect.forEach(reaped.taken, (run) =>
+                    row("reap", {
+                      run_id: run.id,
+                      origin_id: run.originId,
+                      attempt: run.runTotalCount,
+                      detail: `${run.reason}:${run.startedBy ?? ""}`.slice(0, 64),
+                      claim: run.claim,
+                      accepted: 1
+                    })
+                  ),
+                  Effect.forEach(reaped.givenBack, (run) =>
+                    row("giveBack", {
+                      run_id: run.id,
+                      origin_id: run.originId,
+                      attempt: 0,
+                      detail: (run.startedBy ?? "").slice(0, 64),
+                      claim: "",
+                      accepted: 1
+                    })
+                  )
+                ]),
+                ([taken, givenBack]) => record([...taken, ...givenBack])
               )
             )
         }

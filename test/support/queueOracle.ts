@@ -46,21 +46,35 @@ export const attemptIntervals = (
 ): ReadonlyArray<readonly [number, number]> => attempts.map((attempt) => [attempt.startedAt, attempt.finishedAt])
 
 /**
- * Each execution of the cluster ledger, as its `start` row and the interval from it to its `end` row, or
- * to the takeover (`reap`) of its run when its process was killed first (unbounded if never taken over).
+ * Each execution of the cluster ledger, as its `start` row and the interval from it to its first
+ * `end` row after it (written by the same process), or to the first takeover (`reap`) or give-back
+ * (`giveBack`) of its run after it when its process stopped first (unbounded if neither came).
  */
 export const ledgerIntervals = (
   ledger: ReadonlyArray<LedgerRow>
 ): ReadonlyArray<{ readonly start: LedgerRow; readonly interval: readonly [number, number] }> => {
-  const key = (row: LedgerRow) => `${row.run_id}:${row.attempt}`
-  const ends = new Map<string, number>()
-  for (const row of ledger) if (row.kind === "end") ends.set(key(row), row.db_at)
-  const reaps = new Map<string, number>()
-  for (const row of ledger) if (row.kind === "reap" && !reaps.has(row.run_id)) reaps.set(row.run_id, row.db_at)
+  const timesBy = (rows: ReadonlyArray<LedgerRow>, key: (row: LedgerRow) => string) => {
+    const times = new Map<string, Array<number>>()
+    for (const row of rows) times.set(key(row), [...(times.get(key(row)) ?? []), row.db_at])
+    return times
+  }
+  const execution = (row: LedgerRow) => `${row.run_id}:${row.attempt}:${row.instance}:${row.generation}`
+  const ends = timesBy(
+    ledger.filter((row) => row.kind === "end"),
+    execution
+  )
+  const releases = timesBy(
+    ledger.filter((row) => row.kind === "reap" || row.kind === "giveBack"),
+    (row) => row.run_id
+  )
+  const firstAfter = (times: ReadonlyArray<number> | undefined, at: number) =>
+    times?.filter((time) => time >= at).reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY) ??
+    Number.POSITIVE_INFINITY
   return ledger
     .filter((row) => row.kind === "start")
-    .map((start) => ({
-      start,
-      interval: [start.db_at, ends.get(key(start)) ?? reaps.get(start.run_id) ?? Number.POSITIVE_INFINITY] as const
-    }))
+    .map((start) => {
+      const end = firstAfter(ends.get(execution(start)), start.db_at)
+      const released = firstAfter(releases.get(start.run_id), start.db_at)
+      return { start, interval: [start.db_at, Number.isFinite(end) ? end : released] as const }
+    })
 }
