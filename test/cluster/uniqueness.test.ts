@@ -84,7 +84,9 @@ const race = (backend: Backend) =>
       ledger.filter((row) => row.kind === "reap" || row.kind === "giveBack").map((row) => row.origin_id)
     )
     expect([...starts.keys()].sort()).toEqual(runs.map((run) => run.originId).sort())
-    expect([...starts].filter(([id, executions]) => executions.length !== 1 && !takenOver.has(id))).toEqual([])
+    // an offending run is shown with every ledger row of it (starts, ends, settlements, reaps)
+    const repeated = [...starts].filter(([id, executions]) => executions.length !== 1 && !takenOver.has(id))
+    expect(repeated.map(([id]) => ledger.filter((row) => row.origin_id === id))).toEqual([])
     const spread = stats(spreads)
     yield* report("uniqueness", backend, {
       processes,
