@@ -26,6 +26,7 @@ const released: Record<string, Record<string, string>> = {
     "8_dispatched": "24f96a25df8d1e5418eea6cdf6208b5a74a8e1e027421dbda108c762d7596072",
     "10_admin": "81ca30b9683810f630558e991502cba4e6426774ef649666209bb42d5fd7b2c3",
     "11_admin_queues": "7ae07bed25fe567ae4d210365d7fa8620230fc19cb6852ba7d45a78faba01f2c",
+    "12_run_stage": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "9_queues": "2b9117247adc9b57fa4e296ac31b7a2f7bd4c92f90677760fa2954a55f89d22b"
   },
   mysql: {
@@ -39,6 +40,7 @@ const released: Record<string, Record<string, string>> = {
     "8_dispatched": "ab90b906691880671f06a9ce7b59e56e78446357477a5e0cee55286278c708dc",
     "10_admin": "57919c0dc0fe8b7d58c8344294eab0e618051bcbc6ad51940565d56a775db9d9",
     "11_admin_queues": "78fe22a24370abe617f51aff927abcf412e8b3d223c93a9dba086b0ddf68937e",
+    "12_run_stage": "98c2dcde715c2efc0d8082be0b29bed475a02894b89ca00228717ab133cd2c51",
     "9_queues": "62ce14a10c99d64ee118d3d9e7051ef325be3a6fac74f17b00f57daa7e9d6ceb"
   },
   sqlite: {
@@ -52,6 +54,7 @@ const released: Record<string, Record<string, string>> = {
     "8_dispatched": "d21ffa505e4be71d556ff688965184694199d80bc32829289f43016c475beb31",
     "10_admin": "81ca30b9683810f630558e991502cba4e6426774ef649666209bb42d5fd7b2c3",
     "11_admin_queues": "7ae07bed25fe567ae4d210365d7fa8620230fc19cb6852ba7d45a78faba01f2c",
+    "12_run_stage": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "9_queues": "e3d779754c70e8d2d71abc6cbbf642062157772249615e609119ce7b49e7ea9a"
   }
 }

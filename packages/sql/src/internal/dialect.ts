@@ -217,6 +217,12 @@ export interface Dialect {
    * PostgreSQL's planner needs no hint (empty).
    */
   readonly dueIndex: (queued: boolean) => Fragment
+  /**
+   * What the admin indexes hold after their group column (`store/admin.ts`): `"status"` (PostgreSQL,
+   * SQLite: migrations 10 and 11), or `"stage"` (MySQL, migration 12: `active` for pending and
+   * running runs, so that no claim changes them; running runs are read through `runs_pending`).
+   */
+  readonly adminKey: "status" | "stage"
   /** Whether the text column contains `text`, case-sensitive, no wildcards (`listRuns`'s `argsContains`). */
   readonly contains: (column: Fragment, text: string) => Fragment
   /** The number of rows a statement run with `.raw` matched. */

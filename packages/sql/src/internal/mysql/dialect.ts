@@ -183,6 +183,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<M
       ),
     throughIndex: (index) => sql`FORCE INDEX (${sql(index)})`,
     dueIndex: () => dueIndexOf(sql, t),
+    adminKey: "stage",
     contains: (column, text) => sql`LOCATE(${text}, ${column}) > 0`,
     affectedRows,
     retrying: retryingWhile((error) => {

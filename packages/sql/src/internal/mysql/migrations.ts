@@ -17,6 +17,7 @@ import * as dispatched from "./migrations/0008_dispatched.js"
 import * as queues from "./migrations/0009_queues.js"
 import * as admin from "./migrations/0010_admin.js"
 import * as adminQueues from "./migrations/0011_admin_queues.js"
+import * as runStage from "./migrations/0012_run_stage.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
 export const migrations = (p: string): ReadonlyArray<Migration> => [
@@ -31,7 +32,8 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 8, name: "dispatched", statements: dispatched.statements(p) },
   { id: 9, name: "queues", statements: queues.statements(p) },
   { id: 10, name: "admin", statements: admin.statements(p) },
-  { id: 11, name: "admin_queues", statements: adminQueues.statements(p) }
+  { id: 11, name: "admin_queues", statements: adminQueues.statements(p) },
+  { id: 12, name: "run_stage", statements: runStage.statements(p) }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */

@@ -4,8 +4,9 @@
  * transaction. Instead one connection takes the migration lock (`GET_LOCK`) and runs, on that same
  * connection, one pending migration at a time: its statements, then its record in the bookkeeping
  * table. Each statement is a step whose effect information_schema shows (a table, a column, an
- * index there or gone); a step already in effect is skipped, so a migration that stopped halfway (a
- * crash, a killed pod, a failed statement) is simply run again, whole, by the next migrator.
+ * index there or gone, an index with given columns); a step already in effect is skipped, so a
+ * migration that stopped halfway (a crash, a killed pod, a failed statement) is simply run again,
+ * whole, by the next migrator.
  *
  * The bookkeeping table and its rows are those of `@effect/sql`'s Migrator, which earlier versions
  * of this store used. That Migrator recorded every pending migration first and then ran them, so on
@@ -32,13 +33,19 @@ export type Step =
   | { readonly _tag: "AddColumn"; readonly table: string; readonly column: string }
   | { readonly _tag: "CreateIndex"; readonly table: string; readonly index: string }
   | { readonly _tag: "DropIndex"; readonly table: string; readonly index: string }
+  /** The index rebuilt under its name with these columns, in one statement (created when it is missing). */
+  | { readonly _tag: "RebuildIndex"; readonly table: string; readonly index: string; readonly columns: string }
 
 /** The statement forms the runner knows, and the step each one is. */
 const forms: ReadonlyArray<readonly [RegExp, (match: RegExpExecArray) => Step]> = [
   [/^CREATE TABLE IF NOT EXISTS `(\w+)` \(/, (m) => ({ _tag: "CreateTable", table: m[1]! })],
   [/^ALTER TABLE `(\w+)` ADD COLUMN (\w+) /, (m) => ({ _tag: "AddColumn", table: m[1]!, column: m[2]! })],
   [/^CREATE (?:UNIQUE )?INDEX `(\w+)` ON `(\w+)` /, (m) => ({ _tag: "CreateIndex", table: m[2]!, index: m[1]! })],
-  [/^ALTER TABLE `(\w+)` DROP INDEX `(\w+)`$/, (m) => ({ _tag: "DropIndex", table: m[1]!, index: m[2]! })]
+  [/^ALTER TABLE `(\w+)` DROP INDEX `(\w+)`$/, (m) => ({ _tag: "DropIndex", table: m[1]!, index: m[2]! })],
+  [
+    /^ALTER TABLE `(\w+)` DROP INDEX `(\w+)`, ADD INDEX `\2` \(([\w, ]+)\)$/,
+    (m) => ({ _tag: "RebuildIndex", table: m[1]!, index: m[2]!, columns: m[3]! })
+  ]
 ]
 
 /** The step a migration statement is, or `undefined` when it has none of the forms the runner can check. */
@@ -81,13 +88,20 @@ const objectOf = (step: Step): string => {
       return `column ${step.table}.${step.column}`
     case "CreateIndex":
     case "DropIndex":
+    case "RebuildIndex":
       return `index ${step.table}.${step.index}`
   }
 }
 
+/** How `objectsOf` names an index with its columns, in order, separated by `, `. */
+const indexColumnsOf = (table: string, index: string, columns: string): string =>
+  `index columns ${table}.${index} (${columns})`
+
 /** Whether the step is in effect in a database holding `objects`. */
 const inEffect = (step: Step, objects: ReadonlySet<string>): boolean =>
-  objects.has(objectOf(step)) !== (step._tag === "DropIndex")
+  step._tag === "RebuildIndex"
+    ? objects.has(indexColumnsOf(step.table, step.index, step.columns))
+    : objects.has(objectOf(step)) !== (step._tag === "DropIndex")
 
 /** The tables, columns and indexes of these tables in the current database, named as `objectOf` names them. */
 const objectsOf = (
@@ -101,15 +115,23 @@ const objectsOf = (
       UNION ALL SELECT 'column', CONCAT(TABLE_NAME, '.', COLUMN_NAME) FROM information_schema.COLUMNS
       WHERE TABLE_SCHEMA = DATABASE() AND ${inList(sql, "TABLE_NAME", tables)}
       UNION ALL SELECT DISTINCT 'index', CONCAT(TABLE_NAME, '.', INDEX_NAME) FROM information_schema.STATISTICS
-      WHERE TABLE_SCHEMA = DATABASE() AND ${inList(sql, "TABLE_NAME", tables)}`,
+      WHERE TABLE_SCHEMA = DATABASE() AND ${inList(sql, "TABLE_NAME", tables)}
+      UNION ALL SELECT 'index columns', CONCAT(TABLE_NAME, '.', INDEX_NAME, ' (',
+        GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', '), ')') FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = DATABASE() AND ${inList(sql, "TABLE_NAME", tables)} GROUP BY TABLE_NAME, INDEX_NAME`,
     (rows) => new Set(rows.map((row) => `${row.kind} ${row.name}`))
   )
 
-/** Executes the statement unless its step is already in effect. */
+/** Executes the statement unless its step is already in effect (an index to rebuild that is missing is created). */
 const runStep = (sql: SqlClient.SqlClient, planned: Planned): Effect.Effect<void, SqlError> =>
-  Effect.flatMap(objectsOf(sql, [planned.step.table]), (objects) =>
-    inEffect(planned.step, objects) ? Effect.void : Effect.asVoid(sql.unsafe(planned.statement))
-  )
+  Effect.flatMap(objectsOf(sql, [planned.step.table]), (objects) => {
+    const { step } = planned
+    if (inEffect(step, objects)) return Effect.void
+    if (step._tag === "RebuildIndex" && !objects.has(objectOf(step))) {
+      return Effect.asVoid(sql.unsafe(`CREATE INDEX \`${step.index}\` ON \`${step.table}\` (${step.columns})`))
+    }
+    return Effect.asVoid(sql.unsafe(planned.statement))
+  })
 
 /** The steps of migrations applied in order, without those a later step undoes (an index created, then dropped). */
 const lastPerObject = (steps: ReadonlyArray<Planned>): ReadonlyArray<Planned> =>

@@ -99,6 +99,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
       }),
     throughIndex: () => sql.literal(""),
     dueIndex: () => sql.literal(""),
+    adminKey: "status",
     contains: (column, text) => sql`strpos(${column}, ${text}) > 0`,
     affectedRows: (raw) => Number(propertyOf(raw, "rowCount") ?? 0),
     retrying: retryingWhile((error) => {

@@ -30,7 +30,9 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 8, name: "dispatched", statements: dispatched.statements(p) },
   { id: 9, name: "queues", statements: queues.statements(p) },
   { id: 10, name: "admin", statements: admin.statements(p) },
-  { id: 11, name: "admin_queues", statements: adminQueues.statements(p) }
+  { id: 11, name: "admin_queues", statements: adminQueues.statements(p) },
+  // MySQL/MariaDB only: admin indexes by `stage`, which a claim does not change
+  { id: 12, name: "run_stage", statements: [] }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */

@@ -1,8 +1,11 @@
 /**
  * The admin queries (`JobStoreShape.admin`): `listRuns`, `countRuns`, `countQueueRuns`, `schedules`, `instances`,
  * `throughput`; the changes are in `adminChanges.ts`. Every query walks an index of migration 10 (or 11)
- * in its order and stops at its limit (keyset pages, no OFFSET); `test/store/adminPlans.test.ts`
- * checks the plans with EXPLAIN on each database:
+ * in its order and stops at its limit (keyset pages, no OFFSET); `test/adminPlans.test.ts`
+ * checks the plans with EXPLAIN on each database. On MySQL (`Dialect.adminKey` `"stage"`, migration
+ * 12) the indexes below hold `stage` where they name `status`: a branch reads the pending runs as
+ * the `active` entries that are pending, and the running runs through `runs_pending` (status,
+ * run_at), never more than the cluster's workers.
  *
  * - `listRuns` by unique name: `runs_name_created` (unique_name, created_at, id);
  * - `listRuns` by job: one branch per status, each on `runs_job_status_created` (job, status,
@@ -15,7 +18,7 @@
  *   on the same index up to `upTo + 1` entries (a UNION ALL of one branch per pair, by chunks);
  * - `countQueueRuns`: the same on `runs_queue_status_created`;
  * - `schedules`: `runs_scheduled` (PostgreSQL, SQLite: a partial index of active scheduled rows;
- *   MySQL: status, schedule, origin_id), then the previous occurrences by `runs_origin`;
+ *   MySQL: stage, schedule, origin_id), then the previous occurrences by `runs_origin`;
  * - `instances`: `instances_last_seen`; `throughput`: `history_finished`.
  *
  * @internal
@@ -36,6 +39,12 @@ const allStatuses: ReadonlyArray<JobStore.RunStatus> = ["pending", "running", "s
 
 /** The columns runs are counted by, each the first of an index (`job, status, ...`, `queue, status, ...`). */
 export type GroupColumn = "job" | "queue"
+
+/** How the runs of one status are read: their condition, and the index (full name) that reads them. */
+interface StatusRead {
+  readonly where: Fragment
+  readonly index: string
+}
 
 /** The most pairs one `countGroups` statement counts (SQLite takes at most 500 branches in a UNION). */
 const pairsPerStatement = 100
@@ -66,11 +75,22 @@ export interface AdminStatements {
 /** The admin statements over a store's context. */
 export const statements = (ctx: StoreContext): AdminStatements => {
   const { sql, runs, historyTable, instancesTable } = ctx
+  const { adminKey, tables, throughIndex } = ctx.dialect
   const newestFirst = sql.literal("created_at DESC, id DESC")
 
-  /** After the runs table: read it through the index led by `column` (MariaDB may prefer another). */
-  const groupIndex = (column: GroupColumn): Fragment =>
-    ctx.dialect.throughIndex(`${ctx.dialect.tables.prefix}runs_${column}_status_created`)
+  /** The admin index (full name) of `column` (of all runs with `null`), by status (or stage) and created order. */
+  const createdIndex = (column: GroupColumn | null): string =>
+    `${tables.prefix}runs_${column === null ? "" : `${column}_`}status_created`
+
+  /** The runs of `status` (of `column`'s value, with a condition on it) and the index that reads them. */
+  const statusRead = (status: JobStore.RunStatus, column: GroupColumn | null): StatusRead => {
+    if (adminKey === "status") return { where: sql`status = ${status}`, index: createdIndex(column) }
+    if (status === "running") return { where: sql`status = 'running'`, index: `${tables.prefix}runs_pending` }
+    return {
+      where: status === "pending" ? sql`stage = 'active' AND status = 'pending'` : sql`stage = ${status}`,
+      index: createdIndex(column)
+    }
+  }
 
   /** The filters of a query but its statuses and `argsContains`, and the page's start. */
   const conditions = (query: RunQuery): Array<Fragment> => {
@@ -100,10 +120,12 @@ export const statements = (ctx: StoreContext): AdminStatements => {
       const statuses = query.statuses.length === 0 ? [] : [sql.in("status", query.statuses)]
       return sql`SELECT * FROM ${runs} WHERE ${sql.and([...where, ...statuses])} ORDER BY ${newestFirst} LIMIT ${n}`
     }
-    const branches = (query.statuses.length === 0 ? allStatuses : query.statuses).map(
-      (status) =>
-        sql`SELECT * FROM ${runs} WHERE ${sql.and([sql`status = ${status}`, ...where])} ORDER BY ${newestFirst} LIMIT ${n}`
-    )
+    const column = query.job !== null ? "job" : query.queue !== null ? "queue" : null
+    const branches = (query.statuses.length === 0 ? allStatuses : query.statuses).map((status) => {
+      const read = statusRead(status, column)
+      return sql`SELECT * FROM ${runs} ${throughIndex(read.index)} WHERE ${sql.and([read.where, ...where])}
+        ORDER BY ${newestFirst} LIMIT ${n}`
+    })
     if (branches.length === 1) return branches[0]!
     const union = branches.map((branch, i) => sql`SELECT * FROM (${branch}) ${sql.literal(`b${i}`)}`)
     return sql`${sql.join(" UNION ALL ", false)(union)} ORDER BY ${newestFirst} LIMIT ${n}`
@@ -113,7 +135,7 @@ export const statements = (ctx: StoreContext): AdminStatements => {
     firstRows,
     distinct: (column) => {
       const c = sql.literal(column)
-      const through = groupIndex(column)
+      const through = throughIndex(createdIndex(column))
       return sql`WITH RECURSIVE g (v) AS (
           SELECT MIN(${c}) FROM ${runs} ${through} WHERE ${c} IS NOT NULL
           UNION ALL
@@ -122,13 +144,13 @@ export const statements = (ctx: StoreContext): AdminStatements => {
     },
     countGroups: (column, pairs, upTo) => {
       const c = sql.literal(column)
-      const through = groupIndex(column)
       // in the index's order: a planner that would read the table instead must sort the whole group
-      const branches = pairs.map(
-        ([value, status], i) =>
-          sql`SELECT MIN(${c}) AS ${c}, MIN(status) AS status, COUNT(*) AS n FROM (SELECT ${c}, status FROM ${runs} ${through}
-            WHERE ${c} = ${value} AND status = ${status} ORDER BY created_at, id LIMIT ${upTo + 1}) ${sql.literal(`t${i}`)}`
-      )
+      const branches = pairs.map(([value, status], i) => {
+        const read = statusRead(status, column)
+        return sql`SELECT MIN(${c}) AS ${c}, MIN(status) AS status, COUNT(*) AS n FROM (SELECT ${c}, status FROM ${runs}
+            ${throughIndex(read.index)} WHERE ${c} = ${value} AND ${read.where} ORDER BY created_at, id
+            LIMIT ${upTo + 1}) ${sql.literal(`t${i}`)}`
+      })
       return sql`SELECT * FROM (${sql.join(" UNION ALL ", false)(branches)}) counts WHERE n > 0`
     },
     schedules: (after, limit) => {
@@ -136,13 +158,14 @@ export const statements = (ctx: StoreContext): AdminStatements => {
         after === null
           ? []
           : [sql`(schedule > ${after.schedule} OR (schedule = ${after.schedule} AND origin_id > ${after.originId}))`]
-      return sql`SELECT * FROM ${runs} WHERE ${sql.and([
-        sql.literal("schedule IS NOT NULL AND status IN ('pending', 'running')"),
-        ...start
-      ])} ORDER BY schedule, origin_id LIMIT ${int(limit)}`
+      const active =
+        adminKey === "status"
+          ? sql.literal("schedule IS NOT NULL AND status IN ('pending', 'running')")
+          : sql.literal("stage = 'active' AND schedule IS NOT NULL")
+      return sql`SELECT * FROM ${runs} WHERE ${sql.and([active, ...start])} ORDER BY schedule, origin_id LIMIT ${int(limit)}`
     },
     instances: (limit) =>
-      sql`SELECT * FROM ${instancesTable} ${ctx.dialect.throughIndex(`${ctx.dialect.tables.prefix}instances_last_seen`)}
+      sql`SELECT * FROM ${instancesTable} ${throughIndex(`${tables.prefix}instances_last_seen`)}
         ORDER BY last_seen_at DESC, id DESC LIMIT ${int(limit)}`,
     throughput: (since) =>
       sql`SELECT finished_at - (finished_at % 60000) AS minute, outcome, COUNT(*) AS n FROM ${historyTable}
