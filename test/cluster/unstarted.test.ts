@@ -14,7 +14,7 @@ import {
   parentClientLayer,
   releaseScenarioLock
 } from "../support/processes.js"
-import type { WorkerInstance } from "./protocol.js"
+import type { LedgerRow, WorkerInstance } from "./protocol.js"
 import { Work } from "./protocol.js"
 import { awaitAll, historyBreaches, parentScheduler, report } from "./scenario.js"
 
@@ -35,6 +35,10 @@ const instance: WorkerInstance = {
 }
 
 const runs = 1_500
+
+/** The runs whose job body started in the process `pid`. */
+const startedOn = (ledger: ReadonlyArray<LedgerRow>, pid: number): ReadonlySet<string> =>
+  new Set(ledger.filter((row) => row.kind === "start" && row.pid === pid).map((row) => row.origin_id))
 
 const killWithBuffer = (backend: Backend) =>
   Effect.gen(function* () {
@@ -63,17 +67,27 @@ const killWithBuffer = (backend: Backend) =>
       ),
       sqlContext
     )
+    // Killed while it holds more runs than its workers, some it never started (its claim-ahead buffer).
+    // What it holds also counts runs started and not settled yet, so the buffer is read with the victim
+    // stopped (SIGSTOP: its workers cannot start a buffered run between the read and the kill), once
+    // the ledger rows it sent before have landed; with none buffered, the victim goes on and is
+    // stopped again later.
     const deadline = Date.now() + 30_000
     let heldAtKill: ReadonlyArray<string> = []
-    while (heldAtKill.length <= instance.workers + 4) {
+    for (;;) {
       expect(Date.now(), "the victim never held a claim-ahead buffer").toBeLessThan(deadline)
+      if ((yield* held).length <= instance.workers + 4) {
+        yield* Effect.sleep("5 millis")
+        continue
+      }
+      yield* cluster.freeze(0)
+      yield* Effect.sleep("100 millis")
       heldAtKill = (yield* held).map((row) => row.origin_id)
-      if (heldAtKill.length <= instance.workers + 4) yield* Effect.sleep("5 millis")
+      const started = startedOn(yield* cluster.ledger, victim.pid)
+      if (heldAtKill.some((id) => !started.has(id))) break
+      yield* cluster.thaw(0)
+      yield* Effect.sleep("20 millis")
     }
-    // stopped first (SIGSTOP), so that what it holds is read as it dies: its workers cannot start
-    // the buffered runs between the read and the kill
-    yield* cluster.freeze(0)
-    heldAtKill = (yield* held).map((row) => row.origin_id)
     yield* cluster.kill(0)
     // the survivor starts after the kill: it takes the victim's claims over once their lease expires
     yield* cluster.start(1)
@@ -82,10 +96,7 @@ const killWithBuffer = (backend: Backend) =>
     expect(states.filter((state) => state.status !== "succeeded")).toEqual([])
 
     // buffered at the kill: held by the victim, and its job body never started there
-    const ledger = yield* cluster.ledger
-    const startedOnVictim = new Set(
-      ledger.filter((row) => row.kind === "start" && row.pid === victim.pid).map((row) => row.origin_id)
-    )
+    const startedOnVictim = startedOn(yield* cluster.ledger, victim.pid)
     const buffered = heldAtKill.filter((id) => !startedOnVictim.has(id))
     expect(buffered.length).toBeGreaterThan(0)
     const byId = new Map(states.map((state) => [state.originId as string, state]))
