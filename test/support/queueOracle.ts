@@ -53,23 +53,17 @@ export const attemptIntervals = (
 export const ledgerIntervals = (
   ledger: ReadonlyArray<LedgerRow>
 ): ReadonlyArray<{ readonly start: LedgerRow; readonly interval: readonly [number, number] }> => {
-  const timesBy = (rows: ReadonlyArray<LedgerRow>, key: (row: LedgerRow) => string) => {
+  const timesBy = (kinds: ReadonlyArray<LedgerRow["kind"]>, key: (row: LedgerRow) => string) => {
     const times = new Map<string, Array<number>>()
-    for (const row of rows) times.set(key(row), [...(times.get(key(row)) ?? []), row.db_at])
+    for (const row of ledger)
+      if (kinds.includes(row.kind)) times.set(key(row), [...(times.get(key(row)) ?? []), row.db_at])
     return times
   }
   const execution = (row: LedgerRow) => `${row.run_id}:${row.attempt}:${row.instance}:${row.generation}`
-  const ends = timesBy(
-    ledger.filter((row) => row.kind === "end"),
-    execution
-  )
-  const releases = timesBy(
-    ledger.filter((row) => row.kind === "reap" || row.kind === "giveBack"),
-    (row) => row.run_id
-  )
+  const ends = timesBy(["end"], execution)
+  const releases = timesBy(["reap", "giveBack"], (row) => row.run_id)
   const firstAfter = (times: ReadonlyArray<number> | undefined, at: number) =>
-    times?.filter((time) => time >= at).reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY) ??
-    Number.POSITIVE_INFINITY
+    Math.min(Number.POSITIVE_INFINITY, ...(times ?? []).filter((time) => time >= at))
   return ledger
     .filter((row) => row.kind === "start")
     .map((start) => {
