@@ -91,6 +91,8 @@ export const environment = async (pg: Server, mysql: Server | undefined): Promis
       os: `${type()} ${release()}`
     },
     node: process.version,
+    // what `npm run bench` runs (the built packages users install), or the sources (the smoke test)
+    jobssFrom: import.meta.resolve("@jobss/core").endsWith(".ts") ? "TypeScript sources (tsx)" : "built dist/",
     versions,
     postgres: { version: pg.version, settings: pg.settings },
     ...(mysql ? { mariadb: { version: mysql.version, settings: mysql.settings } } : {}),

@@ -463,6 +463,7 @@ const environmentSection = (results: Results): Array<string> => {
   const env = results.environment as {
     machine?: Record<string, unknown>
     node?: string
+    jobssFrom?: string
     versions?: Record<string, string>
     postgres?: { version: string; settings: Record<string, string> }
     mariadb?: { version: string; settings: Record<string, string> }
@@ -473,6 +474,7 @@ const environmentSection = (results: Results): Array<string> => {
     "## Machine, versions, settings",
     "",
     `- Machine: ${String(m["cpu"])}, ${String(m["cores"])} cores, ${String(m["memoryGiB"])} GiB, ${String(m["os"])}; Node ${env.node ?? "?"}.`,
+    `- JobsS ran from its ${env.jobssFrom ?? "TypeScript sources (tsx)"}.`,
     `- PostgreSQL: ${env.postgres?.version.split(" on ")[0] ?? "?"}, default settings: ${Object.entries(
       env.postgres?.settings ?? {}
     )
@@ -507,7 +509,8 @@ const environmentSection = (results: Results): Array<string> => {
 const method = [
   "## Method",
   "",
-  "- Every configuration runs in its own consumer process (forked with tsx), so its CPU and peak RSS are its own; the",
+  "- Every configuration runs in its own consumer process (forked with tsx, which compiles the harness; JobsS itself",
+  "  runs from its built `dist/`, as installed from npm), so its CPU and peak RSS are its own; the",
   "  parent fills the queue first (JobsS on PostgreSQL: one `INSERT ... SELECT generate_series` in SqlStore's layout;",
   "  elsewhere `createRuns`; graphile-worker `addJobs`, pg-boss `insert`, plainjob `addMany`, batches of 1,000), then",
   "  runs `VACUUM ANALYZE` and `CHECKPOINT` (PostgreSQL), then tells the consumer to start. Throughput is the time from",
