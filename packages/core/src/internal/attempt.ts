@@ -232,6 +232,16 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
       fiberRef: FiberRef.unhandledErrorLogLevel,
       value: Option.none()
     })
+    /** The instance's log annotations with `job`, per job (a run adds only its `runId`). */
+    const jobAnnotations = new Map<string, HashMap.HashMap<string, unknown>>()
+    const annotationsOf = (job: string): HashMap.HashMap<string, unknown> => {
+      let found = jobAnnotations.get(job)
+      if (found === undefined) {
+        found = HashMap.set(annotations, "job", job)
+        jobAnnotations.set(job, found)
+      }
+      return found
+    }
     /** The runtime of one attempt: its context, the run's log annotations in its fiber refs (cheaper than providing them in the fiber). */
     const runFor = (run: ClaimedRun, context: Context.Context<RunInfo>): Runtime.Runtime<RunInfo> =>
       Runtime.make({
@@ -240,7 +250,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
         fiberRefs: FiberRefs.updateAs(attemptFiberRefs, {
           fiberId: FiberId.none,
           fiberRef: FiberRef.currentLogAnnotations,
-          value: HashMap.set(HashMap.set(annotations, "runId", run.originId), "job", run.job)
+          value: HashMap.set(annotationsOf(run.job), "runId", run.originId)
         })
       })
     const traced = (yield* Effect.tracer) !== builtInTracer

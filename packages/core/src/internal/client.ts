@@ -235,7 +235,13 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       )
       if (results.some((result) => result.inserted)) yield* context.onCreated(shape.runAt)
       return results.map((result) => RunId.make(result.originId))
-    }).pipe(Effect.withSpan("JobsS.createRun", { attributes: { job: job.name, count: argsList.length } }))
+    }).pipe(
+      // no stack trace: capturing one costs more than building the run's row
+      Effect.withSpan("JobsS.createRun", {
+        attributes: { job: job.name, count: argsList.length },
+        captureStackTrace: false
+      })
+    )
 
   const getRunState: SchedulerShape["getRunState"] = (id) =>
     knownFormat(id).pipe(

@@ -287,11 +287,14 @@ const runSchema = Schema.Struct({
  */
 export type RunOptions = typeof runSchema.Type
 
+const decodeRunOptions = optionObject(runSchema, invalidRunOptions)
+const runOptionKeys = Object.keys(runSchema.fields)
+/** What options that set none of these decode to (most calls set none): decoded once. */
+const noRunOptions = decodeRunOptions({})
+
 /** Checks the duration and count options of `createRun`/`createRuns`. */
-export const runOptions: (options: unknown) => Either.Either<RunOptions, InvalidRunOptions> = optionObject(
-  runSchema,
-  invalidRunOptions
-)
+export const runOptions = (options: unknown): Either.Either<RunOptions, InvalidRunOptions> =>
+  isObject(options) && runOptionKeys.every((key) => !(key in options)) ? noRunOptions : decodeRunOptions(options)
 
 /** The due time `delayMs` after `base` (`runAt` or now), refused when it is past the latest date. */
 export const dueAt = (base: number, delayMs: number): Either.Either<number, InvalidRunOptions> =>

@@ -7,6 +7,7 @@ import { Cause, Duration, Effect, Either, ParseResult, Schema } from "effect"
 import type { ClaimedRun } from "../JobStore.js"
 import * as ErrorText from "./errorText.js"
 import type { Registration } from "./registry.js"
+import { oncePerObject } from "./rules.js"
 import * as RunId from "./runId.js"
 import type { RunInfoShape } from "./runInfo.js"
 
@@ -64,6 +65,9 @@ const isForbidden = (issue: ParseResult.ParseIssue): boolean => {
   }
 }
 
+/** The synchronous decoder of a job's arguments Schema, made once per Schema. */
+const syncDecoder = oncePerObject((schema: Schema.Schema<unknown, unknown>) => Schema.decodeUnknownEither(schema))
+
 /**
  * Decodes the stored JSON with the job's Schema (a failure is a readable message); `undefined` when the
  * synchronous decode cannot complete (an asynchronous Schema) or throws: `decodeArgsAsync` answers then.
@@ -72,7 +76,7 @@ export const decodeArgs = (registration: Registration, text: string): Either.Eit
   const json = parseJson(text)
   if (Either.isLeft(json)) return json
   try {
-    const decoded = Schema.decodeUnknownEither(registration.job.args)(json.right)
+    const decoded = syncDecoder(registration.job.args)(json.right)
     if (Either.isRight(decoded)) return Either.right(decoded.right)
     return isForbidden(decoded.left.issue) ? undefined : Either.left(schemaMismatch(decoded.left))
   } catch {
