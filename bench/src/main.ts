@@ -25,15 +25,15 @@ import { killConsumers } from "./consumerProcess.js"
 import type { BenchContext, Results } from "./context.js"
 import { dropCreated, sqliteFolder } from "./db.js"
 import { environment } from "./environment.js"
-import { type VersionComparison, writeReport } from "./report.js"
+import { type VersionComparisons, writeReport } from "./report.js"
 import { type Server, startMariadb, startPostgres } from "./servers.js"
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..")
 
-/** `results/versions.json`, the latest comparison of versions of JobsS (kept beside every run's report), if any. */
-const versionComparison = (): Promise<VersionComparison | undefined> =>
+/** `results/versions.json`, the comparisons of versions of JobsS (kept beside every run's report), if any. */
+const versionComparison = (): Promise<VersionComparisons | undefined> =>
   readFile(join(benchDir, "results", "versions.json"), "utf8").then(
-    (text) => JSON.parse(text) as VersionComparison,
+    (text) => JSON.parse(text) as VersionComparisons,
     () => undefined
   )
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`)

@@ -607,61 +607,70 @@ const notes = (results: Results): Array<string> => {
   return lines
 }
 
-/** The Markdown report of a run. */
-/** One version's figures in `bench/results/versions.json`: JobsS and the raw ceilings, jobs/s medians and their repetitions. */
+/** One version's figures in a comparison: jobs/s (or ms) medians and their repetitions, by figure key. */
 interface VersionFigures {
   readonly commit: string
   readonly label: string
   readonly [figure: string]: string | { readonly median: number; readonly reps: ReadonlyArray<number> }
 }
 
-/** `bench/results/versions.json`: versions of JobsS measured in turn on one machine, oldest first. */
+/** Versions of JobsS measured in turn on one machine, oldest first. */
 export interface VersionComparison {
   readonly method: string
   readonly measured: string
   readonly versions: ReadonlyArray<VersionFigures>
 }
 
-/** The before-and-after table of a version comparison. */
-const versionsSection = (comparison: VersionComparison | undefined): Array<string> => {
-  if (comparison === undefined || comparison.versions.length === 0) return []
-  const figure = (version: VersionFigures, key: string): string => {
-    const value = version[key]
-    if (value === undefined || typeof value === "string") return "-"
-    return `${fmt(value.median)} (${value.reps.map((rep) => fmt(rep)).join(", ")})`
-  }
-  return [
-    "## Before and after (versions of JobsS measured in turn, 20,000 no-op runs)",
-    "",
-    `Measured ${comparison.measured} by ${comparison.method}. Figures in jobs/s: the median, then each repetition.`,
-    "",
-    ...table(
-      [
-        "version",
-        "PostgreSQL",
-        "CPU ms / 1,000 (PostgreSQL)",
-        "MariaDB",
-        "SQLite",
-        "raw PostgreSQL",
-        "raw MariaDB",
-        "raw SQLite"
-      ],
-      comparison.versions.map((version) => [
-        `${version.commit}: ${version.label}`,
-        figure(version, "postgres"),
-        figure(version, "postgres_cpu"),
-        figure(version, "mariadb"),
-        figure(version, "sqlite"),
-        figure(version, "raw_postgres"),
-        figure(version, "raw_mariadb"),
-        figure(version, "raw_sqlite")
-      ])
-    ),
-    ""
-  ]
+/** `bench/results/versions.json`: the comparisons of versions, newest first. */
+export interface VersionComparisons {
+  readonly comparisons: ReadonlyArray<VersionComparison>
 }
 
-export const writeReport = (results: Results, versions?: VersionComparison): string => {
+/** The figures a comparison may hold, in column order, with their headers. */
+const versionFigures: ReadonlyArray<readonly [key: string, header: string, digits?: number]> = [
+  ["postgres", "PostgreSQL"],
+  ["postgres_cpu", "CPU ms / 1,000 (PostgreSQL)"],
+  ["postgres_limited", "a queue limited to 50"],
+  ["postgres_partitioned", "100 partitions"],
+  ["create_one", "createRun one at a time"],
+  ["create_batches", "createRuns, batches of 1,000"],
+  ["latency_p50", "latency p50 ms", 2],
+  ["mariadb", "MariaDB"],
+  ["sqlite", "SQLite"],
+  ["raw_postgres", "raw PostgreSQL"],
+  ["raw_mariadb", "raw MariaDB"],
+  ["raw_sqlite", "raw SQLite"]
+]
+
+/** The before-and-after tables of the version comparisons: each with the figures it measured. */
+const versionsSection = (comparisons: VersionComparisons | undefined): Array<string> => {
+  if (comparisons === undefined || comparisons.comparisons.length === 0) return []
+  const figure = (version: VersionFigures, key: string, digits = 0): string => {
+    const value = version[key]
+    if (value === undefined || typeof value === "string") return "-"
+    return `${fmt(value.median, digits)} (${value.reps.map((rep) => fmt(rep, digits)).join(", ")})`
+  }
+  const lines = ["## Before and after (versions of JobsS measured in turn, 20,000 no-op runs)", ""]
+  for (const comparison of comparisons.comparisons) {
+    const columns = versionFigures.filter(([key]) => comparison.versions.some((version) => version[key] !== undefined))
+    lines.push(
+      `Measured ${comparison.measured} by ${comparison.method}. Figures in jobs/s unless marked ms: the median, then each repetition.`,
+      "",
+      ...table(
+        ["version", ...columns.map(([, header]) => header)],
+        comparison.versions.map((version) => [
+          `${version.commit}: ${version.label}`,
+          ...columns.map(([key, , digits]) => figure(version, key, digits))
+        ])
+      ),
+      ""
+    )
+  }
+  return lines
+}
+
+/** The Markdown report of a run. */
+export const writeReport = (results: Results, versions?: VersionComparisons): string => {
   const lines: Array<string> = [
     "# JobsS benchmark results",
     "",
