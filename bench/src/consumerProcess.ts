@@ -2,8 +2,7 @@
  * The parent's side of a consumer process (child.ts), forked with tsx. JobsS runs there as the parent
  * does: from its built `dist/` (what users install; `npm run bench` builds it first), or from its
  * TypeScript sources when the parent was started with the `@jobss/source` export condition (the
- * smoke test). tsx keeps function names by wrapping every function it compiles, closures made per
- * call included, so the sources run measurably slower than `dist/`.
+ * smoke test).
  */
 import { type ChildProcess, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -11,8 +10,8 @@ import type { ConsumerSpec, DrainResult, FromChild, ToChild } from "./common.js"
 
 const childPath = fileURLToPath(new URL("./child.ts", import.meta.url))
 
-/** Whether this process runs JobsS from its TypeScript sources (the `@jobss/source` condition). */
-const fromSources = import.meta.resolve("@jobss/core").endsWith(".ts")
+/** Whether this process runs JobsS from its TypeScript sources (the `@jobss/source` condition), not `dist/`. */
+export const jobssFromSources: boolean = import.meta.resolve("@jobss/core").endsWith(".ts")
 
 /** Every consumer process still alive, for cleanup on Ctrl-C. */
 const live = new Set<ChildProcess>()
@@ -45,7 +44,7 @@ export const startConsumer = async (spec: ConsumerSpec): Promise<ConsumerProcess
   const child = fork(childPath, [], {
     // BENCH_CPU_PROF=dir writes a V8 CPU profile of each consumer process there.
     execArgv: [
-      ...(fromSources ? ["--conditions=@jobss/source"] : []),
+      ...(jobssFromSources ? ["--conditions=@jobss/source"] : []),
       "--import",
       "tsx",
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])

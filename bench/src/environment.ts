@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { cpus, freemem, release, totalmem, type } from "node:os"
 import { dirname, join } from "node:path"
+import { jobssFromSources } from "./consumerProcess.js"
 import type { Server } from "./servers.js"
 
 const require = createRequire(import.meta.url)
@@ -91,8 +92,7 @@ export const environment = async (pg: Server, mysql: Server | undefined): Promis
       os: `${type()} ${release()}`
     },
     node: process.version,
-    // what `npm run bench` runs (the built packages users install), or the sources (the smoke test)
-    jobssFrom: import.meta.resolve("@jobss/core").endsWith(".ts") ? "TypeScript sources (tsx)" : "built dist/",
+    jobssFrom: jobssFromSources ? "TypeScript sources (tsx)" : "built dist/",
     versions,
     postgres: { version: pg.version, settings: pg.settings },
     ...(mysql ? { mariadb: { version: mysql.version, settings: mysql.settings } } : {}),

@@ -31,7 +31,7 @@ import { type Server, startMariadb, startPostgres } from "./servers.js"
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..")
 
 /** `results/versions.json`, the comparisons of versions of JobsS (kept beside every run's report), if any. */
-const versionComparison = (): Promise<VersionComparisons | undefined> =>
+const versionComparisons = (): Promise<VersionComparisons | undefined> =>
   readFile(join(benchDir, "results", "versions.json"), "utf8").then(
     (text) => JSON.parse(text) as VersionComparisons,
     () => undefined
@@ -144,7 +144,7 @@ const main = async (): Promise<number> => {
     results.finishedAt = new Date().toISOString()
     results.durationS = Math.round((Date.now() - started) / 1000)
     await save()
-    const report = writeReport(results, await versionComparison())
+    const report = writeReport(results, await versionComparisons())
     if (writeMarkdown) await writeFile(reportFile, report)
     console.log(report)
     log(

@@ -509,8 +509,8 @@ const environmentSection = (results: Results): Array<string> => {
 const method = [
   "## Method",
   "",
-  "- Every configuration runs in its own consumer process (forked with tsx, which compiles the harness; JobsS itself",
-  "  runs from its built `dist/`, as installed from npm), so its CPU and peak RSS are its own; the",
+  "- Every configuration runs in its own consumer process (forked with tsx, which compiles the harness; JobsS runs there",
+  "  as the section above says: under `npm run bench`, from its built `dist/`), so its CPU and peak RSS are its own; the",
   "  parent fills the queue first (JobsS on PostgreSQL: one `INSERT ... SELECT generate_series` in SqlStore's layout;",
   "  elsewhere `createRuns`; graphile-worker `addJobs`, pg-boss `insert`, plainjob `addMany`, batches of 1,000), then",
   "  runs `VACUUM ANALYZE` and `CHECKPOINT` (PostgreSQL), then tells the consumer to start. Throughput is the time from",

@@ -4,7 +4,7 @@
  * so two jobs with interleaved runs must each see their own.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Job, JobStore, JobsS, Scheduler } from "@jobss/core"
+import { Job, JobStore, JobsS, type RunId, Scheduler } from "@jobss/core"
 import { Context, Effect, HashMap, Layer, Logger, Schema } from "effect"
 import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
 
@@ -34,12 +34,12 @@ describe.each(runtimeBackends)("log annotations on %s", (backend) => {
         )
       )
       const scheduler = Context.get(context, Scheduler.Scheduler)
-      const ids = new Map<string, string>()
+      const ids = new Map<string, RunId.RunId>()
       for (const n of [1, 2, 3]) {
         ids.set(`in LogLeft ${n}`, yield* scheduler.createRun(Left, { n }))
         ids.set(`in LogRight ${n}`, yield* scheduler.createRun(Right, { n }))
       }
-      for (const id of ids.values()) yield* scheduler.awaitRun(id as never, { timeout: "15 seconds" })
+      for (const id of ids.values()) yield* scheduler.awaitRun(id, { timeout: "15 seconds" })
       expect(logged.map(({ message }) => message).sort()).toEqual([...ids.keys()].sort())
       for (const { annotations, message } of logged) {
         expect(annotations).toMatchObject({ runId: ids.get(message), job: message.split(" ")[1] })
