@@ -54,8 +54,8 @@ export const makeDemand = (signal: WakeSignal, stopped: () => boolean): Demand =
 /** What the poller needs. */
 export interface PollerOptions {
   readonly store: JobStoreShape
-  readonly pool: WorkerPool
-  readonly registry: Registry
+  readonly pool: Pick<WorkerPool, "wanted" | "offer">
+  readonly registry: Pick<Registry, "jobs" | "schedules">
   readonly signal: WakeSignal
   readonly demand: Demand
   readonly instanceId: string
@@ -119,6 +119,9 @@ export const make = (options: PollerOptions): Poller => {
         idle = false
         return 0
       }
+      // woken while it claimed (a new run, a freed slot of a queue): claim again at once, without reading
+      // the next due time, which the sleep that follows would not wait for
+      if (signal.pending()) return 0
       return yield* untilDue(jobs, queues)
     })
 

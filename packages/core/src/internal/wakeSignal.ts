@@ -9,6 +9,8 @@ export interface WakeSignal {
   readonly unsafeWake: () => void
   /** Waits until woken or until `millis` have passed (`Infinity`: until woken); `true` when woken. */
   readonly sleep: (millis: number) => Effect.Effect<boolean>
+  /** Whether a wake is waiting for the next sleep (which will then return at once). */
+  readonly pending: () => boolean
 }
 
 /**
@@ -59,5 +61,5 @@ export const make: Effect.Effect<WakeSignal> = Effect.sync(() => {
       })
     })
 
-  return { wake: Effect.sync(unsafeWake), unsafeWake, sleep }
+  return { wake: Effect.sync(unsafeWake), unsafeWake, sleep, pending: () => woken }
 })

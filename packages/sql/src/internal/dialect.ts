@@ -9,7 +9,7 @@
 import type * as Migrator from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Fragment } from "@effect/sql/Statement"
+import type { Fragment, Statement } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
 import { Effect, Option, Schedule, type Stream } from "effect"
 
@@ -103,6 +103,15 @@ export type QueuedClaim =
       readonly lockQueues: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
       /** The tail of a SELECT of runs to claim inside the transaction: locks them, skipping rows another transaction holds. */
       readonly pickLock: Fragment
+      /** How to read a queue's runs by partition in claim order, through the index of migration 13. */
+      readonly byPartition: {
+        /** After the runs table: read through the index. */
+        readonly through: Fragment
+        /** The condition that keeps to the index's rows (the pending runs are among them). */
+        readonly holds: Fragment
+        /** The keys (column `part`) of the partitions of `queue` with pending runs, by a loose scan of the index. */
+        readonly keys: (queue: string) => Statement<Row>
+      }
     }
 
 /** An UPDATE that reports the rows it changed. */

@@ -67,6 +67,10 @@ const lockedUpdate = (
 const nowOf = (sql: SqlClient.SqlClient): Fragment =>
   sql.literal("CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000 AS SIGNED)")
 
+/** The index of migration 13: runs of queues by (queue, queue_stage, partition_key, priority, run_at), then the primary key (id). */
+const partitionsIndexOf = (sql: SqlClient.SqlClient, t: Tables): Fragment =>
+  sql`FORCE INDEX (${sql(`${t.prefix}runs_partitions`)})`
+
 /** `Dialect.dueIndex`: one index for runs in no queue and in a queue, (queue, status, priority, run_at) then the primary key (id). */
 const dueIndexOf = (sql: SqlClient.SqlClient, t: Tables): Fragment => sql`FORCE INDEX (${sql(`${t.prefix}runs_due`)})`
 
@@ -159,7 +163,16 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<M
       _tag: "Transaction",
       lockQueues: (names) =>
         sql<Row>`SELECT * FROM ${sql(t.queues)} WHERE ${inList(sql, "name", names)} ORDER BY name FOR UPDATE`,
-      pickLock: sql.literal("FOR UPDATE SKIP LOCKED")
+      pickLock: sql.literal("FOR UPDATE SKIP LOCKED"),
+      // migration 13: `queue_stage` is `active` for the pending and running runs of queues
+      byPartition: {
+        through: partitionsIndexOf(sql, t),
+        holds: sql.literal("queue_stage = 'active'"),
+        // grouped by every column of the index up to the key: a loose index scan ("index for group-by")
+        keys: (queue) =>
+          sql<Row>`SELECT partition_key AS part FROM ${sql(t.runs)} ${partitionsIndexOf(sql, t)}
+          WHERE queue = ${queue} AND queue_stage = 'active' GROUP BY queue, queue_stage, partition_key`
+      }
     },
     notifyDue: Effect.void,
     idsAndClaimsIn: (ids, claims) => idsAndClaimsInLists(sql, ids, claims),

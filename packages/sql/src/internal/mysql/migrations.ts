@@ -18,6 +18,7 @@ import * as queues from "./migrations/0009_queues.js"
 import * as admin from "./migrations/0010_admin.js"
 import * as adminQueues from "./migrations/0011_admin_queues.js"
 import * as runStage from "./migrations/0012_run_stage.js"
+import * as partitionHeads from "./migrations/0013_partition_heads.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
 export const migrations = (p: string): ReadonlyArray<Migration> => [
@@ -33,7 +34,8 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 9, name: "queues", statements: queues.statements(p) },
   { id: 10, name: "admin", statements: admin.statements(p) },
   { id: 11, name: "admin_queues", statements: adminQueues.statements(p) },
-  { id: 12, name: "run_stage", statements: runStage.statements(p) }
+  { id: 12, name: "run_stage", statements: runStage.statements(p) },
+  { id: 13, name: "partition_heads", statements: partitionHeads.statements(p) }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */

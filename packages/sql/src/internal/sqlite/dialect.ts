@@ -44,6 +44,7 @@ export const make = (
   const update = updateReturning(sql, t)
   const numbered = migrations(t.prefix)
   const busy = Busy.make(isBusy)
+  const partitionsIndex = sql.literal(`INDEXED BY "${t.prefix}runs_partitions"`)
   const dueIndex = (queued: boolean) => sql.literal(`INDEXED BY "${t.prefix}${queued ? "runs_queued" : "runs_due"}"`)
   return {
     sql,
@@ -72,7 +73,21 @@ export const make = (
         sql<Row>`UPDATE ${sql(t.queues)} SET paused = paused WHERE ${inList(sql, "name", names)} RETURNING *`.pipe(
           Effect.map((rows) => [...rows].sort((a, b) => (String(a["name"]) < String(b["name"]) ? -1 : 1)))
         ),
-      pickLock: sql.literal("")
+      pickLock: sql.literal(""),
+      // migration 13: partial, the pending runs of queues
+      byPartition: {
+        through: partitionsIndex,
+        holds: sql.literal("status = 'pending'"),
+        // each key the first one after the previous: one index search per partition
+        keys: (queue) =>
+          sql<Row>`WITH RECURSIVE parts (part) AS (
+            SELECT MIN(partition_key) FROM ${sql(t.runs)} ${partitionsIndex} WHERE status = 'pending' AND queue = ${queue}
+            UNION ALL
+            SELECT (SELECT MIN(partition_key) FROM ${sql(t.runs)} ${partitionsIndex}
+              WHERE status = 'pending' AND queue = ${queue} AND partition_key > parts.part)
+            FROM parts WHERE parts.part IS NOT NULL
+          ) SELECT part FROM parts WHERE part IS NOT NULL`
+      }
     },
     notifyDue: Effect.void,
     idsAndClaimsIn: (ids, claims) => shapes.idsAndClaimsInLists(sql, ids, claims),

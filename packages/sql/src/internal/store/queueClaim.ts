@@ -24,6 +24,9 @@ import * as rows from "../rows.js"
 import { inList, int } from "../sqlValues.js"
 import type { StoreContext } from "./context.js"
 
+/** A dialect's queued claim that takes several statements. */
+type TransactionClaim = Extract<QueuedClaim, { readonly _tag: "Transaction" }>
+
 /** What the queued claim needs from the store's claim. */
 export interface QueuedCall {
   readonly instanceId: string
@@ -57,10 +60,50 @@ const perPartition = (found: ReadonlyArray<Row>, partitioned: boolean, column: s
   return counts
 }
 
+/** Partitions per statement that reads their first runs (SQLite allows 500 terms in a compound SELECT). */
+const partitionsPerRead = 100
+
+/**
+ * The first due runs of each partition of `queue` (`""`: its runs without a key), `room(part)` of
+ * them, read through the partitions index of migration 13: a loose scan of the index finds the
+ * partitions with pending runs (one probe per key), and each one's runs come from it in claim order.
+ * The cost grows with the partitions, never with the pending runs.
+ */
+const partitionHeads = (
+  ctx: StoreContext,
+  locks: TransactionClaim,
+  call: QueuedCall,
+  queue: string,
+  room: (part: string) => number
+): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+  Effect.gen(function* () {
+    const { runs, sql } = ctx
+    const { holds, through } = locks.byPartition
+    const keys = yield* locks.byPartition.keys(queue)
+    // the runs without a key last (a key is never empty; MySQL's scan also yields them as a NULL key)
+    const keyed = keys.flatMap((row) => rows.textColumn(row, "part") ?? [])
+    const parts = [...keyed.filter((part) => part !== ""), ""].flatMap((part) => {
+      const n = room(part)
+      return n > 0 ? [{ part, n }] : []
+    })
+    const heads: Array<Row> = []
+    for (let from = 0; from < parts.length; from += partitionsPerRead) {
+      const reads = parts.slice(from, from + partitionsPerRead).map(
+        ({ n, part }, index) =>
+          sql`SELECT * FROM (SELECT id, priority, run_at, partition_key FROM ${runs} ${through}
+          WHERE ${call.due} AND ${holds} AND queue = ${queue}
+            AND ${part === "" ? sql`partition_key IS NULL` : sql`partition_key = ${part}`}
+          ORDER BY priority, run_at, id LIMIT ${n}) ${sql.literal(`h${index}`)}`
+      )
+      heads.push(...(yield* sql<Row>`${sql.join(" UNION ALL ", false)(reads)}`))
+    }
+    return heads
+  })
+
 /** The queued claim, inside the caller's transaction; returns the claimed rows (every column). */
 export const claimQueued = (
   ctx: StoreContext,
-  locks: Extract<QueuedClaim, { readonly _tag: "Transaction" }>,
+  locks: TransactionClaim,
   call: QueuedCall
 ): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
   Effect.gen(function* () {
@@ -116,16 +159,12 @@ export const claimQueued = (
         continue
       }
       if (cap <= 0) continue
-      // each partition's first runs in claim order (no partition has room for more), then its free slots
-      const perPart = Math.min(cap, queue.concurrency ?? cap, queue.rateLimit ?? cap)
-      const ranked = yield* sql<Row>`SELECT id, priority, run_at, partition_key FROM (
-          SELECT id, priority, run_at, partition_key, ROW_NUMBER() OVER (
-            PARTITION BY COALESCE(partition_key, '') ORDER BY priority, run_at, id) AS rn
-          FROM ${runs} ${dialect.dueIndex(true)} WHERE ${call.due} AND queue = ${queue.name}) ranked
-        WHERE rn <= ${perPart} ORDER BY priority, run_at, id`
+      // each partition's first due runs in claim order, as many as it has room for (at most `cap`)
+      const heads = yield* partitionHeads(ctx, locks, call, queue.name, (part) => Math.min(cap, free(part)))
+      const ranked = heads.map(candidate(queue)).sort(byClaimOrder)
       const room = new Map<string, number>()
       const chosen: Array<Candidate> = []
-      for (const found of ranked.map(candidate(queue))) {
+      for (const found of ranked) {
         if (chosen.length >= cap) break
         const left = room.get(found.partition) ?? free(found.partition)
         if (left <= 0) continue

@@ -1,0 +1,55 @@
+/** The poller's claim round: when it reads the next due time, and when it claims again at once. */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as MemoryStore from "../src/internal/memoryStore.js"
+import * as Poller from "../src/internal/poller.js"
+import * as WakeSignal from "../src/internal/wakeSignal.js"
+
+const pollIntervalMs = 1_000
+
+/** A poller on the memory store (no runs) whose claims may wake it; counts the reads of the next due time. */
+const setup = (wakeDuringClaim: boolean) =>
+  Effect.gen(function* () {
+    const store = yield* MemoryStore.make
+    const signal = yield* WakeSignal.make
+    let nextDueReads = 0
+    const poller = Poller.make({
+      store: {
+        ...store,
+        claim: (request) => Effect.tap(store.claim(request), () => (wakeDuringClaim ? signal.wake : Effect.void)),
+        nextDue: (jobs, schedules, queues) =>
+          Effect.zipLeft(
+            store.nextDue(jobs, schedules, queues),
+            Effect.sync(() => nextDueReads++)
+          )
+      },
+      pool: { wanted: Effect.succeed(10), offer: () => Effect.void },
+      registry: { jobs: () => ["Noop"], schedules: [] },
+      signal,
+      demand: Poller.makeDemand(signal, () => false),
+      instanceId: "instance-1",
+      queues: () => [],
+      pollIntervalMs,
+      pollLimit: 100,
+      leaseMs: 30_000
+    })
+    return { poller, reads: () => nextDueReads }
+  })
+
+describe("Poller.runOnce", () => {
+  it.effect("after a claim that found fewer runs than it asked for, it waits until the next due run", () =>
+    Effect.gen(function* () {
+      const { poller, reads } = yield* setup(false)
+      expect(yield* poller.runOnce()).toBe(pollIntervalMs)
+      expect(reads()).toBe(1)
+    })
+  )
+
+  it.effect("woken while it claimed, it claims again at once without reading the next due time", () =>
+    Effect.gen(function* () {
+      const { poller, reads } = yield* setup(true)
+      expect(yield* poller.runOnce()).toBe(0)
+      expect(reads()).toBe(0)
+    })
+  )
+})
