@@ -8,9 +8,8 @@
  * durable again at run time (`innodb_flush_log_at_trx_commit = 1`; the doublewrite buffer stays
  * off, it cannot be changed without a restart). SQLite files get the driver's defaults (WAL).
  *
- * `BENCH_PG_URL` / `BENCH_MYSQL_URL` (or `JOBSS_TEST_PG_URL` / `JOBSS_TEST_MYSQL_URL` when
- * `BENCH_USE_TEST_SERVERS=1`) point the benchmark at existing servers instead (admin URLs that
- * may create databases); it then changes no server setting.
+ * `BENCH_PG_URL` / `BENCH_MYSQL_URL` point the benchmark at existing servers instead (admin URLs
+ * that may create databases); it then changes no server setting.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { chown, mkdtemp, open, rm } from "node:fs/promises"
