@@ -2,7 +2,8 @@
  * Run kinds under crashes, with the default retry limits (3 and 3; the other scenarios use unlimited
  * ones): one-off runs, recurring runs, recurring unique runs, and cancels racing completion, while a
  * random child is SIGKILLed every 1.5-3 s and restarted (so some takeovers land on occurrences whose
- * next-occurrence settlement was under way). The run history oracle (`historyBreaches`) must find
+ * next-occurrence settlement was under way). One-off runs keep coming until the second kill, so that
+ * kills always land on work in flight. The run history oracle (`historyBreaches`) must find
  * nothing, and every kind must end as its contract says.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -26,6 +27,8 @@ const recurringLimit = 4
 const uniques = 10
 const uniqueLimit = 3
 const cancels = 60
+/** One-off runs created every 200 ms after the others, until the second kill. */
+const fedBatch = 20
 
 /** The occurrences of a run's history that ended succeeded, by occurrence number. */
 const succeededOccurrences = (history: ReadonlyArray<RunHistory.RunAttempt>): Array<number> =>
@@ -66,8 +69,25 @@ const runKinds = (backend: Backend) =>
     const again = yield* Effect.forEach(uniqueNames, (unique, n) =>
       scheduler.createRun(Work, { n, ms: 1 }, { schedule: Every, limit: uniqueLimit, unique })
     )
+    // more one-offs until the killer has struck twice: the kills land on runs in flight however quickly
+    // the machine gets through the rest (on a fast one it could all end before the first kill)
+    const killsSoFar = Effect.map(cluster.events, (events) => events.filter((event) => event.action === "kill").length)
+    const fedIds: Array<RunId.RunId> = []
+    yield* Effect.gen(function* () {
+      while ((yield* killsSoFar) < 2) {
+        const n = oneOffs + fedIds.length
+        const batch = Array.from({ length: fedBatch }, (_, k) => ({ n: n + k, ms: between(5, 50) }))
+        fedIds.push(...(yield* scheduler.createRuns(Work, batch)))
+        yield* Effect.sleep("200 millis")
+      }
+    }).pipe(
+      Effect.timeoutFail({
+        duration: "60 seconds",
+        onTimeout: () => new Error("the killer struck fewer than 2 times in 60 s")
+      })
+    )
     const cancelResults = yield* Fiber.join(cancelling)
-    const all: ReadonlyArray<RunId.RunId> = [...oneOffIds, ...recurringIds, ...uniqueIds, ...cancelIds]
+    const all: ReadonlyArray<RunId.RunId> = [...oneOffIds, ...fedIds, ...recurringIds, ...uniqueIds, ...cancelIds]
     const states = yield* awaitAll(scheduler, all, 120_000)
     yield* Fiber.interrupt(killer)
     expect(yield* historyBreaches(scheduler, states)).toEqual([])
@@ -77,7 +97,9 @@ const runKinds = (backend: Backend) =>
     expect(again).toEqual(uniqueIds)
     expect(cancelResults.filter((result) => result._tag === "Left")).toEqual([])
     // one-off runs: succeeded, within their retry budget
-    expect(oneOffIds.map((id) => byId.get(id)!).filter((state) => state.status !== "succeeded")).toEqual([])
+    expect(
+      [...oneOffIds, ...fedIds].map((id) => byId.get(id)!).filter((state) => state.status !== "succeeded")
+    ).toEqual([])
     // recurring runs: every occurrence succeeded exactly once, up to the limit
     const wrongRecurring: Array<string> = []
     for (const [ids, limit] of [

@@ -22,7 +22,14 @@ const Slow = Job.make({ name: "Slow", args, queue: Narrow })
 const Free = Job.make({ name: "Free", args })
 const Tenants = JobQueue.make({ name: "tenants", concurrency: 2, partitioned: true })
 const PerTenant = Job.make({ name: "PerTenant", args, queue: Tenants })
-const Metered = JobQueue.make({ name: "metered", rateLimit: { limit: 4, period: "1 second" }, partitioned: true })
+// one run at a time per instance: each window's starts are shared out among the instances, not all
+// taken by whichever instance's timer fires first (on a loaded machine one instance could take them all)
+const Metered = JobQueue.make({
+  name: "metered",
+  rateLimit: { limit: 4, period: "1 second" },
+  workerConcurrency: 1,
+  partitioned: true
+})
 const CallApi = Job.make({ name: "CallApi", args, queue: Metered })
 
 /** The partition keys of the partition tests (`undefined`: the runs without a key, one partition too). */
