@@ -159,18 +159,9 @@ export const claimQueued = (
         continue
       }
       if (cap <= 0) continue
-      // each partition's first due runs in claim order, as many as it has room for (at most `cap`)
+      // each partition's first due runs, as many as it has room for; the first `cap` of them in claim order
       const heads = yield* partitionHeads(ctx, locks, call, queue.name, (part) => Math.min(cap, free(part)))
-      const ranked = heads.map(candidate(queue)).sort(byClaimOrder)
-      const room = new Map<string, number>()
-      const chosen: Array<Candidate> = []
-      for (const found of ranked) {
-        if (chosen.length >= cap) break
-        const left = room.get(found.partition) ?? free(found.partition)
-        if (left <= 0) continue
-        room.set(found.partition, left - 1)
-        chosen.push(found)
-      }
+      const chosen = heads.map(candidate(queue)).sort(byClaimOrder).slice(0, cap)
       if (chosen.length === 0) continue
       const lockedIds = yield* sql<Row>`SELECT id FROM ${runs} WHERE ${inList(
         sql,
