@@ -33,13 +33,23 @@ const setup = (wakeDuringClaim: boolean) =>
       pollLimit: 100,
       leaseMs: 30_000
     })
-    return { poller, reads: () => nextDueReads }
+    return { poller, reads: () => nextDueReads, signal }
   })
 
 describe("Poller.runOnce", () => {
   it.effect("after a claim that found fewer runs than it asked for, it waits until the next due run", () =>
     Effect.gen(function* () {
       const { poller, reads } = yield* setup(false)
+      expect(yield* poller.runOnce()).toBe(pollIntervalMs)
+      expect(reads()).toBe(1)
+    })
+  )
+
+  it.effect("wakes that came before the claim are answered by it: it does not claim again for them", () =>
+    Effect.gen(function* () {
+      const { poller, reads, signal } = yield* setup(false)
+      // a settled batch frees one slot per run, each a wake: the first ended the sleep, the others came after
+      for (let i = 0; i < 50; i++) signal.unsafeWake()
       expect(yield* poller.runOnce()).toBe(pollIntervalMs)
       expect(reads()).toBe(1)
     })

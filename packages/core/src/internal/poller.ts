@@ -97,6 +97,8 @@ export const make = (options: PollerOptions): Poller => {
         const wait = yield* untilDue(jobs, queues)
         if (wait > 0) return wait
       }
+      // the claim sees whatever the wakes until now signalled (a settle's freed slots wake once per run)
+      signal.clear()
       // claimed runs are offered before an interruption (shutdown) can strike: only the round trip is
       // interruptible, and a claim committed while its answer was lost is handed back by `store.release`
       const runs = yield* Effect.uninterruptibleMask((restore) =>

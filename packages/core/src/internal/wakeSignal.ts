@@ -11,6 +11,12 @@ export interface WakeSignal {
   readonly sleep: (millis: number) => Effect.Effect<boolean>
   /** Whether a wake is waiting for the next sleep (which will then return at once). */
   readonly pending: () => boolean
+  /**
+   * Forgets a wake that no sleep has taken yet: the loop is about to look at what woke it (a wake
+   * that comes after this call is kept). A burst of wakes, of which the first ended the sleep, then
+   * does not also end the next one.
+   */
+  readonly clear: () => void
 }
 
 /**
@@ -61,5 +67,13 @@ export const make: Effect.Effect<WakeSignal> = Effect.sync(() => {
       })
     })
 
-  return { wake: Effect.sync(unsafeWake), unsafeWake, sleep, pending: () => woken }
+  return {
+    wake: Effect.sync(unsafeWake),
+    unsafeWake,
+    sleep,
+    pending: () => woken,
+    clear: () => {
+      woken = false
+    }
+  }
 })
