@@ -1,17 +1,48 @@
 /**
- * The parent's side of a consumer process (child.ts), forked with tsx. JobsS runs there as the parent
- * does: from its built `dist/` (what users install; `npm run bench` builds it first), or from its
- * TypeScript sources when the parent was started with the `@jobss/source` export condition (the
+ * The parent's side of a consumer process (child.ts). The process runs as users run their workers:
+ * child.ts and the adapters it loads are compiled to JavaScript first (`compiledChild`) and run by
+ * plain `node`, so no loader hook inflates its memory (tsx's cost JobsS, whose Effect modules are
+ * many, about 70 MiB of peak RSS, graphile-worker about 15). JobsS runs there as the parent does: from
+ * its built `dist/` (what users install; `npm run bench` builds it first), or from its TypeScript
+ * sources, through tsx, when the parent was started with the `@jobss/source` export condition (the
  * smoke test).
  */
 import { type ChildProcess, fork } from "node:child_process"
+import { rmSync } from "node:fs"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { ConsumerSpec, DrainResult, FromChild, ToChild } from "./common.js"
 
-const childPath = fileURLToPath(new URL("./child.ts", import.meta.url))
-
 /** Whether this process runs JobsS from its TypeScript sources (the `@jobss/source` condition), not `dist/`. */
 export const jobssFromSources: boolean = import.meta.resolve("@jobss/core").endsWith(".ts")
+
+/** This process's compiled consumer, under `bench/build` (so that its package imports resolve from the workspace). */
+const childDir = fileURLToPath(new URL(`../build/child-${process.pid}/`, import.meta.url))
+
+let compiling: Promise<string> | undefined
+
+/**
+ * child.ts compiled to JavaScript once per benchmark process: the bench's own modules bundled, one
+ * file per adapter so a process loads only its system's, every package left to `node` to resolve.
+ * Removed when this process exits.
+ */
+const compiledChild = (): Promise<string> => {
+  compiling ??= import("esbuild").then(async ({ build }) => {
+    process.once("exit", () => rmSync(childDir, { recursive: true, force: true }))
+    await build({
+      entryPoints: [fileURLToPath(new URL("./child.ts", import.meta.url))],
+      outdir: childDir,
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      platform: "node",
+      packages: "external",
+      logLevel: "warning"
+    })
+    return join(childDir, "child.js")
+  })
+  return compiling
+}
 
 /** Every consumer process still alive, for cleanup on Ctrl-C. */
 const live = new Set<ChildProcess>()
@@ -41,12 +72,10 @@ export interface ConsumerProcess {
 
 /** Forks a consumer for `spec` and waits until it is loaded and connected ("ready"). */
 export const startConsumer = async (spec: ConsumerSpec): Promise<ConsumerProcess> => {
-  const child = fork(childPath, [], {
+  const child = fork(await compiledChild(), [], {
     // BENCH_CPU_PROF=dir writes a V8 CPU profile of each consumer process there.
     execArgv: [
-      ...(jobssFromSources ? ["--conditions=@jobss/source"] : []),
-      "--import",
-      "tsx",
+      ...(jobssFromSources ? ["--conditions=@jobss/source", "--import", "tsx"] : []),
       ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
     ],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
