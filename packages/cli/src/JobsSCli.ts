@@ -5,7 +5,10 @@
  * @since 0.2.0
  */
 import { type CliApp, Command, ValidationError } from "@effect/cli"
-import { Cause, Console, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { jobss } from "./internal/commands.js"
 
 /** The version `jobss --version` prints. */

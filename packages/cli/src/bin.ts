@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import { NodeContext } from "@effect/platform-node"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { run } from "./JobsSCli.js"
 
 const code = await Effect.runPromise(run(process.argv).pipe(Effect.provide(NodeContext.layer)))

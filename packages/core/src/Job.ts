@@ -1,3 +1,4 @@
+import type * as Context from "effect/Context"
 /**
  * Job definitions: a name, a Schema for the arguments and, optionally, one for
  * the result, shared by every process of a cluster. `job.toLayer(run)`
@@ -6,8 +7,10 @@
  *
  * @since 0.1.0
  */
-import type { Duration, Schema } from "effect"
-import { type Context, Effect, Layer } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Schema from "effect/Schema"
 import type { JobQueue } from "./JobQueue.js"
 import type { InvalidJob, InvalidQueue, InvalidRunOptions, JobSnooze } from "./JobsSError.js"
 import type { RetryBackoff } from "./RetryBackoff.js"

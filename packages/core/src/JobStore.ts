@@ -10,8 +10,9 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Stream } from "effect"
-import { Layer } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Stream from "effect/Stream"
 import type { JobStoreError } from "./JobsSError.js"
 import type { JobStoreAdmin } from "./internal/adminTypes.js"
 import type { AttemptOutcome } from "./internal/attempts.js"

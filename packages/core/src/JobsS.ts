@@ -1,3 +1,4 @@
+import * as Config from "effect/Config"
 /**
  * A JobsS instance: the runtime that claims and executes runs (`layer`), or a
  * client that only creates them (`layerClient`). Closing the layer's scope shuts
@@ -5,8 +6,11 @@
  *
  * @since 0.1.0
  */
-import type { ConfigError, Scope } from "effect"
-import { Config, type Context, Effect, Layer } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type * as Job from "./Job.js"
 import type { InstanceCounters, JobStore } from "./JobStore.js"
 import type { ClientOptions, InstanceOptions } from "./JobsSConfig.js"

@@ -1,10 +1,12 @@
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 /**
  * Instance options of `JobsS.layer` and `JobsS.layerClient`, their defaults, and their validation.
  *
  * @since 0.1.0
  */
-import type { Duration } from "effect"
-import { Config, ConfigError, Either } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import type * as JobSchedule from "./JobSchedule.js"
 import type { InvalidConfig } from "./JobsSError.js"
 import * as options from "./internal/options.js"

@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { Duration } from "effect"
-import { Effect } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type * as Job from "./Job.js"
 import type { JobQueue } from "./JobQueue.js"
 import type { JobSchedule } from "./JobSchedule.js"

@@ -12,7 +12,7 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { JobsSError } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { defaultTablePrefix } from "./internal/dialect.js"
 import * as dialects from "./internal/dialects.js"
 import * as migrations from "./internal/migrations.js"

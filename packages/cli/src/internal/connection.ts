@@ -12,8 +12,9 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { JobsS, JobsSError, type Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import type { ConfigError } from "effect"
-import { Layer, Redacted } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 
 /** Where and how a command connects. */
 export interface Connection {

@@ -2,7 +2,9 @@
  * What commands print: aligned tables for people, JSON for scripts (dates as ISO 8601 text,
  * durations in milliseconds).
  */
-import { Console, Duration, type Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 
 /** A value as JSON can hold it: dates as ISO text, durations as milliseconds, `undefined` left out. */
 export const plain = (value: unknown): unknown => {

@@ -5,7 +5,9 @@
  */
 import { Args, Command } from "@effect/cli"
 import { Scheduler } from "@jobss/core"
-import { Console, Duration, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { cell, printJson, printTable } from "./output.js"
 import { connection, json, needsCommand, withScheduler } from "./shared.js"
 

@@ -6,7 +6,11 @@
 import { HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { JobsSError, Scheduler } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Config, type ConfigError, Console, Effect, Option } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { type Connection, scheduler } from "./connection.js"
 
 /** `--database-url`, or `DATABASE_URL`. */

@@ -4,7 +4,8 @@
  */
 import { Command } from "@effect/cli"
 import { Admin, Scheduler } from "@jobss/core"
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { cell, printJson, printTable } from "./output.js"
 import { connection, given, json, optionalInteger, optionalText, withScheduler } from "./shared.js"
 

@@ -2,7 +2,7 @@
  * The admin API's accessors on the `Scheduler` in context (`Scheduler.listRuns(...)`, ...).
  * `Scheduler.ts` re-exports this module.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Api from "./adminApi.js"
 import type { InvalidAdminQuery, RunActionRefused } from "./adminErrors.js"
 import type { JobStoreError, RunNotFound } from "./errors.js"

@@ -5,7 +5,8 @@
  *
  * `Admin.ts` re-exports this module.
  */
-import type { Duration, Effect } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import type { InvalidAdminQuery, RunActionRefused } from "./adminErrors.js"
 import type { JobStoreError, RunNotFound } from "./errors.js"
 import type { InstanceCounters } from "./instanceRow.js"

@@ -3,7 +3,9 @@
  * input (typed errors naming the field, the value and the rule), the opaque cursors, and the
  * public shapes built from the store's rows.
  */
-import { Duration, Effect, Either } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { JobStoreShape } from "../JobStore.js"
 import * as Api from "./adminApi.js"
 import { countRuns, listQueues } from "./adminCounts.js"

@@ -2,7 +2,8 @@
  * The counting part of the admin API: `countRuns` (occurrences by status, job and queue) and
  * `listQueues` (stored queues joined with their running and pending counts), over a store.
  */
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import type { JobStoreShape } from "../JobStore.js"
 import * as Api from "./adminApi.js"
 import type { QueueRunCount, RunCount } from "./adminTypes.js"

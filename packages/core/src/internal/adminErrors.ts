@@ -2,7 +2,7 @@
  * The errors of the admin API (`Scheduler.listRuns`, `retryRun`, ...). `JobsSError.ts` re-exports
  * this module beside `errors.ts`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * An argument of an admin query or change breaks a rule: a page size out of range, a cursor that

@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { JobStoreError } from "./errors.js"
 import type { StoredInstance } from "./instanceRow.js"
 import type { RunStatus, StoredRunFields } from "./runRow.js"

@@ -6,22 +6,20 @@
  * interruption of that fiber. The per-run work is plain code around the fiber
  * (an observer of its exit): no effect is added per run.
  */
-import {
-  Cause,
-  Context,
-  Effect,
-  Either,
-  Exit,
-  Fiber,
-  FiberId,
-  FiberRef,
-  FiberRefs,
-  HashMap,
-  Option,
-  Runtime,
-  RuntimeFlags
-} from "effect"
-import type { Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import type * as Scope from "effect/Scope"
 import type { ClaimedRun } from "../JobStore.js"
 import type { Counters } from "./counters.js"
 import * as Deadlines from "./deadlines.js"

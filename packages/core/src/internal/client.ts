@@ -2,7 +2,12 @@
  * The `Scheduler` implementation shared by full instances and clients:
  * validation and encoding of new runs, state reads, awaiting, cancelling.
  */
-import { Duration, Effect, Either, ParseResult, Schedule, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import type * as Job from "../Job.js"
 import type { JobStoreShape, NewRun } from "../JobStore.js"
 import type { ClientConfig } from "../JobsSConfig.js"

@@ -4,8 +4,13 @@
  * and, once written, counts it in the counters and metrics. Used by the worker
  * pool for attempts run here, and directly by the reaper for runs taken over.
  */
-import { Cause, Deferred, Effect, Exit, Random, Runtime } from "effect"
-import type { Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Random from "effect/Random"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import type { ClaimedRun, JobStoreShape, Settlement } from "../JobStore.js"
 import type { Counters } from "./counters.js"
 import * as ErrorText from "./errorText.js"

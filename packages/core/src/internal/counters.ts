@@ -1,5 +1,5 @@
 /** The instance counters kept in memory and written to the instance row by the heartbeat. */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { InstanceCounters } from "../JobStore.js"
 import { zeroCounters } from "./instanceRow.js"
 

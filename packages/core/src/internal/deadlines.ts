@@ -4,8 +4,8 @@
  * calls `onExpired` for each key past its deadline, instead of a timer fiber
  * per attempt.
  */
-import { Effect } from "effect"
-import type { Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as LocalClock from "./localClock.js"
 import * as WakeSignal from "./wakeSignal.js"
 

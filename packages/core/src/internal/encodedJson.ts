@@ -4,7 +4,9 @@
  * must survive JSON (`jsonValue.ts`: come back from the text deep-equal), be nested at most 64 levels
  * and fit in `maxBytes` of UTF-8. Failures are readable messages, worded for what is encoded.
  */
-import { Effect, ParseResult, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import * as ErrorText from "./errorText.js"
 import * as JsonValue from "./jsonValue.js"
 

@@ -5,7 +5,8 @@
  * never throws: what cannot be rendered is described instead.
  */
 import { inspect } from "node:util"
-import { Cause, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
 
 /** The most characters an error text has: a longer one is cut to this length, ending with a note that says so. */
 export const maxLength = 8_000

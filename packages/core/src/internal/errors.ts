@@ -4,7 +4,8 @@
  *
  * `JobsSError.ts` re-exports this module: the runtime's internals import it from here.
  */
-import { Duration, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 import * as RunId from "./runId.js"
 
 /** The job store failed (a database error, a lost connection, a malformed row, a database that cannot be used at start). */

@@ -4,7 +4,8 @@
  * runs whose claim was lost or whose cancellation was requested (from any
  * instance), and records the instance's `last seen` and counters.
  */
-import { Effect, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { JobStoreShape } from "../JobStore.js"
 import type { Counters } from "./counters.js"
 import type { JobStoreError } from "./errors.js"

@@ -4,8 +4,12 @@
  * retention sweeper, the pending-runs sampler) and the store's wake-up listener
  * in the layer's scope, and shuts them down in order when the scope closes.
  */
-import { Context, Effect, Fiber, Schedule, Stream } from "effect"
-import type { Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { JobsSShape } from "../JobsS.js"
 import type { ClientOptions, InstanceOptions } from "../JobsSConfig.js"
 import * as ClaimAhead from "./claimAhead.js"

@@ -5,7 +5,7 @@
  * `createRun`, `pauseQueue`), and each instance stores the definitions it knows
  * when it registers their jobs: the database enforces the stored one.
  */
-import type { Duration } from "effect"
+import type * as Duration from "effect/Duration"
 
 /** A rate limit: at most `limit` attempts start in any window of length `period`. */
 export interface RateLimit {

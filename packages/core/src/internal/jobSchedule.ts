@@ -5,7 +5,9 @@
  *
  * `JobSchedule.ts` re-exports this module: the runtime's internals import it from here.
  */
-import { Cron, Duration, Either } from "effect"
+import * as Cron from "effect/Cron"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import * as ErrorText from "./errorText.js"
 import { InvalidRunOptions } from "./errors.js"
 import * as Names from "./names.js"

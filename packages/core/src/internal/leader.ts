@@ -12,7 +12,8 @@
  * statements, never a double run. This instance stops counting itself leader when its lease, as
  * its store clock estimates it, has run out, without waiting for the store to say so.
  */
-import { Deferred, Effect } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "./errors.js"
 import type { StoreClock } from "./storeClock.js"

@@ -4,7 +4,8 @@
  * the system clock is set (NTP steps, a user changing the time), so an attempt's timeout and a
  * buffered run's age stay right; `TestClock` drives it like every other clock.
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 
 /** Milliseconds on the monotonic clock of `clock`, read at once (close to epoch milliseconds). */
 export const unsafeMillis = (clock: Clock.Clock): number => Number(clock.unsafeCurrentTimeNanos()) / 1_000_000

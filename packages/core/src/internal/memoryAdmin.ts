@@ -4,7 +4,8 @@
  *
  * @internal
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import type {
   JobStoreAdmin,
   OutcomeCount,

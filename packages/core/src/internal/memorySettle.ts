@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { Settlement, StoredAttempt } from "../JobStore.js"
 import { attemptError, attemptOutcome, attemptResult, continuesRun } from "./attempts.js"
 import { JobStoreError } from "./errors.js"

@@ -7,7 +7,11 @@
  *
  * @internal
  */
-import { Clock, Effect, Either, PubSub, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as PubSub from "effect/PubSub"
+import * as Stream from "effect/Stream"
 import type {
   CancelResult,
   ClaimRequest,

@@ -4,7 +4,8 @@
  *
  * `JobsSMetrics.ts` re-exports this module: the runtime's internals import it from here.
  */
-import { Metric, MetricBoundaries } from "effect"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
 
 /** Attempts started: claimed runs whose arguments decoded and whose job began executing on this instance. */
 export const runsStarted = Metric.counter("jobss_runs_started", { description: "Attempts started", incremental: true })

@@ -29,7 +29,8 @@
  * `runTimeout must be a duration of at least 0 ms, got "-3 minutes"`.
  */
 import { hostname } from "node:os"
-import { Either, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import type * as Job from "../Job.js"
 import type { ClientConfig, InstanceConfig } from "../JobsSConfig.js"
 import { InvalidConfig, InvalidRunOptions } from "./errors.js"

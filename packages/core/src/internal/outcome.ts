@@ -4,7 +4,7 @@
  * Endings are named by the `AttemptOutcome` (the run history's label) they
  * lead to; `decide` only turns `failed` into `retried` when a retry follows.
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { AttemptOutcome, ClaimedRun, NewRun, Settlement } from "../JobStore.js"
 import * as ErrorText from "./errorText.js"
 import * as JobSchedule from "./jobSchedule.js"

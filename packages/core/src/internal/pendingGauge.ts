@@ -6,7 +6,9 @@
  * Only the maintenance leader (`leader.ts`) samples; an instance that is not
  * the leader reports 0, so the sum over instances is the cluster's count.
  */
-import { Effect, Metric, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as Schedule from "effect/Schedule"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "./errors.js"
 import * as JobsSMetrics from "./metrics.js"

@@ -11,7 +11,8 @@
  * queues always claim: a due run of a queue may wait on its limits, so the next due time leaves them
  * out.
  */
-import { Effect, Schedule } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "./errors.js"
 import type { Registry } from "./registry.js"

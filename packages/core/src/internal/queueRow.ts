@@ -1,3 +1,4 @@
+import type * as Effect from "effect/Effect"
 /**
  * Queues as a store keeps them: the checked definition an instance writes, the
  * stored row (definition, `paused` flag, who wrote it last), and the store
@@ -5,8 +6,7 @@
  *
  * @internal
  */
-import { Either } from "effect"
-import type { Effect } from "effect"
+import * as Either from "effect/Either"
 import { InvalidQueue, type JobStoreError } from "./errors.js"
 import type { JobQueue } from "./jobQueue.js"
 import * as Names from "./names.js"

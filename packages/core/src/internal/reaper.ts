@@ -12,7 +12,8 @@
  * leader does not all implement sweeps for itself too (concurrent sweeps are safe: every takeover
  * and settlement is fenced by its claim).
  */
-import { Effect, Metric } from "effect"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import type { JobStoreShape } from "../JobStore.js"
 import type { Counters } from "./counters.js"
 import type { JobStoreError } from "./errors.js"

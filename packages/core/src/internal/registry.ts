@@ -1,5 +1,6 @@
 /** The jobs implemented on this instance and the schedules it knows. */
-import type { Context, Effect } from "effect"
+import type * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
 import type * as Job from "../Job.js"
 import type { JobSchedule } from "./jobSchedule.js"
 import type { RunInfo } from "./runInfo.js"

@@ -4,7 +4,7 @@
  * that claims wait for. Only the maintenance leader (`leader.ts`) sweeps; the
  * store makes concurrent sweeps safe (two leaders for a moment).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { RetentionConfig } from "../JobsSConfig.js"
 import type { JobStoreError } from "./errors.js"

@@ -10,8 +10,8 @@
  *
  * `RetryBackoff.ts` re-exports this module: the runtime's internals import it from here.
  */
-import type { Duration } from "effect"
-import { Either } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import * as options from "./options.js"
 
 /** A policy giving the delay before retry number `attempt` (1 for the first retry). */

@@ -2,7 +2,12 @@
  * The rules for one option value, and how a refusal is worded: the building blocks of the option
  * Schemas in `options.ts` (see there for the rules as a whole).
  */
-import { Duration, Either, Inspectable, Option, ParseResult, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 
 /** The longest finite duration accepted: 50,000,000 days, half the span of JavaScript dates. */
 const maxDurationMs = 50_000_000 * 86_400_000

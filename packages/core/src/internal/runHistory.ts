@@ -5,7 +5,7 @@
  *
  * `RunHistory.ts` re-exports this module: the runtime's internals import it from here.
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 import type { AttemptOutcome, StoredAttempt } from "../JobStore.js"
 import * as RunId from "./runId.js"
 import { parseJson } from "./runState.js"

@@ -5,7 +5,7 @@
  * `RunId.ts` re-exports this module: the runtime's internals import it from here.
  */
 import { randomUUID } from "node:crypto"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** The format of every run id: a UUID in lowercase hexadecimal (`generate` makes version 7 ones). */
 const format = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/

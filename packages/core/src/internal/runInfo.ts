@@ -4,7 +4,8 @@
  *
  * `RunInfo.ts` re-exports this module: the runtime's internals import it from here.
  */
-import { Context, type Duration } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import type { RunId } from "./runId.js"
 
 /** The fields of one attempt of a run, as seen by the job executing it. */

@@ -3,7 +3,12 @@
  * the job's Schema (synchronously when the Schema allows, which is the hot
  * path), and its `RunInfo`.
  */
-import { Cause, Duration, Effect, Either, ParseResult, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { ClaimedRun } from "../JobStore.js"
 import * as ErrorText from "./errorText.js"
 import type { Registration } from "./registry.js"

@@ -3,7 +3,10 @@
  * builds a new metric key and looks it up in the registry every time, which
  * showed up in profiles as a real share of the per-run cost.
  */
-import { Effect, FiberRef, type Metric, MetricLabel } from "effect"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import type * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as JobsSMetrics from "./metrics.js"
 
 /** The metrics of one job; each call records one observation. */

@@ -3,7 +3,8 @@
  *
  * `RunState.ts` re-exports this module: the runtime's internals import it from here.
  */
-import { Duration, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import type { RunStatus, StoredRun } from "../JobStore.js"
 import * as RunId from "./runId.js"
 import * as TraceContext from "./traceContext.js"

@@ -5,8 +5,12 @@
  * runs (in the writer fiber) once its write is done. Callbacks are plain
  * functions, called once per settlement.
  */
-import { Deferred, Duration, Effect, Queue, Schedule } from "effect"
-import type { Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { JobStoreShape, Settlement } from "../JobStore.js"
 
 /**

@@ -2,7 +2,10 @@
  * `Job.snooze`: an attempt ends by failing with `JobSnooze`, which the attempt's exit observer
  * (`attempt.ts`) turns into a `snoozed` ending instead of an error.
  */
-import { Cause, Duration, Effect, Either } from "effect"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { InvalidRunOptions, JobSnooze } from "./errors.js"
 import { duration } from "./rules.js"
 

@@ -4,7 +4,7 @@
  * here (`now + delay`, retries, next occurrences) agree with the clock every
  * comparison in the store uses, whatever the skew of this machine's clock.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "./errors.js"
 import * as LocalClock from "./localClock.js"

@@ -3,7 +3,9 @@
  * `traceparent` (`00-<trace id>-<span id>-<flags>`), so the execution can name
  * it as its parent or link, on any instance and after any restart.
  */
-import { Effect, Option, Tracer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 
 const traceparent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 

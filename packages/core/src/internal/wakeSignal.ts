@@ -1,5 +1,9 @@
 /** A wake-up signal for a background loop: wakes never get lost, repeated wakes coalesce. */
-import { Deferred, Effect, Exit, Fiber, FiberId } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 
 /** Lets other fibers wake a sleeping loop early. */
 export interface WakeSignal {

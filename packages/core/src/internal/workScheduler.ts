@@ -11,8 +11,9 @@
  * breaks even its error handling) is reported to `onError`; the other tasks,
  * and every later one, still run.
  */
-import type { Fiber, Scheduler } from "effect"
-import { FiberRef } from "effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import type * as Scheduler from "effect/Scheduler"
 
 /** How long run fibers may keep the thread before I/O gets a turn (milliseconds). */
 const sliceMs = 2

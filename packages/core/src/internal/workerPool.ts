@@ -11,8 +11,13 @@
  * done when nothing is to be written): it alone removes an entry from the
  * buffer and forgets it, so no path leaves a claim the heartbeat extends forever.
  */
-import { Deferred, Duration, Effect, Option, Random, Schedule } from "effect"
-import type { Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { ClaimedRun, JobStoreShape } from "../JobStore.js"
 import * as Attempt from "./attempt.js"
 import type { ClaimAhead } from "./claimAhead.js"

@@ -3,7 +3,8 @@
  * page (recurring runs: next due time, previous outcome; paged) and the instances page.
  */
 import { Admin, Scheduler } from "@jobss/core"
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { html, when } from "./html.js"
 import { type PageContext, actionButton, page, status, table } from "./layout.js"
 

@@ -1,7 +1,7 @@
 /**
  * The dashboard's errors: a request its `auth` refuses.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * A request the dashboard's `auth` refuses: the dashboard answers 401, with `challenge` as the

@@ -4,7 +4,7 @@
  * the instances alive.
  */
 import { Scheduler } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { barChart } from "./charts.js"
 import { type Html, html, when } from "./html.js"
 import { type PageContext, page, table } from "./layout.js"

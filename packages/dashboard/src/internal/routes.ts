@@ -7,7 +7,8 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { type RunId, Scheduler } from "@jobss/core"
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { instancesPage, queuesPage, schedulesPage } from "./clusterPages.js"
 import type { DashboardUnauthorized } from "./errors.js"
 import type { Html } from "./html.js"

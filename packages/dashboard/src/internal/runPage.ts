@@ -5,7 +5,8 @@
  * allows: Retry (failed, cancelled), Run now (pending), Cancel (pending, running), Delete (finished).
  */
 import { type RunId, Scheduler } from "@jobss/core"
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { type Part, html, json, when } from "./html.js"
 import { type PageContext, actionButton, page, status, table } from "./layout.js"
 

@@ -4,7 +4,8 @@
  * whose buttons retry, cancel or delete the selected runs.
  */
 import { Admin, Scheduler } from "@jobss/core"
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { type Html, html, when } from "./html.js"
 import { type PageContext, csrfInput, page, status, table } from "./layout.js"
 

@@ -11,7 +11,10 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment, Statement } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
-import { Effect, Option, Schedule, type Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Stream from "effect/Stream"
 
 /** A row as the driver returns it. */
 export type Row = Readonly<Record<string, unknown>>

@@ -18,7 +18,7 @@ import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { JobsSError } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type Dialect, type Migration, messageOf } from "./dialect.js"
 
 /** The id of the newest migration of a dialect. */

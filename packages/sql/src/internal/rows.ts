@@ -8,7 +8,7 @@
  * @internal
  */
 import { JobStore } from "@jobss/core"
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { Row } from "./dialect.js"
 import { runColumns, runFieldNames } from "./runColumns.js"
 

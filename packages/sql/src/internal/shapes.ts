@@ -8,7 +8,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Dialect, RecordingUpdate, Row, UpdateRequest } from "./dialect.js"
 import { inList } from "./sqlValues.js"
 

@@ -19,7 +19,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { JobsSError } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type Migration, type Tables, messageOf } from "../dialect.js"
 import { inList } from "../sqlValues.js"
 import { migrationsTable } from "./migrations.js"

@@ -8,7 +8,11 @@ import { randomBytes } from "node:crypto"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import { Cause, Effect, Ref, Schedule, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import type { Tables } from "../dialect.js"
 
 /** How long the listening connection may stay silent (it pings itself meanwhile) before it is replaced. */

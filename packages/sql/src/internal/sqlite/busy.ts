@@ -15,7 +15,12 @@
  *
  * @internal
  */
-import { Cause, Clock, Effect, Exit, Option, Schedule } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 
 /** Milliseconds a statement waits for another connection's write lock before SQLITE_BUSY. */
 export const busyTimeoutMs = 200

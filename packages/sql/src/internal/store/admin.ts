@@ -25,7 +25,8 @@
  */
 import type { Fragment } from "@effect/sql/Statement"
 import { type JobStore, JobsSError } from "@jobss/core"
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { int } from "../sqlValues.js"

@@ -8,7 +8,8 @@
  */
 import type { Fragment } from "@effect/sql/Statement"
 import { JobStore, JobsSError } from "@jobss/core"
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { inList, int } from "../sqlValues.js"

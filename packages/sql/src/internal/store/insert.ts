@@ -6,7 +6,7 @@
  */
 import type { JobStore } from "@jobss/core"
 import { JobsSError } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Row } from "../dialect.js"
 import { inList, powerOfTwoSizes } from "../sqlValues.js"
 import { type StoreContext, chunksOf, listChunk } from "./context.js"

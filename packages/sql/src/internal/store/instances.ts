@@ -7,7 +7,7 @@
  */
 import type { Fragment } from "@effect/sql/Statement"
 import type { JobStore } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { int } from "../sqlValues.js"

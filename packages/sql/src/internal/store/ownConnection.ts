@@ -17,7 +17,10 @@ import * as SqlClient from "@effect/sql/SqlClient"
  */
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, ExecutionStrategy, Exit, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import type { Dialect } from "../dialect.js"
 
 /** Runs the heartbeat's operations on its reserved connection. */

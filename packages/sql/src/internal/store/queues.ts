@@ -6,7 +6,7 @@
  * @internal
  */
 import type { JobStore } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { int, intOrNull } from "../sqlValues.js"

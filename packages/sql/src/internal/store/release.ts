@@ -6,7 +6,7 @@
  * @internal
  */
 import { JobStore } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Row } from "../dialect.js"
 import type { StoreContext } from "./context.js"
 

@@ -7,7 +7,7 @@
  */
 import type { Fragment } from "@effect/sql/Statement"
 import { JobStore } from "@jobss/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type StoreContext, chunksOf } from "./context.js"
 
 type Settlement = JobStore.Settlement
