@@ -139,24 +139,37 @@ const parseStringList = (value: unknown): ReadonlyArray<string> | undefined => {
   return Array.isArray(parsed) && parsed.every((item) => typeof item === "string") ? parsed : undefined
 }
 
-/** Every field of the run row from its column (`runColumns`), read as its kind. */
-const readRun = (r: Reader): StoredRun => {
-  const run: Record<string, unknown> = {}
+/**
+ * An object with each of `keys` set to `null`. A decoded row starts as a copy of one (made in one
+ * allocation, with its final shape) and has its fields set: built field by field, or spread into another
+ * object for its `claim`, it took five times the memory and twice the time per claimed row.
+ */
+const shapeOf = (keys: ReadonlyArray<string>): Readonly<Record<string, null>> =>
+  Object.fromEntries(keys.map((key) => [key, null]))
+
+const storedShape = shapeOf(runFieldNames)
+
+const claimedShape = shapeOf([...runFieldNames, "claim"])
+
+/** Every field of the run row from its column (`runColumns`), read as its kind, into a copy of `shape`. */
+const readRun = (r: Reader, shape: Readonly<Record<string, null>>): Record<string, unknown> => {
+  const run: Record<string, unknown> = { ...shape }
   for (const field of runFieldNames) run[field] = r.kind(JobStore.runFields[field].kind, runColumns[field].name)
-  return run as unknown as StoredRun
+  return run
 }
 
 /** A stored occurrence, or why the row is malformed. */
 export const decodeRun = (row: Row): Either.Either<StoredRun, string> => {
   const r = new Reader(row)
-  return r.result(readRun(r))
+  return r.result(readRun(r, storedShape) as unknown as StoredRun)
 }
 
 /** A claimed occurrence (its `claim` must be set), or why the row is malformed. */
 export const decodeClaimed = (row: Row): Either.Either<JobStore.ClaimedRun, string> => {
   const r = new Reader(row)
-  const run = readRun(r)
-  return r.result({ ...run, claim: r.text("claim") })
+  const run = readRun(r, claimedShape)
+  run["claim"] = r.text("claim")
+  return r.result(run as unknown as JobStore.ClaimedRun)
 }
 
 /** The `{ id, claim, cancelRequested }` of a held run, or why the row is malformed. */
