@@ -7,7 +7,7 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Fragment } from "@effect/sql/Statement"
+import type { Fragment, Statement } from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
 import type { Dialect, RecordingUpdate, Row, UpdateRequest } from "./dialect.js"
 import { inList } from "./sqlValues.js"
@@ -26,7 +26,7 @@ export const updateReturning = (
     readonly where: Fragment
     readonly returning: UpdateRequest["returning"]
   }
-): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+): Statement<Row> =>
   sql<Row>`${options.with ?? sql.literal("")}UPDATE ${sql(table)} SET ${options.set} WHERE ${options.where} RETURNING ${returningList(sql, options.returning)}`
 
 /** `DELETE FROM table WHERE ... RETURNING id`, optionally preceded by a WITH clause. */
