@@ -630,6 +630,7 @@ export interface VersionComparisons {
 const versionFigures: ReadonlyArray<readonly [key: string, header: string, digits?: number]> = [
   ["postgres", "PostgreSQL"],
   ["postgres_cpu", "CPU ms / 1,000 (PostgreSQL)"],
+  ["postgres_rss", "peak RSS MiB (PostgreSQL)", 1],
   ["postgres_limited", "a queue limited to 50"],
   ["postgres_partitioned", "100 partitions"],
   ["create_one", "createRun one at a time"],
@@ -637,6 +638,8 @@ const versionFigures: ReadonlyArray<readonly [key: string, header: string, digit
   ["latency_p50", "latency p50 ms", 2],
   ["mariadb", "MariaDB"],
   ["sqlite", "SQLite"],
+  ["sqlite_cpu", "CPU ms / 1,000 (SQLite)"],
+  ["sqlite_rss", "peak RSS MiB (SQLite)", 1],
   ["raw_postgres", "raw PostgreSQL"],
   ["raw_mariadb", "raw MariaDB"],
   ["raw_sqlite", "raw SQLite"]
