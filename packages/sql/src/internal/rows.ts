@@ -144,7 +144,7 @@ const parseStringList = (value: unknown): ReadonlyArray<string> | undefined => {
  * allocation, with its final shape) and has its fields set: built field by field, or spread into another
  * object for its `claim`, it took five times the memory and twice the time per claimed row.
  */
-const shapeOf = (keys: ReadonlyArray<string>): Readonly<Record<string, null>> =>
+export const shapeOf = (keys: ReadonlyArray<string>): Readonly<Record<string, null>> =>
   Object.fromEntries(keys.map((key) => [key, null]))
 
 const storedShape = shapeOf(runFieldNames)

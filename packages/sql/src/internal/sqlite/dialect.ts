@@ -27,6 +27,7 @@ import {
   requireVersion
 } from "../dialect.js"
 import { inOneTransaction } from "../migrations.js"
+import { shapeOf } from "../rows.js"
 import { runColumns, runFieldNames } from "../runColumns.js"
 import { valuesList } from "../runInsert.js"
 import * as shapes from "../shapes.js"
@@ -142,7 +143,7 @@ const claimedColumns: ReadonlyArray<string> = [
 ]
 
 /** A row with every claimed column, `null`: each claimed row starts as a copy of it (one allocation, its final shape). */
-const claimedRow: Row = Object.fromEntries(claimedColumns.map((column) => [column, null]))
+const claimedRow = shapeOf(claimedColumns)
 
 /**
  * The claimed rows from their values in `claimedColumns` order. better-sqlite3 builds a row object
