@@ -1,8 +1,8 @@
 /**
  * The parent's side of a consumer process (child.ts). The process runs as users run their workers:
  * child.ts and the adapters it loads are compiled to JavaScript first (`compiledChild`) and run by
- * plain `node`, so no loader hook inflates its memory (under tsx, JobsS, whose Effect modules are
- * many, peaked 81 MiB higher at 20,000 runs, graphile-worker 30). JobsS runs there as the parent does: from
+ * plain `node`, so no loader hook inflates its memory (under tsx, measured in turn at 20,000 runs, JobsS,
+ * whose Effect modules are many, peaked 53 MiB higher, graphile-worker 40). JobsS runs there as the parent does: from
  * its built `dist/` (what users install; `npm run bench` builds it first), or from its TypeScript
  * sources, through tsx, when the parent was started with the `@jobss/source` export condition (the
  * smoke test).
