@@ -71,6 +71,11 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
     const events = yield* cluster.events
     const kills = events.filter((event) => event.action === "kill")
     const killedAt = new Map(kills.map((event) => [event.pid, event.at]))
+    // When each killed process was seen dead: the SIGKILL lands a little after it is sent, so an
+    // execution that process started up to then may have been cut off by it.
+    const deadAt = new Map(
+      events.filter((event) => event.action === "exit" && killedAt.has(event.pid)).map((event) => [event.pid, event.at])
+    )
 
     // Every run completed, and executed at least once.
     expect(states.filter((state) => state.status !== "succeeded")).toEqual([])
@@ -87,16 +92,16 @@ const crash = (backend: Backend, url: string, options: CrashOptions) =>
     for (const [id, executions] of starts) {
       duplicates += executions.length - 1
       for (const [i, execution] of executions.slice(0, -1).entries()) {
-        const killed = killedAt.get(execution.pid)
+        const dead = deadAt.get(execution.pid)
         const repeat = executions[i + 1]!
         const stopped = (stops.get(id) ?? []).some(
           (stop) => stop.pid === execution.pid && stop.seq > execution.seq && stop.seq < repeat.seq
         )
-        if (stopped && (killed === undefined || killed < execution.local_at)) stoppedByOwner++
-        else if (killed === undefined || killed < execution.local_at) {
+        if (stopped && (dead === undefined || dead < execution.local_at)) stoppedByOwner++
+        else if (dead === undefined || dead < execution.local_at) {
           unexplained.push(
             `run ${id}: attempt ${execution.attempt} on pid ${execution.pid} at ${execution.local_at} was repeated, ` +
-              `but that process was ${killed === undefined ? "never killed" : `killed earlier (${killed})`}`
+              `but that process was ${dead === undefined ? "never killed" : `killed earlier (dead at ${dead})`}`
           )
         }
       }

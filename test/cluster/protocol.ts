@@ -141,6 +141,11 @@ export type LedgerKind = "start" | "end" | "interrupted" | "settle" | "reap" | "
 
 /** A ledger row as written. `db_at` is filled in by the database's clock. */
 export interface LedgerInsert {
+  /**
+   * Unique to this row (the writing process and a count), so a write retried after a commit whose
+   * answer was lost (the database went away) is not recorded twice.
+   */
+  readonly entry: string
   readonly kind: LedgerKind
   readonly run_id: string
   readonly origin_id: string
@@ -167,7 +172,7 @@ export interface LedgerRow extends LedgerInsert {
 /** Creates the ledger table (the database's clock fills `db_at`). */
 export const createLedger: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const common = `kind VARCHAR(16) NOT NULL, run_id VARCHAR(64) NOT NULL, origin_id VARCHAR(64) NOT NULL,
+  const common = `entry VARCHAR(64) NOT NULL UNIQUE, kind VARCHAR(16) NOT NULL, run_id VARCHAR(64) NOT NULL, origin_id VARCHAR(64) NOT NULL,
     attempt INTEGER NOT NULL, instance VARCHAR(64) NOT NULL, slot INTEGER NOT NULL, generation INTEGER NOT NULL,
     pid INTEGER NOT NULL, local_at BIGINT NOT NULL, detail VARCHAR(64) NOT NULL, claim VARCHAR(128) NOT NULL,
     accepted INTEGER NOT NULL`
@@ -184,17 +189,21 @@ export const createLedger: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlC
   })
 })
 
-/** Appends rows to the ledger in one statement. */
+/** Appends rows to the ledger in one statement; rows already there (same `entry`) are left as they are. */
 export const appendLedger = (
   rows: ReadonlyArray<LedgerInsert>
 ): Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> =>
   rows.length === 0
     ? Effect.void
-    : Effect.flatMap(
-        SqlClient.SqlClient,
-        (sql) =>
-          sql`INSERT INTO ${sql(ledgerTable)} ${sql.insert(rows.map((row): Record<string, unknown> => ({ ...row })))}`
-      )
+    : Effect.flatMap(SqlClient.SqlClient, (sql) => {
+        const values = sql.insert(rows.map((row): Record<string, unknown> => ({ ...row })))
+        return Effect.asVoid(
+          sql.onDialectOrElse({
+            mysql: () => sql`INSERT INTO ${sql(ledgerTable)} ${values} ON DUPLICATE KEY UPDATE entry = entry`,
+            orElse: () => sql`INSERT INTO ${sql(ledgerTable)} ${values} ON CONFLICT (entry) DO NOTHING`
+          })
+        )
+      })
 
 /** Reads the whole ledger in write order. */
 export const readLedger: Effect.Effect<ReadonlyArray<LedgerRow>, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(
@@ -204,6 +213,7 @@ export const readLedger: Effect.Effect<ReadonlyArray<LedgerRow>, SqlError.SqlErr
     return rows.map(
       (row): LedgerRow => ({
         seq: Number(row.seq),
+        entry: String(row.entry),
         kind: String(row.kind) as LedgerKind,
         run_id: String(row.run_id),
         origin_id: String(row.origin_id),

@@ -22,6 +22,7 @@ import { type WorkerInstance, workIn } from "./protocol.js"
 import {
   awaitAll,
   between,
+  busySlot,
   historyBreaches,
   killAndRestart,
   parentScheduler,
@@ -84,7 +85,8 @@ describe.each(backends)("cluster: crash with queue limits on %s", (backend) => {
             { ...unlimitedRetries, partitionKey }
           )
         )
-        const killer = yield* killAndRestart(cluster, 2_000, 5_000)
+        // each kill lands on a process executing a run of the queue, whose slot it then holds until the takeover
+        const killer = yield* killAndRestart(cluster, 2_000, 5_000, busySlot)
         const states = yield* awaitAll(scheduler, byPartition.flat(), 240_000)
         yield* Fiber.interrupt(killer)
         yield* sampling.stop

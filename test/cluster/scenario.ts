@@ -205,20 +205,39 @@ export const report = (
 /** A random integer in [min, max]. */
 export const between = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min + 1))
 
+/** A random slot of the cluster. */
+const randomSlot = (cluster: ProcessCluster): Effect.Effect<number, HarnessError> =>
+  Effect.sync(() => between(0, cluster.spec.size - 1))
+
 /**
- * The killer of the crash scenarios, forked: every `minMs`-`maxMs`, SIGKILL the child of a random slot
- * and start a new one in it, until interrupted.
+ * The slot of a random execution in progress (a ledger `start` of a live process with no `end` or
+ * `interrupted` yet), or a random slot when there is none: a kill there cuts an execution off.
+ */
+export const busySlot = (cluster: ProcessCluster): Effect.Effect<number, HarnessError> =>
+  Effect.gen(function* () {
+    const ledger = yield* cluster.ledger
+    const killed = new Set((yield* cluster.events).filter((event) => event.action === "kill").map((event) => event.pid))
+    const execution = (row: LedgerRow) => `${row.pid}:${row.run_id}:${row.attempt}`
+    const finished = new Set(ledger.filter((row) => row.kind === "end" || row.kind === "interrupted").map(execution))
+    const open = ledger.filter((row) => row.kind === "start" && !killed.has(row.pid) && !finished.has(execution(row)))
+    return open.length === 0 ? yield* randomSlot(cluster) : open[between(0, open.length - 1)]!.slot
+  })
+
+/**
+ * The killer of the crash scenarios, forked: every `minMs`-`maxMs`, SIGKILL the child of the slot
+ * `pick` chooses (a random one by default) and start a new one in it, until interrupted.
  */
 export const killAndRestart = (
   cluster: ProcessCluster,
   minMs: number,
-  maxMs: number
+  maxMs: number,
+  pick: (cluster: ProcessCluster) => Effect.Effect<number, HarnessError> = randomSlot
 ): Effect.Effect<Fiber.RuntimeFiber<never, HarnessError>> =>
   Effect.fork(
     Effect.forever(
       Effect.gen(function* () {
         yield* Effect.sleep(between(minMs, maxMs))
-        const slot = between(0, cluster.spec.size - 1)
+        const slot = yield* pick(cluster)
         yield* cluster.kill(slot)
         yield* cluster.start(slot)
       })

@@ -93,6 +93,7 @@ const program = (config: WorkerConfig) =>
       pid: process.pid
     }
     let instanceId = "starting"
+    let written = 0
     const row = (
       kind: LedgerKind,
       fields: {
@@ -107,6 +108,7 @@ const program = (config: WorkerConfig) =>
       }
     ): Effect.Effect<LedgerInsert> =>
       Effect.map(Clock.currentTimeMillis, (now) => ({
+        entry: `${config.slot}.${config.generation}.${process.pid}.${++written}`,
         kind,
         run_id: fields.run_id,
         origin_id: fields.origin_id,

@@ -65,7 +65,8 @@ describe.each(runtimeBackends)("run history and retention on %s", (backend) => {
       const startedAgain = yield* Deferred.make<void>()
       yield* Deferred.succeed(started, undefined)
       const lost = yield* a.scheduler.createRun(Slow, {}, { runTimeout: "1 minute", retriesTimeoutLimit: 0 })
-      yield* eventually(a.scheduler.getRunState(lost), (state) => state.status === "running")
+      // hangs once its heartbeat recorded the start (a run whose start was never recorded is given back instead)
+      yield* eventually(a.freezer.startReported(lost), (reported) => reported)
       yield* a.freezer.freeze("hang")
       const b = yield* cluster.start(
         fast,

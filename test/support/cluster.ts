@@ -51,6 +51,8 @@ export interface Freezer {
   readonly frozenBySettle: Deferred.Deferred<void>
   /** What the store answered to the batch `freezeOnSettle` held, once thawed. */
   readonly heldSettlement: Deferred.Deferred<ReadonlyArray<boolean>, JobsSError.JobStoreError>
+  /** Whether the instance's heartbeat has recorded in the store that an attempt of run `id` started. */
+  readonly startReported: (id: string) => Effect.Effect<boolean>
 }
 
 const freezable = (
@@ -63,6 +65,7 @@ const freezable = (
   let mode: FreezeMode | undefined
   let withholding = false
   let freezeOn: ((settlement: JobStore.Settlement) => boolean) | undefined
+  const reportedStarts = new Set<string>()
   const gate = <A>(effect: Effect.Effect<A, JobsSError.JobStoreError>): Effect.Effect<A, JobsSError.JobStoreError> =>
     Effect.suspend(() =>
       mode === "hang"
@@ -95,7 +98,12 @@ const freezable = (
           )
         )
       }),
-    extend: (instanceId, claims, leaseMs, dispatched) => gate(store.extend(instanceId, claims, leaseMs, dispatched)),
+    extend: (instanceId, claims, leaseMs, dispatched) =>
+      gate(
+        Effect.tap(store.extend(instanceId, claims, leaseMs, dispatched), () => {
+          for (const claim of dispatched) reportedStarts.add(JobStore.ClaimToken.idOf(claim))
+        })
+      ),
     reap: (request) => gate(store.reap(request)),
     release: (instanceId, keep) => gate(store.release(instanceId, keep)),
     cancel: (originId) => gate(store.cancel(originId)),
@@ -141,7 +149,8 @@ const freezable = (
       withheld,
       freezeOnSettle,
       frozenBySettle,
-      heldSettlement
+      heldSettlement,
+      startReported: (id) => Effect.sync(() => reportedStarts.has(id))
     }
   }
 }
