@@ -16,6 +16,7 @@ import {
 } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
 import { type Cause, Context, Effect, Fiber, Layer, type Scope } from "effect"
+import { startRecorded } from "../support/cluster.js"
 import { HarnessError, type ProcessCluster, parentClientLayer } from "../support/processes.js"
 import type { LedgerRow, WorkerBackend, WorkerInstance } from "./protocol.js"
 
@@ -302,12 +303,7 @@ export const awaitReportedStarts = (
       const runs = yield* Effect.forEach(starts, (row) => store.get(row.origin_id))
       const reported = starts.filter((_, i) => {
         const run = runs[i]
-        return (
-          run !== undefined &&
-          (options.running !== true || run.status === "running") &&
-          run.dispatchedAt !== null &&
-          run.dispatchedAt >= (run.startedAt ?? 0)
-        )
+        return startRecorded(run) && (options.running !== true || run?.status === "running")
       })
       if (reported.length >= options.count) return { ledger, reported }
       yield* Effect.sleep("50 millis")

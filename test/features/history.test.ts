@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 /** Run history, retention, the pending-runs gauge and the stored trace context, at runtime on every backend. */
 import { Job, JobsSMetrics, RunInfo } from "@jobss/core"
 import { Deferred, Duration, Effect, Metric, Schema } from "effect"
-import { fastOptions, makeCluster, runtimeBackends } from "../support/cluster.js"
+import { fastOptions, makeCluster, runtimeBackends, startRecorded } from "../support/cluster.js"
 import { eventually } from "../support/eventually.js"
 
 const Flaky = Job.make({ name: "HistoryFlaky", args: Schema.Struct({ failures: Schema.Number }) })
@@ -66,7 +66,8 @@ describe.each(runtimeBackends)("run history and retention on %s", (backend) => {
       yield* Deferred.succeed(started, undefined)
       const lost = yield* a.scheduler.createRun(Slow, {}, { runTimeout: "1 minute", retriesTimeoutLimit: 0 })
       // hangs once its heartbeat recorded the start (a run whose start was never recorded is given back instead)
-      yield* eventually(a.freezer.startReported(lost), (reported) => reported)
+      const store = yield* cluster.store
+      yield* eventually(store.get(lost), startRecorded)
       yield* a.freezer.freeze("hang")
       const b = yield* cluster.start(
         fast,

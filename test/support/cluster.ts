@@ -51,8 +51,6 @@ export interface Freezer {
   readonly frozenBySettle: Deferred.Deferred<void>
   /** What the store answered to the batch `freezeOnSettle` held, once thawed. */
   readonly heldSettlement: Deferred.Deferred<ReadonlyArray<boolean>, JobsSError.JobStoreError>
-  /** Whether the instance's heartbeat has recorded in the store that an attempt of run `id` started. */
-  readonly startReported: (id: string) => Effect.Effect<boolean>
 }
 
 const freezable = (
@@ -65,7 +63,6 @@ const freezable = (
   let mode: FreezeMode | undefined
   let withholding = false
   let freezeOn: ((settlement: JobStore.Settlement) => boolean) | undefined
-  const reportedStarts = new Set<string>()
   const gate = <A>(effect: Effect.Effect<A, JobsSError.JobStoreError>): Effect.Effect<A, JobsSError.JobStoreError> =>
     Effect.suspend(() =>
       mode === "hang"
@@ -98,12 +95,7 @@ const freezable = (
           )
         )
       }),
-    extend: (instanceId, claims, leaseMs, dispatched) =>
-      gate(
-        Effect.tap(store.extend(instanceId, claims, leaseMs, dispatched), () => {
-          for (const claim of dispatched) reportedStarts.add(JobStore.ClaimToken.idOf(claim))
-        })
-      ),
+    extend: (instanceId, claims, leaseMs, dispatched) => gate(store.extend(instanceId, claims, leaseMs, dispatched)),
     reap: (request) => gate(store.reap(request)),
     release: (instanceId, keep) => gate(store.release(instanceId, keep)),
     cancel: (originId) => gate(store.cancel(originId)),
@@ -149,11 +141,17 @@ const freezable = (
       withheld,
       freezeOnSettle,
       frozenBySettle,
-      heldSettlement,
-      startReported: (id) => Effect.sync(() => reportedStarts.has(id))
+      heldSettlement
     }
   }
 }
+
+/**
+ * Whether the store recorded that the running attempt of `run` started (its instance's heartbeat
+ * reported the dispatch after the claim): until then a takeover gives the run back unstarted.
+ */
+export const startRecorded = (run: JobStore.StoredRun | undefined): boolean =>
+  run !== undefined && run.dispatchedAt !== null && run.dispatchedAt >= (run.startedAt ?? 0)
 
 /** How many times an instance called each store operation. */
 export type StoreCalls = (operation: keyof JobStore.JobStoreShape) => number
