@@ -180,6 +180,46 @@ export const adminSuite = (name: string, backend: StoreBackend): void => {
     )
 
     test(
+      "a job and a queue whose only runs are running are listed and counted",
+      () =>
+        Effect.gen(function* () {
+          const { store } = yield* backend.make
+          const [job, queue] = [uid("OnlyRunning"), uid("onlyRunning")]
+          yield* store.registerQueue(
+            {
+              name: queue,
+              concurrency: null,
+              workerConcurrency: null,
+              rateLimit: null,
+              ratePeriodMs: null,
+              partitioned: false
+            },
+            "admin-test"
+          )
+          const { runs } = yield* insertRuns(store, job, 1, { queue })
+          const claimed = yield* store.claim({
+            instanceId: "admin-test",
+            jobs: [job],
+            schedules: [],
+            limit: 1,
+            leaseMs: 60_000,
+            queues: [queue]
+          })
+          expect(claimed.map((run) => run.id)).toEqual([runs[0]!.id])
+          const ids = (page: { readonly runs: ReadonlyArray<{ readonly id: string }> }) => page.runs.map((r) => r.id)
+          expect(ids(yield* store.admin.listRuns(query({ job })))).toEqual([runs[0]!.id])
+          expect(ids(yield* store.admin.listRuns(query({ queue, statuses: ["running"] })))).toEqual([runs[0]!.id])
+          expect((yield* store.admin.countRuns(100)).filter((count) => count.job === job)).toEqual([
+            { job, status: "running", count: 1, capped: false }
+          ])
+          expect((yield* store.admin.countQueueRuns(100)).filter((count) => count.queue === queue)).toEqual([
+            { queue, status: "running", count: 1, capped: false }
+          ])
+        }),
+      timeout
+    )
+
+    test(
       "countRuns and countQueueRuns count each group exactly up to upTo, and a larger one as upTo, capped",
       () =>
         Effect.gen(function* () {
