@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { newRun } from "../../packages/core/test/fixtures.js"
-import { insertRuns, query, uid } from "./adminSuite.js"
+import { claimOneOfQueue, insertRuns, query, registerQueue, uid } from "./adminSuite.js"
 import type { StoreBackend } from "./storeSuite.js"
 
 /** Declares `admin conformance by queue: <name>`. */
@@ -21,30 +21,13 @@ export const adminQueuesSuite = (name: string, backend: StoreBackend): void => {
         Effect.gen(function* () {
           const { store } = yield* backend.make
           const [job, other, queue, second] = [uid("Queued"), uid("Other"), uid("queue"), uid("second")]
-          yield* store.registerQueue(
-            {
-              name: queue,
-              concurrency: null,
-              workerConcurrency: null,
-              rateLimit: null,
-              ratePeriodMs: null,
-              partitioned: false
-            },
-            "admin-test"
-          )
+          yield* registerQueue(store, queue)
           const { runs: queued } = yield* insertRuns(store, job, 3, { queue })
           const t = yield* store.now
           const otherJob = newRun({ job: other, runAt: t - 1, createdAt: t - 20_000, queue })
           yield* store.insert([otherJob])
           // one run of the queue is running
-          const claimed = yield* store.claim({
-            instanceId: "admin-test",
-            jobs: [job],
-            schedules: [],
-            limit: 1,
-            leaseMs: 60_000,
-            queues: [queue]
-          })
+          const claimed = yield* claimOneOfQueue(store, job, queue)
           expect(claimed).toHaveLength(1)
           const running = claimed[0]!.id
           expect(queued.map((run) => run.id)).toContain(running)

@@ -42,6 +42,24 @@ export const insertRuns = (store: Store, job: string, n: number, fields: Partial
     return { runs: created, t }
   })
 
+/** Stores a queue `name` without limits. */
+export const registerQueue = (store: Store, name: string) =>
+  store.registerQueue(
+    {
+      name,
+      concurrency: null,
+      workerConcurrency: null,
+      rateLimit: null,
+      ratePeriodMs: null,
+      partitioned: false
+    },
+    "admin-test"
+  )
+
+/** Claims one due run of `job` in `queue` (it is then running). */
+export const claimOneOfQueue = (store: Store, job: string, queue: string) =>
+  store.claim({ instanceId: "admin-test", jobs: [job], schedules: [], limit: 1, leaseMs: 60_000, queues: [queue] })
+
 /** Claims the due runs of `job` and settles each with `settlement`. */
 export const claimAndSettle = (
   store: Store,
@@ -185,26 +203,9 @@ export const adminSuite = (name: string, backend: StoreBackend): void => {
         Effect.gen(function* () {
           const { store } = yield* backend.make
           const [job, queue] = [uid("OnlyRunning"), uid("onlyRunning")]
-          yield* store.registerQueue(
-            {
-              name: queue,
-              concurrency: null,
-              workerConcurrency: null,
-              rateLimit: null,
-              ratePeriodMs: null,
-              partitioned: false
-            },
-            "admin-test"
-          )
+          yield* registerQueue(store, queue)
           const { runs } = yield* insertRuns(store, job, 1, { queue })
-          const claimed = yield* store.claim({
-            instanceId: "admin-test",
-            jobs: [job],
-            schedules: [],
-            limit: 1,
-            leaseMs: 60_000,
-            queues: [queue]
-          })
+          const claimed = yield* claimOneOfQueue(store, job, queue)
           expect(claimed.map((run) => run.id)).toEqual([runs[0]!.id])
           const ids = (page: { readonly runs: ReadonlyArray<{ readonly id: string }> }) => page.runs.map((r) => r.id)
           expect(ids(yield* store.admin.listRuns(query({ job })))).toEqual([runs[0]!.id])
