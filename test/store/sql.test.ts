@@ -52,22 +52,29 @@ describe("postgres: wake-ups of stores sharing one PgClient", () => {
         )
         const leaving = yield* storeOnClient
         const staying = yield* storeOnClient
-        const woken = yield* Queue.unbounded<void>()
-        const leavingFiber = yield* Effect.forkScoped(Stream.runDrain(leaving.wakeups))
-        yield* Effect.forkScoped(Stream.runForEach(staying.wakeups, () => Queue.offer(woken, undefined)))
-        const insertAndAwaitWakeUp = (label: string) =>
+        const [leavingWoken, stayingWoken] = [yield* Queue.unbounded<void>(), yield* Queue.unbounded<void>()]
+        const leavingFiber = yield* Effect.forkScoped(
+          Stream.runForEach(leaving.wakeups, () => Queue.offer(leavingWoken, undefined))
+        )
+        yield* Effect.forkScoped(Stream.runForEach(staying.wakeups, () => Queue.offer(stayingWoken, undefined)))
+        /** Inserts a run once the earlier wake-ups are taken; then each of `woken` must wake within 2 s. */
+        const insertAndAwait = (label: string, woken: ReadonlyArray<Queue.Queue<void>>) =>
           Effect.gen(function* () {
-            yield* Queue.takeAll(woken) // earlier wake-ups
+            yield* Effect.forEach(woken, (queue) => Queue.takeAll(queue))
             const t = yield* staying.now
             yield* staying.insert([newRun({ id: RunId.generate(t), job: "Job", runAt: t })])
-            yield* Queue.take(woken).pipe(
-              Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => new Error(`${label}: none within 2 s`) })
+            yield* Effect.forEach(woken, (queue) =>
+              Queue.take(queue).pipe(
+                Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => new Error(`${label}: none within 2 s`) })
+              )
             )
           })
-        yield* Effect.sleep("300 millis") // lets both subscriptions LISTEN
-        yield* insertAndAwaitWakeUp("a wake-up while both stores listen")
+        // the LISTEN starts in the background: insert until both stores are woken
+        yield* insertAndAwait("a wake-up while both stores listen", [leavingWoken, stayingWoken]).pipe(
+          Effect.retry({ times: 10 })
+        )
         yield* Fiber.interrupt(leavingFiber)
-        yield* insertAndAwaitWakeUp("a wake-up after the other store stopped listening")
+        yield* insertAndAwait("a wake-up after the other store stopped listening", [stayingWoken])
       }),
     30_000
   )

@@ -114,7 +114,8 @@ const leave = (pg: PgClient.PgClient, channel: string, wake: () => void) => (lis
       if (listener.wakes.size > 0) return Effect.void
       listeners.get(pg)?.delete(channel)
       // bounded (an UNLISTEN on a connection that died unnoticed can hang): an UNLISTEN sent after a
-      // new LISTEN ends it, the new listener's pings stop, and it is made again within silenceLimit
+      // new LISTEN ends it, the new listener then hears nothing, not even its own pings, and is made
+      // again within silenceLimit
       return Fiber.interrupt(listener.fiber).pipe(Effect.timeout(leaveLimit), Effect.ignore)
     })
   )
