@@ -246,7 +246,8 @@ const program = (config: WorkerConfig) =>
       schedules: [Every],
       ...(options.runTimeoutMs === undefined ? {} : { runTimeout: Duration.millis(options.runTimeoutMs) }),
       ...(options.retriesErrorLimit === undefined ? {} : { retriesErrorLimit: options.retriesErrorLimit }),
-      ...(options.retriesTimeoutLimit === undefined ? {} : { retriesTimeoutLimit: options.retriesTimeoutLimit })
+      ...(options.retriesTimeoutLimit === undefined ? {} : { retriesTimeoutLimit: options.retriesTimeoutLimit }),
+      ...(options.claimAheadMs === undefined ? {} : { claimAhead: Duration.millis(options.claimAheadMs) })
     })
 
     const app = Layer.merge(work, block).pipe(
