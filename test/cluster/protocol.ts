@@ -40,6 +40,7 @@ export const WorkerInstance = Schema.Struct({
   runTimeoutMs: Schema.optional(Schema.Number),
   retriesErrorLimit: Schema.optional(Schema.Number),
   retriesTimeoutLimit: Schema.optional(Schema.Number),
+  /** The instance's `claimAhead` in ms (0: no runs claimed beyond the free workers); its default when absent. */
   claimAheadMs: Schema.optional(Schema.Number),
   /** `Work` is in this queue (`JobQueue.make` options, the rate limit's period in ms) when given. */
   queue: Schema.optional(

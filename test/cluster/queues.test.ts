@@ -87,15 +87,7 @@ describe.each(backends)("queue limits across processes on %s", (backend) => {
       Effect.gen(function* () {
         const db = yield* makeDatabase(backend)
         const queue = { name: "pair", concurrency: 2 }
-        // SQLite has no wake-ups across processes: the process that settles claims again at once, and
-        // with runs claimed ahead of its 2 workers it could hold all 5 slots while the others poll.
-        // Without claiming ahead it holds at most 2, so the limit is reached by several processes.
-        const instance: WorkerInstance = {
-          ...shortLeases,
-          workers: 2,
-          queue,
-          ...(backend === "sqlite" ? { claimAheadMs: 0 } : {})
-        }
+        const instance: WorkerInstance = { ...shortLeases, workers: 2, queue }
         const scheduler = yield* parentScheduler(backend, db.url)
         const cluster = yield* makeProcessCluster({
           backend,
