@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { newRun } from "../../packages/core/test/fixtures.js"
-import { claimOneOfQueue, insertRuns, query, registerQueue, uid } from "./adminSuite.js"
+import { claimOneOfQueue, insertRuns, pageIds, query, registerQueue, uid } from "./adminSuite.js"
 import type { StoreBackend } from "./storeSuite.js"
 
 /** Declares `admin conformance by queue: <name>`. */
@@ -34,25 +34,24 @@ export const adminQueuesSuite = (name: string, backend: StoreBackend): void => {
           const { runs: elsewhere } = yield* insertRuns(store, job, 2, { queue: second })
           const { runs: noQueue } = yield* insertRuns(store, job, 2)
 
-          const ids = (page: { readonly runs: ReadonlyArray<{ readonly id: string }> }) => page.runs.map((r) => r.id)
           const newest = [...queued].reverse().map((run) => run.id)
-          expect(ids(yield* store.admin.listRuns(query({ queue })))).toEqual([...newest, otherJob.id])
-          expect(ids(yield* store.admin.listRuns(query({ queue, job })))).toEqual(newest)
-          expect(ids(yield* store.admin.listRuns(query({ queue, statuses: ["running"] })))).toEqual([running])
-          expect(ids(yield* store.admin.listRuns(query({ queue, statuses: ["pending"], job })))).toEqual(
+          expect(pageIds(yield* store.admin.listRuns(query({ queue })))).toEqual([...newest, otherJob.id])
+          expect(pageIds(yield* store.admin.listRuns(query({ queue, job })))).toEqual(newest)
+          expect(pageIds(yield* store.admin.listRuns(query({ queue, statuses: ["running"] })))).toEqual([running])
+          expect(pageIds(yield* store.admin.listRuns(query({ queue, statuses: ["pending"], job })))).toEqual(
             newest.filter((id) => id !== running)
           )
-          expect(ids(yield* store.admin.listRuns(query({ queue: second })))).toEqual(
+          expect(pageIds(yield* store.admin.listRuns(query({ queue: second })))).toEqual(
             [...elsewhere].reverse().map((run) => run.id)
           )
-          expect(ids(yield* store.admin.listRuns(query({ queue: uid("none") })))).toEqual([])
-          const all = ids(yield* store.admin.listRuns(query({ job })))
+          expect(pageIds(yield* store.admin.listRuns(query({ queue: uid("none") })))).toEqual([])
+          const all = pageIds(yield* store.admin.listRuns(query({ job })))
           expect(all).toHaveLength(queued.length + elsewhere.length + noQueue.length)
 
           const first = yield* store.admin.listRuns(query({ queue, limit: 2 }))
-          expect(ids(first)).toEqual(newest.slice(0, 2))
+          expect(pageIds(first)).toEqual(newest.slice(0, 2))
           const rest = yield* store.admin.listRuns(query({ queue, limit: 2, after: first.next }))
-          expect(ids(rest)).toEqual([newest[2]!, otherJob.id])
+          expect(pageIds(rest)).toEqual([newest[2]!, otherJob.id])
           expect(rest.next).toBeNull()
 
           const counts = (yield* store.admin.countQueueRuns(100))

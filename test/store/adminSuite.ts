@@ -60,6 +60,10 @@ export const registerQueue = (store: Store, name: string) =>
 export const claimOneOfQueue = (store: Store, job: string, queue: string) =>
   store.claim({ instanceId: "admin-test", jobs: [job], schedules: [], limit: 1, leaseMs: 60_000, queues: [queue] })
 
+/** The ids of a page of `listRuns`, in order. */
+export const pageIds = (page: { readonly runs: ReadonlyArray<{ readonly id: string }> }): Array<string> =>
+  page.runs.map((run) => run.id)
+
 /** Claims the due runs of `job` and settles each with `settlement`. */
 export const claimAndSettle = (
   store: Store,
@@ -207,9 +211,8 @@ export const adminSuite = (name: string, backend: StoreBackend): void => {
           const { runs } = yield* insertRuns(store, job, 1, { queue })
           const claimed = yield* claimOneOfQueue(store, job, queue)
           expect(claimed.map((run) => run.id)).toEqual([runs[0]!.id])
-          const ids = (page: { readonly runs: ReadonlyArray<{ readonly id: string }> }) => page.runs.map((r) => r.id)
-          expect(ids(yield* store.admin.listRuns(query({ job })))).toEqual([runs[0]!.id])
-          expect(ids(yield* store.admin.listRuns(query({ queue, statuses: ["running"] })))).toEqual([runs[0]!.id])
+          expect(pageIds(yield* store.admin.listRuns(query({ job })))).toEqual([runs[0]!.id])
+          expect(pageIds(yield* store.admin.listRuns(query({ queue, statuses: ["running"] })))).toEqual([runs[0]!.id])
           expect((yield* store.admin.countRuns(100)).filter((count) => count.job === job)).toEqual([
             { job, status: "running", count: 1, capped: false }
           ])
