@@ -91,6 +91,7 @@ export const make = (
       registry,
       signal,
       demand,
+      clock,
       instanceId,
       queues: () => [...queueNames],
       pollIntervalMs: config.pollIntervalMs,

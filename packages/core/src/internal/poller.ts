@@ -16,6 +16,7 @@ import * as Schedule from "effect/Schedule"
 import type { JobStoreShape } from "../JobStore.js"
 import type { JobStoreError } from "./errors.js"
 import type { Registry } from "./registry.js"
+import type { StoreClock } from "./storeClock.js"
 import type { WakeSignal } from "./wakeSignal.js"
 import type { WorkerPool } from "./workerPool.js"
 
@@ -59,6 +60,8 @@ export interface PollerOptions {
   readonly registry: Pick<Registry, "jobs" | "schedules">
   readonly signal: WakeSignal
   readonly demand: Demand
+  /** The store's clock: the sleep until a due time ends when it reaches that time. */
+  readonly clock: Pick<StoreClock, "unsafeNow">
   readonly instanceId: string
   /** The queues whose runs this instance claims (within their stored limits). */
   readonly queues: () => ReadonlyArray<string>
@@ -69,18 +72,22 @@ export interface PollerOptions {
 
 /** Builds a poller. */
 export const make = (options: PollerOptions): Poller => {
-  const { demand, pool, registry, signal, store } = options
+  const { clock, demand, pool, registry, signal, store } = options
 
   /** The previous round found nothing due within the sleep that followed it. */
   let idle = false
 
-  /** The wait until the next due run, at most `pollInterval`; notes whether one is due within it. */
+  /**
+   * The wait until the next due run, at most `pollInterval`; notes whether one is due within it. The
+   * wait is measured on the store clock when the answer arrived, not from the read's `now`: that
+   * was taken on the database before the answer's way back, and a sleep counted from it would end
+   * that much after the due time.
+   */
   const untilDue = (jobs: ReadonlyArray<string>, queues: ReadonlyArray<string>) =>
-    Effect.map(store.nextDue(jobs, registry.schedules, queues), ({ nextRunAt, now }) => {
-      idle = nextRunAt === null || nextRunAt - now > options.pollIntervalMs
-      return nextRunAt === null
-        ? options.pollIntervalMs
-        : Math.max(0, Math.min(nextRunAt - now, options.pollIntervalMs))
+    Effect.map(store.nextDue(jobs, registry.schedules, queues), ({ nextRunAt }) => {
+      const untilNext = nextRunAt === null ? Number.POSITIVE_INFINITY : nextRunAt - clock.unsafeNow()
+      idle = untilNext > options.pollIntervalMs
+      return Math.max(0, Math.min(untilNext, options.pollIntervalMs))
     })
 
   const runOnce = (woken = true): Effect.Effect<number, JobStoreError> =>

@@ -15,22 +15,41 @@ export interface StoreClock {
   readonly now: Effect.Effect<number>
   /** `now`, read at once on the `Clock` of the fiber that made this store clock (per-run bookkeeping reads it without an effect). */
   readonly unsafeNow: () => number
-  /** Measures the offset again (one store round trip). */
+  /** Measures the offset again (one store round trip); the shortest of the recent trips sets it. */
   readonly sync: Effect.Effect<void, JobStoreError>
 }
 
-/** A store clock, synchronised once before it is returned. */
-export const make = (store: JobStoreShape): Effect.Effect<StoreClock, JobStoreError> =>
+/**
+ * How many recent measurements of the offset the clock keeps. Each is off by up to half its round
+ * trip (the store's clock is read somewhere within it), so the one of the shortest trip is used: a
+ * trip slowed by load, a pool wait or a new connection does not move the clock, and a change of the
+ * store's clock is followed within this many measurements.
+ */
+const keptMeasurements = 5
+
+/** One measurement: the offset, assuming the store read its clock half-way through a trip this long. */
+interface Measurement {
+  readonly offset: number
+  readonly roundTripMs: number
+}
+
+/** A store clock, measured twice before it is returned (the first trip may include connecting). */
+export const make = (store: Pick<JobStoreShape, "now">): Effect.Effect<StoreClock, JobStoreError> =>
   Effect.gen(function* () {
     const clock = yield* Effect.clock
+    let measurements: ReadonlyArray<Measurement> = []
     let offset = 0
     const sync = Effect.gen(function* () {
       const before = yield* LocalClock.millis
       const storeNow = yield* store.now
       const after = yield* LocalClock.millis
-      // assume the store read its clock half-way through the round trip
-      offset = storeNow - Math.round((before + after) / 2)
+      measurements = [
+        ...measurements.slice(1 - keptMeasurements),
+        { offset: storeNow - (before + after) / 2, roundTripMs: after - before }
+      ]
+      offset = measurements.reduce((best, next) => (next.roundTripMs < best.roundTripMs ? next : best)).offset
     })
+    yield* sync
     yield* sync
     return {
       now: Effect.map(LocalClock.millis, (local) => local + offset),
