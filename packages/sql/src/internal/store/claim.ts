@@ -160,18 +160,29 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
 
   const starts = sql(dialect.tables.queueStarts)
   const queuesTable = sql(dialect.tables.queues)
-  const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>, queues?: ReadonlyArray<string>) =>
-    unit(
-      // a due run of a queue that the last claim left waits on a limit: a slot, the window or a resume
-      // wakes it; the window of a rate-limited queue with due runs frees a slot when its oldest start leaves it
+  /**
+   * A due run of a queue that the last claim left waits on a limit: a slot, the window or a resume
+   * wakes it; the window of a rate-limited queue with due runs frees a slot when its oldest start
+   * leaves it. An instance that claims no queue's runs reads neither (PostgreSQL plans the statement
+   * at each call, and the queues' parts more than doubled that).
+   */
+  const queueParts = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>, queues: ReadonlyArray<string>) =>
+    queues.length === 0
+      ? { runs: sql.literal("queue IS NULL"), windowFreesAt: sql.literal("NULL") }
+      : {
+          runs: sql`(queue IS NULL OR (${inList(sql, "queue", queues)} AND run_at > ${now}))`,
+          windowFreesAt: sql`(SELECT MIN(s.started_at + q.rate_period_ms) FROM ${starts} s JOIN ${queuesTable} q ON q.name = s.queue
+            WHERE ${inList(sql, "queue", queues)} AND q.rate_limit IS NOT NULL AND q.paused = 0
+              AND s.started_at + q.rate_period_ms > ${now}
+              AND EXISTS (SELECT 1 FROM ${runs} r WHERE r.status = 'pending' AND r.queue = q.name AND r.run_at <= ${now}
+                AND ${claimable(jobs, schedules)}))`
+        }
+  const nextDue = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>, queues?: ReadonlyArray<string>) => {
+    const parts = queueParts(jobs, schedules, queues ?? [])
+    return unit(
       sql<Row>`SELECT ${now} AS now_ms, (SELECT MIN(run_at) FROM ${runs}
-        WHERE status = 'pending' AND ${claimable(jobs, schedules)}
-          AND (queue IS NULL OR (${inList(sql, "queue", queues ?? [])} AND run_at > ${now}))) AS next_run_at,
-        (SELECT MIN(s.started_at + q.rate_period_ms) FROM ${starts} s JOIN ${queuesTable} q ON q.name = s.queue
-          WHERE ${inList(sql, "queue", queues ?? [])} AND q.rate_limit IS NOT NULL AND q.paused = 0
-            AND s.started_at + q.rate_period_ms > ${now}
-            AND EXISTS (SELECT 1 FROM ${runs} r WHERE r.status = 'pending' AND r.queue = q.name AND r.run_at <= ${now}
-              AND ${claimable(jobs, schedules)})) AS window_frees_at`
+        WHERE status = 'pending' AND ${claimable(jobs, schedules)} AND ${parts.runs}) AS next_run_at,
+        ${parts.windowFreesAt} AS window_frees_at`
     ).pipe(
       Effect.flatMap((result) => {
         const row = result[0]
@@ -188,6 +199,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
       }),
       operation("nextDue")
     )
+  }
 
   return { now: storeNow, claim, reap, nextDue }
 }
