@@ -407,6 +407,32 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
       )
 
       test(
+        "an insert of a run whose id is taken fails naming the id and changes nothing (with a unique name or without)",
+        () =>
+          Effect.gen(function* () {
+            const { store } = yield* backend.make
+            const t = yield* store.now
+            const job = uid("Job")
+            const first = newRun({ job, runAt: t })
+            yield* store.insert([first])
+            for (const uniqueName of [null, uid("unique")]) {
+              const again = newRun({ job, runAt: t + 60_000, uniqueName, id: first.id })
+              const other = newRun({ job, runAt: t })
+              const error = yield* Effect.flip(store.insert([other, again]))
+              expect(error).toMatchObject({ _tag: "JobStoreError" })
+              expect(error.message).toContain(`duplicate run id ${first.id}`)
+              // all or nothing: the other run of the batch is not inserted either
+              expect(yield* store.get(other.id)).toBeUndefined()
+            }
+            const twice = newRun({ job, runAt: t })
+            expect((yield* Effect.flip(store.insert([twice, twice]))).message).toContain(`duplicate run id ${twice.id}`)
+            expect(yield* store.get(twice.id)).toBeUndefined()
+            expect(yield* store.get(first.id)).toMatchObject({ runAt: t, uniqueName: null, status: "pending" })
+          }),
+        timeout
+      )
+
+      test(
         "20 concurrent inserts of one unique name from 5 connections leave exactly one active run",
         () =>
           Effect.gen(function* () {
