@@ -119,14 +119,14 @@ const template = (
     }
   })
 
-/** Encodes arguments with the job's Schema to JSON text (`encodedJson.ts`: the JSON, nesting and size rules). */
+/** Encodes each run's arguments with the job's Schema to JSON text (`encodedJson.ts`: the JSON, nesting and size rules). */
 const encodeArgs = <A, I, S, SI>(
   job: Job.Job<A, I, S, SI>,
-  args: A,
+  argsList: ReadonlyArray<A>,
   maxBytes: number
-): Effect.Effect<string, InvalidRunArgs> =>
+): Effect.Effect<Array<string>, InvalidRunArgs> =>
   Effect.mapError(
-    EncodedJson.encode(job.args, EncodedJson.args, args, maxBytes),
+    EncodedJson.encodeAll(job.args, EncodedJson.args, argsList, maxBytes),
     (message) => new InvalidRunArgs({ job: job.name, message })
   )
 
@@ -232,7 +232,7 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       if (badName !== undefined) return yield* badName
       const now = yield* context.clock.now
       const shape = yield* template(job, options, config, now)
-      const encoded = yield* Effect.forEach(argsList, (args) => encodeArgs(job, args, config.maxArgsBytes))
+      const encoded = yield* encodeArgs(job, argsList, config.maxArgsBytes)
       if (encoded.length === 0) return []
       const traceContext = yield* TraceContext.current
       const results = yield* store.insert(

@@ -5,6 +5,7 @@
  * and fit in `maxBytes` of UTF-8. Failures are readable messages, worded for what is encoded.
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as ErrorText from "./errorText.js"
@@ -42,37 +43,95 @@ const decodesBack = <A, I>(schema: Schema.Schema<A, I>, subject: Subject, text: 
     )
   )
 
+/** The size rule on the JSON text. */
+const withinLimit = (subject: Subject, json: string, maxBytes: number): Either.Either<string, string> => {
+  const bytes = Buffer.byteLength(json, "utf8")
+  return bytes <= maxBytes
+    ? Either.right(json)
+    : Either.left(`${subject.encoded} ${subject.plural ? "are" : "is"} ${bytes} bytes, above the limit of ${maxBytes}`)
+}
+
+/** The rules above, on the value the Schema encoded to: its JSON text, or why it breaks one. */
+const toJson = <A, I>(
+  schema: Schema.Schema<A, I>,
+  subject: Subject,
+  encoded: I,
+  maxBytes: number
+): Effect.Effect<string, string> => {
+  const { problem, dropsUndefined } = JsonValue.check(encoded, subject.root, maxDepth)
+  if (problem !== undefined) {
+    return Either.left(`${subject.encoded} ${subject.plural ? "do" : "does"} not survive JSON: ${problem}`)
+  }
+  let json: string
+  try {
+    json = JSON.stringify(encoded)
+  } catch (error) {
+    return Either.left(
+      `${subject.value} ${subject.plural ? "do" : "does"} not encode to JSON: ${ErrorText.fromValue(error)}`
+    )
+  }
+  // JSON leaves out a property set to undefined: the decode gets the value without it, so it must still decode
+  return dropsUndefined
+    ? Effect.flatMap(decodesBack(schema, subject, json), () => withinLimit(subject, json, maxBytes))
+    : withinLimit(subject, json, maxBytes)
+}
+
 /**
  * Encodes `value` with `schema` to JSON text within the rules above, or fails with a message saying
  * which rule it broke. Never fails with a defect: a Schema that throws is a failure too.
+ *
+ * Most values of most Schemas encode synchronously, and then nothing runs in a fiber: the answer is
+ * an `Either` (`createRuns` encodes thousands of values). A value whose synchronous encoding does not
+ * succeed (it is invalid, its Schema throws or needs effects that do not complete at once) is encoded
+ * in a fiber, which also words the failure.
  */
 export const encode = <A, I>(
   schema: Schema.Schema<A, I>,
   subject: Subject,
   value: A,
   maxBytes: number
-): Effect.Effect<string, string> =>
-  Schema.encode(schema)(value).pipe(
+): Effect.Effect<string, string> => {
+  try {
+    const encoded = ParseResult.encodeEither(schema)(value)
+    if (Either.isRight(encoded)) {
+      const json = toJson(schema, subject, encoded.right, maxBytes)
+      if (Either.isEither(json)) return json
+    }
+  } catch {
+    // encoded again below, where the throw is a defect that the failure describes
+  }
+  // suspended: a Schema's parser runs (and may throw) as soon as it is called
+  return Effect.suspend(() => Schema.encode(schema)(value)).pipe(
     Effect.mapError((error) => ParseResult.TreeFormatter.formatErrorSync(error)),
-    Effect.flatMap((encoded) => {
-      const { problem, dropsUndefined } = JsonValue.check(encoded, subject.root, maxDepth)
-      if (problem !== undefined) {
-        return Effect.fail(`${subject.encoded} ${subject.plural ? "do" : "does"} not survive JSON: ${problem}`)
-      }
-      const json = Effect.try({
-        try: () => JSON.stringify(encoded),
-        catch: (error) =>
-          `${subject.value} ${subject.plural ? "do" : "does"} not encode to JSON: ${ErrorText.fromValue(error)}`
-      })
-      // JSON leaves out a property set to undefined: the decode gets the value without it, so it must still decode
-      return dropsUndefined ? Effect.tap(json, (text) => decodesBack(schema, subject, text)) : json
-    }),
+    Effect.flatMap((encoded) => toJson(schema, subject, encoded, maxBytes)),
     Effect.catchAllDefect((defect) =>
       Effect.fail(`${subject.value} could not be encoded: ${ErrorText.fromValue(defect)}`)
-    ),
-    Effect.filterOrFail(
-      (json) => Buffer.byteLength(json, "utf8") <= maxBytes,
-      (json) =>
-        `${subject.encoded} ${subject.plural ? "are" : "is"} ${Buffer.byteLength(json, "utf8")} bytes, above the limit of ${maxBytes}`
     )
   )
+}
+
+/**
+ * `encode` of each value, failing with the first failure: the `Either` answers are read in a loop,
+ * and the values from the first that needs a fiber on are encoded in one.
+ */
+export const encodeAll = <A, I>(
+  schema: Schema.Schema<A, I>,
+  subject: Subject,
+  values: ReadonlyArray<A>,
+  maxBytes: number
+): Effect.Effect<Array<string>, string> => {
+  const texts: Array<string> = []
+  for (let i = 0; i < values.length; i++) {
+    const answer = encode(schema, subject, values[i]!, maxBytes)
+    if (!Either.isEither(answer)) {
+      return Effect.map(
+        Effect.forEach(values.slice(i), (value) => encode(schema, subject, value, maxBytes)),
+        (rest) => [...texts, ...rest]
+      )
+    }
+    const settled = answer as Either.Either<string, string>
+    if (Either.isLeft(settled)) return Either.left(settled.left)
+    texts.push(settled.right)
+  }
+  return Either.right(texts)
+}
