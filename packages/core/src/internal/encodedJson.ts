@@ -83,7 +83,7 @@ const toJson = <A, I>(
  * Most values of most Schemas encode synchronously, and then nothing runs in a fiber: the answer is
  * an `Either` (`createRuns` encodes thousands of values). A value whose synchronous encoding does not
  * succeed (it is invalid, its Schema throws or needs effects that do not complete at once) is encoded
- * in a fiber, which also words the failure.
+ * in a fiber, which also words the failure; so is the decode back of a value that JSON changed.
  */
 export const encode = <A, I>(
   schema: Schema.Schema<A, I>,
@@ -91,11 +91,14 @@ export const encode = <A, I>(
   value: A,
   maxBytes: number
 ): Effect.Effect<string, string> => {
+  const couldNotEncode = (defect: unknown) =>
+    Effect.fail(`${subject.value} could not be encoded: ${ErrorText.fromValue(defect)}`)
   try {
     const encoded = ParseResult.encodeEither(schema)(value)
     if (Either.isRight(encoded)) {
       const json = toJson(schema, subject, encoded.right, maxBytes)
-      if (Either.isEither(json)) return json
+      // not an Either: the JSON dropped an undefined property, and decoding it back takes a fiber
+      return Either.isEither(json) ? json : Effect.catchAllDefect(json, couldNotEncode)
     }
   } catch {
     // encoded again below, where the throw is a defect that the failure describes
@@ -104,15 +107,13 @@ export const encode = <A, I>(
   return Effect.suspend(() => Schema.encode(schema)(value)).pipe(
     Effect.mapError((error) => ParseResult.TreeFormatter.formatErrorSync(error)),
     Effect.flatMap((encoded) => toJson(schema, subject, encoded, maxBytes)),
-    Effect.catchAllDefect((defect) =>
-      Effect.fail(`${subject.value} could not be encoded: ${ErrorText.fromValue(defect)}`)
-    )
+    Effect.catchAllDefect(couldNotEncode)
   )
 }
 
 /**
  * `encode` of each value, failing with the first failure: the `Either` answers are read in a loop,
- * and the values from the first that needs a fiber on are encoded in one.
+ * and from the first answer that needs a fiber on, the rest run in one.
  */
 export const encodeAll = <A, I>(
   schema: Schema.Schema<A, I>,
@@ -124,9 +125,11 @@ export const encodeAll = <A, I>(
   for (let i = 0; i < values.length; i++) {
     const answer = encode(schema, subject, values[i]!, maxBytes)
     if (!Either.isEither(answer)) {
-      return Effect.map(
-        Effect.forEach(values.slice(i), (value) => encode(schema, subject, value, maxBytes)),
-        (rest) => [...texts, ...rest]
+      return Effect.flatMap(answer, (text) =>
+        Effect.map(
+          Effect.forEach(values.slice(i + 1), (value) => encode(schema, subject, value, maxBytes)),
+          (rest) => [...texts, text, ...rest]
+        )
       )
     }
     const settled = answer as Either.Either<string, string>
