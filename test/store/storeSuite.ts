@@ -1583,6 +1583,60 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
       )
 
       test(
+        "history lists the attempts of every occurrence in the order they ended, each success last; a success without a result leaves the run without one",
+        () =>
+          Effect.gen(function* () {
+            const { store } = yield* backend.make
+            const t = yield* store.now
+            const schedule = uid("Schedule")
+            const first = newRun({ job: uid("Job"), runAt: t - 10, schedule })
+            yield* insertOne(store, first)
+            const claim = (run: NewRun) => claimOnly(store, run, { schedules: [schedule] })
+            const retried = (claimed: ClaimedRun, error: string): Settlement => ({
+              _tag: "Retry",
+              id: claimed.id,
+              claim: claimed.claim,
+              runAt: t - 10,
+              retriesErrorCount: 1,
+              retriesTimeoutCount: 0,
+              error
+            })
+            const result = '{"n":1}'
+            const second = nextOf(first, { runAt: t - 5, result })
+            const a1 = yield* claim(first)
+            expect(yield* settleOne(store, retried(a1, "first, 1"))).toBe(true)
+            const a2 = yield* claim(first)
+            expect(
+              yield* settleOne(store, {
+                _tag: "Next",
+                id: first.id,
+                claim: a2.claim,
+                outcome: "succeeded",
+                error: null,
+                next: second
+              })
+            ).toBe(true)
+            const b1 = yield* claim(second)
+            expect(yield* settleOne(store, retried(b1, "second, 1"))).toBe(true)
+            const b2 = yield* claim(second)
+            expect(yield* settleOne(store, { _tag: "Succeeded", id: second.id, claim: b2.claim })).toBe(true)
+            expect(yield* getRun(store, first.id)).toMatchObject({ id: second.id, status: "succeeded", result: null })
+            const history = yield* store.history(first.id)
+            expect(history.map((x) => [x.id, x.occurrence, x.outcome, x.error, x.result])).toEqual([
+              [first.id, 0, "retried", "first, 1", null],
+              [first.id, 0, "succeeded", null, result],
+              [second.id, 1, "retried", "second, 1", null],
+              [second.id, 1, "succeeded", null, null]
+            ])
+            expect(history.map((x) => [x.startedBy, x.startedAt])).toEqual(
+              [a1, a2, b1, b2].map((claimed) => ["claimer", claimed.startedAt])
+            )
+            expect(history[3]!.finishedAt).toBe((yield* getRun(store, first.id)).finishedAt)
+          }),
+        timeout
+      )
+
+      test(
         "a batch records only the settlements whose fence held; Next, Failed and Cancelled record their occurrence's attempt",
         () =>
           Effect.gen(function* () {

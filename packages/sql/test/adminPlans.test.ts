@@ -216,7 +216,13 @@ describe.each(sqlBackends)("admin query plans on %s", (backend) => {
               "jobss_runs_scheduled"
             ],
             ["instances", statements.instances(100), "jobss_instances", "jobss_instances_last_seen"],
-            ["throughput", statements.throughput(t - 5 * 60_000), "jobss_run_history", "jobss_history_finished"]
+            ["throughput", statements.throughput(t - 5 * 60_000), "jobss_run_history", "jobss_history_finished"],
+            [
+              "throughput's successes",
+              statements.throughput(t - 5 * 60_000),
+              "jobss_runs",
+              backend === "mariadb" ? "jobss_runs_finished_at" : "jobss_runs_finished"
+            ]
           ]
           for (const [what, statement, table, index] of cases) {
             const plan = yield* planOf(backend, statement)

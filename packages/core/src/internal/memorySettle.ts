@@ -76,7 +76,8 @@ const settleOne = (state: State, settlement: Settlement, now: number): boolean =
       finish(state, row, "succeeded", now)
       row.runSuccessCount += 1
       row.error = null
-      if (settlement.result !== undefined && settlement.result !== null) row.result = settlement.result
+      // the latest success's result: none when it returned none
+      row.result = settlement.result ?? null
       return true
     }
     case "Failed": {

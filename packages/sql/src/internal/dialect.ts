@@ -132,15 +132,23 @@ export interface UpdateRequest {
   readonly returning: "row" | ReadonlyArray<string>
 }
 
-/** An UPDATE that also inserts a row per changed row into another table, atomically. */
-export interface RecordingUpdate {
-  readonly where: Fragment
-  /** The SET list (same rule as `UpdateRequest.set`). */
-  readonly set: Fragment
+/** Where a `RecordingUpdate` inserts a row per changed row (those that `when` selects), atomically with the update. */
+export interface Recording {
   /** The INSERT target: a table and its column list. */
   readonly into: Fragment
   /** The SELECT list of the inserted rows, over the runs table's columns after the update. */
   readonly select: Fragment
+  /** Which changed rows are recorded, over the same columns. */
+  readonly when: Fragment
+}
+
+/** A fenced UPDATE that may also record the changed rows in another table, atomically. */
+export interface RecordingUpdate {
+  readonly where: Fragment
+  /** The SET list (same rule as `UpdateRequest.set`). */
+  readonly set: Fragment
+  /** What is recorded of the changed rows; `undefined`: nothing, the UPDATE alone. */
+  readonly record: Recording | undefined
   /** The distinct ids of the rows `where` matches when every fence holds (an UPDATE's row count then tells whether all held). */
   readonly ids: ReadonlyArray<string>
 }
@@ -212,7 +220,7 @@ export interface Dialect {
   readonly updateReturning: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** Runs statements in one transaction (on SQLite without yielding to other fibers: see `sqlite/dialect.ts`). */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
-  /** Runs an UPDATE and records the changed rows elsewhere (one statement where the dialect can); returns their `id`s. */
+  /** Runs a fenced UPDATE and records the changed rows elsewhere when asked (one statement where the dialect can); returns their `id`s. */
   readonly updateRecording: (request: RecordingUpdate) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** Deletes runs (one statement where the dialect can) and returns their `id`s. */
   readonly deleteReturning: (request: DeleteRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>

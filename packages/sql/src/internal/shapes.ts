@@ -9,7 +9,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment, Statement } from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
-import type { Dialect, RecordingUpdate, Row, UpdateRequest } from "./dialect.js"
+import type { Dialect, Recording, RecordingUpdate, Row, UpdateRequest } from "./dialect.js"
 import { inList } from "./sqlValues.js"
 
 /** The RETURNING list of an update request (`id` first, then the requested columns). */
@@ -60,18 +60,18 @@ export const idsAndClaimsInLists = (
   claims: ReadonlyArray<string>
 ): Fragment => sql`${inList(sql, "id", ids)} AND ${inList(sql, "claim", claims)}`
 
-/** Inserts the record of each of these runs (`request.select` over their current columns). */
+/** Inserts the record of each of these runs that `record.when` selects (`record.select` over their current columns). */
 export const recordRuns = (
   sql: SqlClient.SqlClient,
   runs: string,
-  request: RecordingUpdate,
+  record: Recording,
   ids: ReadonlyArray<unknown>
 ): Effect.Effect<unknown, SqlError> =>
-  sql`INSERT INTO ${request.into} SELECT ${request.select} FROM ${sql(runs)} WHERE ${inList(sql, "id", ids)}`
+  sql`INSERT INTO ${record.into} SELECT ${record.select} FROM ${sql(runs)} WHERE ${inList(sql, "id", ids)} AND ${record.when}`
 
 /**
  * `updateRecording` for dialects without data-modifying CTEs: in one transaction, `update` (which
- * reports the changed ids), then one INSERT ... SELECT over those rows.
+ * reports the changed ids), then one INSERT ... SELECT over those rows when the request records.
  */
 export const updateThenRecord =
   (
@@ -80,15 +80,15 @@ export const updateThenRecord =
     transaction: Dialect["transaction"],
     update: (request: UpdateRequest) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   ) =>
-  (request: RecordingUpdate): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+  ({ record, set, where }: RecordingUpdate): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
     transaction(
       Effect.gen(function* () {
-        const updated = yield* update({ where: request.where, set: request.set, returning: [] })
-        if (updated.length > 0) {
+        const updated = yield* update({ where, set, returning: [] })
+        if (updated.length > 0 && record !== undefined) {
           yield* recordRuns(
             sql,
             runs,
-            request,
+            record,
             updated.map((row) => row["id"])
           )
         }

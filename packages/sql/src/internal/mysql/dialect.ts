@@ -121,7 +121,7 @@ const affectedRows = (raw: unknown): number => Number(propertyOf(raw, "affectedR
 /**
  * `updateRecording` in one statement fewer than `updateThenRecord`: the fenced UPDATE first. When it
  * changed every listed row (every fence held, as nearly always), those rows are ours and locked, and
- * are recorded by id without a locking read. Otherwise the transaction rolls back and the rows are
+ * are recorded (when the request records) by id without a locking read. Otherwise the transaction rolls back and the rows are
  * locked and read first, to learn which fences held.
  */
 const fencedRecording = (
@@ -134,7 +134,7 @@ const fencedRecording = (
       Effect.gen(function* () {
         const changed = affectedRows(yield* sql`UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${request.where}`.raw)
         if (changed !== request.ids.length) return yield* new FenceBroken()
-        yield* recordRuns(sql, t.runs, request, request.ids)
+        if (request.record !== undefined) yield* recordRuns(sql, t.runs, request.record, request.ids)
         return request.ids.map((id): Row => ({ id }))
       })
     )

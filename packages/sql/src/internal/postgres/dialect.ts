@@ -89,9 +89,11 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
           }),
     transaction: sql.withTransaction,
     // one statement: the settled rows feed the INSERT through a data-modifying CTE
-    updateRecording: (request) =>
-      sql<Row>`WITH settled AS (UPDATE ${sql(t.runs)} SET ${request.set} WHERE ${request.where} RETURNING *),
-      recorded AS (INSERT INTO ${request.into} SELECT ${request.select} FROM settled)
+    updateRecording: ({ record, set, where }) =>
+      record === undefined
+        ? shapes.updateReturning(sql, t.runs, { set, where, returning: [] })
+        : sql<Row>`WITH settled AS (UPDATE ${sql(t.runs)} SET ${set} WHERE ${where} RETURNING *),
+      recorded AS (INSERT INTO ${record.into} SELECT ${record.select} FROM settled WHERE ${record.when})
       SELECT id FROM settled`,
     deleteReturning: (request) =>
       shapes.deleteReturning(sql, t.runs, {

@@ -46,6 +46,12 @@ export const make = (
 ): Dialect => {
   const now = sql.literal("CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)")
   const update = updateReturning(sql, t)
+  const updateThenRecord = shapes.updateThenRecord(
+    sql,
+    t.runs,
+    (effect) => withoutYielding(sql.withTransaction(effect)),
+    update
+  )
   const numbered = migrations(t.prefix)
   const busy = Busy.make(isBusy)
   const partitionsIndex = sql.literal(`INDEXED BY "${t.prefix}runs_partitions"`)
@@ -100,12 +106,11 @@ export const make = (
     idsAndClaimsIn: (ids, claims) => shapes.idsAndClaimsInLists(sql, ids, claims),
     updateReturning: update,
     transaction: (effect) => withoutYielding(sql.withTransaction(effect)),
-    updateRecording: shapes.updateThenRecord(
-      sql,
-      t.runs,
-      (effect) => withoutYielding(sql.withTransaction(effect)),
-      update
-    ),
+    updateRecording: (request) =>
+      // nothing recorded: the UPDATE alone, atomic by itself
+      request.record === undefined
+        ? update({ where: request.where, set: request.set, returning: [] })
+        : updateThenRecord(request),
     deleteReturning: (request) =>
       shapes.deleteReturning(sql, t.runs, {
         where: sql`id IN (SELECT id FROM ${sql(t.runs)} WHERE ${request.where} ORDER BY ${request.pick.orderBy} LIMIT ${request.pick.limit})`

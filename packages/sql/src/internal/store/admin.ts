@@ -19,7 +19,8 @@
  * - `countQueueRuns`: the same on `runs_queue_status_created`;
  * - `schedules`: `runs_scheduled` (PostgreSQL, SQLite: a partial index of active scheduled rows;
  *   MySQL: stage, schedule, origin_id), then the previous occurrences by `runs_origin`;
- * - `instances`: `instances_last_seen`; `throughput`: `history_finished`.
+ * - `instances`: `instances_last_seen`; `throughput`: `history_finished`, and for the successes
+ *   (`history.ts`) `runs_finished` (MySQL: `runs_finished_at`).
  *
  * @internal
  */
@@ -31,6 +32,7 @@ import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { int } from "../sqlValues.js"
 import { type StoreContext, decodeAll } from "./context.js"
+import * as History from "./history.js"
 
 type Admin = JobStore.JobStoreAdmin
 type RunQuery = JobStore.RunQuery
@@ -75,7 +77,7 @@ export interface AdminStatements {
 
 /** The admin statements over a store's context. */
 export const statements = (ctx: StoreContext): AdminStatements => {
-  const { sql, runs, historyTable, instancesTable } = ctx
+  const { sql, runs, instancesTable } = ctx
   const { adminKey, tables, throughIndex } = ctx.dialect
   const newestFirst = sql.literal("created_at DESC, id DESC")
 
@@ -168,9 +170,7 @@ export const statements = (ctx: StoreContext): AdminStatements => {
     instances: (limit) =>
       sql`SELECT * FROM ${instancesTable} ${throughIndex(`${tables.prefix}instances_last_seen`)}
         ORDER BY last_seen_at DESC, id DESC LIMIT ${int(limit)}`,
-    throughput: (since) =>
-      sql`SELECT finished_at - (finished_at % 60000) AS minute, outcome, COUNT(*) AS n FROM ${historyTable}
-        WHERE finished_at >= ${int(since)} GROUP BY finished_at - (finished_at % 60000), outcome`
+    throughput: History.make(ctx).outcomesPerMinute
   }
 }
 

@@ -87,7 +87,11 @@ export interface StoreContext {
    * claim), or the run was given back once unstarted (`JobStore.givenBackUnstarted`).
    */
   readonly chargedOnTakeover: Fragment
-  readonly succeededSet: Fragment
+  /**
+   * Succeeded: the run over with one more success and the attempt's result (or none: a literal
+   * `NULL`, so that the successes without a result share a statement's text).
+   */
+  readonly succeededSet: (result: string | null) => Fragment
   readonly failedSet: (error: string | null) => Fragment
   readonly cancelledSet: Fragment
   /**
@@ -172,7 +176,8 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreConte
     chargedOnTakeover: sql.literal(
       `(dispatched_at IS NOT NULL AND (dispatched_at >= started_at OR dispatched_at = ${JobStore.givenBackUnstarted}))`
     ),
-    succeededSet: succeeded(sql.literal("'succeeded'")),
+    succeededSet: (result) =>
+      sql`${succeeded(sql.literal("'succeeded'"))}, result = ${result === null ? sql.literal("NULL") : result}`,
     failedSet: (error) => failed(sql.literal("'failed'"), error),
     cancelledSet: finalSet(sql.literal("'cancelled'")),
     nextSet: (s) => {

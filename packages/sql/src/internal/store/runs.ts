@@ -13,6 +13,7 @@ import type { Row } from "../dialect.js"
 import * as rows from "../rows.js"
 import { inList, int } from "../sqlValues.js"
 import { type StoreContext, chunksOf, decodeAll, listChunk } from "./context.js"
+import * as History from "./history.js"
 
 /** Rounds of cancel while the run moves between states under our feet. */
 const cancelRounds = 5
@@ -110,9 +111,12 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, RunOperati
       operation("get")
     )
 
+  const { attempts } = History.make(ctx)
   const history = (originId: string) =>
-    unit(sql<Row>`SELECT * FROM ${historyTable} WHERE origin_id = ${originId} ORDER BY seq`).pipe(
-      Effect.flatMap(decodeAll("history", (row) => `malformed attempt ${row["seq"]}`, rows.decodeAttempt)),
+    unit(sql<Row>`${attempts(originId)}`).pipe(
+      Effect.flatMap(
+        decodeAll("history", (row) => `malformed attempt ${row["seq"] ?? `of ${row["run_id"]}`}`, rows.decodeAttempt)
+      ),
       operation("history")
     )
 

@@ -8,7 +8,9 @@
 import type { Fragment } from "@effect/sql/Statement"
 import { JobStore } from "@jobss/core"
 import * as Effect from "effect/Effect"
+import type { Recording } from "../dialect.js"
 import { type StoreContext, chunksOf } from "./context.js"
+import * as History from "./history.js"
 
 type Settlement = JobStore.Settlement
 
@@ -22,7 +24,6 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
     sql,
     now,
     runs,
-    historyTable,
     unit,
     operation,
     fence,
@@ -38,8 +39,7 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
     insertValues
   } = ctx
 
-  const historyInto = sql`${historyTable} (origin_id, run_id, occurrence, job, attempt, started_by, started_at,
-    finished_at, outcome, error, result)`
+  const history = History.make(ctx)
 
   /** The history label of a settlement: `cancelled` for one that a cancel request turned into the run's end. */
   const outcomeOf = (s: Settlement): Fragment => {
@@ -57,6 +57,14 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
       ${outcomeOf(s)}, ${JobStore.attemptError(s)}, ${JobStore.attemptResult(s)}`
 
   /**
+   * What the history records of settled rows: every attempt but a success (`history.ts`), so a
+   * `Succeeded` settlement records nothing and a `Next` records the occurrence it ends unless that
+   * ended `succeeded`.
+   */
+  const recordOf = (s: Settlement): Recording | undefined =>
+    s._tag === "Succeeded" ? undefined : { into: history.into, select: historySelect(s), when: history.recorded }
+
+  /**
    * The rows of settlements, each by `id` and the `claim` it must still hold. A claim token is made
    * for one row (`JobStore.ClaimToken`), so a row whose claim is in the list is the row that claim
    * was paired with: two lists do (`dialect.idsAndClaimsIn`), and pairs that break this never match.
@@ -69,27 +77,28 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "settle"> 
     )
   }
 
-  /** A fenced UPDATE of settlements sharing one SET list and history label, recording their attempts; the ids whose fence held. */
-  const settleRecorded = (batch: ReadonlyArray<Settlement>, set: Fragment) =>
-    Effect.map(
+  /** A fenced UPDATE of settlements sharing one SET list and history label, recording their attempts (`recordOf`); the ids whose fence held. */
+  const settleRecorded = (batch: ReadonlyArray<Settlement>, set: Fragment) => {
+    const record = recordOf(batch[0]!)
+    return Effect.map(
       Effect.forEach(chunksOf(batch, settleChunk), (chunk) =>
         dialect.updateRecording({
           where:
             chunk.length === 1 ? fence(chunk[0]!.id, chunk[0]!.claim) : sql`status = 'running' AND ${heldPairs(chunk)}`,
           set,
-          into: historyInto,
-          select: historySelect(chunk[0]!),
+          record,
           ids: chunk.map((s) => s.id)
         })
       ),
       (results) => new Set(results.flat().map((row) => String(row["id"])))
     )
+  }
 
   /** The SET list of a settlement (a `Next` ends its occurrence). */
   const setOf = (s: Settlement): Fragment => {
     switch (s._tag) {
       case "Succeeded":
-        return s.result === undefined || s.result === null ? succeededSet : sql`${succeededSet}, result = ${s.result}`
+        return succeededSet(s.result ?? null)
       case "Failed":
         return failedSet(s.error)
       case "Cancelled":
