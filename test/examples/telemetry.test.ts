@@ -40,6 +40,9 @@ describe.each(sqlBackends)("README example: OpenTelemetry on %s", (backend) => {
       expect(execution).toBeDefined()
       expect(execution.spanContext().traceId).toBe(request.spanContext().traceId)
       expect([create.spanContext().spanId, request.spanContext().spanId]).toContain(execution.parentSpanContext?.spanId)
+      // with a tracer that exports, the store's operations are spans too, inside createRun's
+      const insert = finished.find((span) => span.name === "SqlStore.insert")!
+      expect(insert.parentSpanContext?.spanId).toBe(create.spanContext().spanId)
 
       const names = metrics
         .getMetrics()

@@ -24,6 +24,7 @@ import * as memory from "./internal/memoryStore.js"
 import type { QueueOperations } from "./internal/queueRow.js"
 import type { ReapRequest, ReapResult } from "./internal/reaping.js"
 import type * as RunRow from "./internal/runRow.js"
+import { withExportedSpan } from "./internal/traceContext.js"
 
 export type {
   RunField,
@@ -148,6 +149,15 @@ export type Settlement =
     })
 
 export { attemptError, attemptOutcome, attemptResult, continuesRun } from "./internal/attempts.js"
+
+/**
+ * A store operation's span (`Effect.withSpan` without a stack trace), made only while a tracer that
+ * exports is installed: Effect's built-in tracer exports nowhere, and a span costs about as much as
+ * a small operation's own work.
+ */
+export const withOperationSpan = (
+  name: string
+): (<A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) => withExportedSpan(name)
 
 /** One recorded attempt of a run (a row of the run history). */
 export interface StoredAttempt {

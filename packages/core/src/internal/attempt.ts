@@ -141,9 +141,6 @@ const withResult = (
   )
 }
 
-/** Effect's built-in tracer: it exports nowhere, so runs get no span while it is the tracer (a span costs more than a no-op job). */
-const builtInTracer = Effect.runSync(Effect.tracer)
-
 /**
  * The span of one attempt, a child of the span that created the run (its stored trace context), on
  * whichever instance it runs. No stack trace: capturing one per run costs more than the rest of the span.
@@ -251,7 +248,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
           value: HashMap.set(annotationsOf(run.job), "runId", run.originId)
         })
       })
-    const traced = (yield* Effect.tracer) !== builtInTracer
+    const traced = TraceContext.exports(yield* Effect.tracer)
 
     const interrupt = (slot: S, stop: outcomes.Stop): Effect.Effect<void> =>
       Effect.suspend(() => {

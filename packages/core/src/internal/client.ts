@@ -240,13 +240,7 @@ export const makeScheduler = (context: ClientContext): SchedulerShape => {
       )
       if (results.some((result) => result.inserted)) yield* context.onCreated(shape.runAt)
       return results.map((result) => RunId.make(result.originId))
-    }).pipe(
-      // no stack trace: capturing one costs more than building the run's row
-      Effect.withSpan("JobsS.createRun", {
-        attributes: { job: job.name, count: argsList.length },
-        captureStackTrace: false
-      })
-    )
+    }).pipe(TraceContext.withExportedSpan("JobsS.createRun", { attributes: { job: job.name, count: argsList.length } }))
 
   const getRunState: SchedulerShape["getRunState"] = (id) =>
     knownFormat(id).pipe(

@@ -9,8 +9,29 @@ import * as Tracer from "effect/Tracer"
 
 const traceparent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
-/** The current span as a `traceparent`, or `null` outside any span. */
-export const current: Effect.Effect<string | null> = Effect.map(Effect.option(Effect.currentSpan), (span) =>
+/** Effect's built-in tracer, which exports nowhere. */
+const builtIn = Effect.runSync(Effect.tracer)
+
+/**
+ * Whether spans made with `tracer` go anywhere: JobsS makes its own spans (`JobsS.createRun`,
+ * `JobsS.run`) only then, since Effect's built-in tracer exports nowhere and a span costs more
+ * than a `createRun`'s own work or a no-op job.
+ */
+export const exports = (tracer: Tracer.Tracer): boolean => tracer !== builtIn
+
+/**
+ * `Effect.withSpan` without a stack trace (capturing one costs more than the rest of the span), made
+ * only while the fiber's tracer `exports`.
+ */
+export const withExportedSpan =
+  (name: string, options: Omit<Tracer.SpanOptions, "captureStackTrace"> = {}) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(Effect.tracer, (tracer) =>
+      exports(tracer) ? Effect.withSpan(effect, name, { ...options, captureStackTrace: false }) : effect
+    )
+
+/** The current span (or external parent span) as a `traceparent`, or `null` outside any span. */
+export const current: Effect.Effect<string | null> = Effect.map(Effect.serviceOption(Tracer.ParentSpan), (span) =>
   Option.match(span, { onNone: () => null, onSome: encode })
 )
 

@@ -128,8 +128,7 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): StoreConte
       effect.pipe(
         Effect.mapError(storeError(name)),
         Effect.catchAllDefect((defect) => Effect.fail(storeError(name)(defect))),
-        // no stack trace: it would point into the store, and capturing one costs more than a small claim's decoding
-        Effect.withSpan(`SqlStore.${name}`, { captureStackTrace: false })
+        JobStore.withOperationSpan(`SqlStore.${name}`)
       )
 
   const unit = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
