@@ -47,6 +47,9 @@ const toFlag = (value: unknown): boolean | undefined => {
   return n === 0 ? false : n === 1 ? true : undefined
 }
 
+const toStatus = (value: unknown): RunStatus | undefined =>
+  typeof value === "string" && statuses.has(value) ? (value as RunStatus) : undefined
+
 const show = (value: unknown): string => {
   if (value === undefined) return "nothing"
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)
@@ -61,8 +64,13 @@ class Reader {
   private field<A>(key: string, expected: string, convert: (value: unknown) => A | undefined, fallback: A): A {
     const converted = convert(this.row[key])
     if (converted !== undefined) return converted
-    this.problems.push(`${key}: expected ${expected}, got ${show(this.row[key])}`)
+    this.misfit(key, expected)
     return fallback
+  }
+
+  /** Records that column `key` does not hold what it must. */
+  misfit(key: string, expected: string): void {
+    this.problems.push(`${key}: expected ${expected}, got ${show(this.row[key])}`)
   }
 
   private nullable<A>(key: string, expected: string, convert: (value: unknown) => A | undefined): A | null {
@@ -86,12 +94,7 @@ class Reader {
     return this.field(key, "0 or 1", toFlag, false)
   }
   status(key: string): RunStatus {
-    return this.field(
-      key,
-      "a run status",
-      (value) => (typeof value === "string" && statuses.has(value) ? (value as RunStatus) : undefined),
-      "failed"
-    )
+    return this.field(key, "a run status", toStatus, "failed")
   }
   outcome(key: string): AttemptOutcome {
     return this.field(
@@ -100,23 +103,6 @@ class Reader {
       (value) => (typeof value === "string" && attemptOutcomes.has(value) ? (value as AttemptOutcome) : undefined),
       "failed"
     )
-  }
-  /** A column read as a run field's kind. */
-  kind(kind: JobStore.RunFieldKind, key: string): JobStore.RunFieldKinds[JobStore.RunFieldKind] {
-    switch (kind) {
-      case "text":
-        return this.text(key)
-      case "textOrNull":
-        return this.textOrNull(key)
-      case "integer":
-        return this.number(key)
-      case "integerOrNull":
-        return this.numberOrNull(key)
-      case "flag":
-        return this.flag(key)
-      case "status":
-        return this.status(key)
-    }
   }
   stringList(key: string): ReadonlyArray<string> {
     return this.field(key, "a JSON array of strings", parseStringList, [])
@@ -151,10 +137,37 @@ const storedShape = shapeOf(runFieldNames)
 
 const claimedShape = shapeOf([...runFieldNames, "claim"])
 
+/** How a column of each run field kind is read: what it must hold, and its value from a driver's (`undefined`: it does not fit). */
+const kindReaders: {
+  readonly [K in JobStore.RunFieldKind]: {
+    readonly expected: string
+    readonly read: (value: unknown) => JobStore.RunFieldKinds[K] | undefined
+  }
+} = {
+  text: { expected: "text", read: toText },
+  textOrNull: { expected: "text", read: (value) => (value === null ? null : toText(value)) },
+  integer: { expected: "a number", read: toNumber },
+  integerOrNull: { expected: "a number", read: (value) => (value === null ? null : toNumber(value)) },
+  flag: { expected: "0 or 1", read: toFlag },
+  status: { expected: "a run status", read: toStatus }
+}
+
+/** Each run field with its column and how that column is read, resolved once. */
+const runReaders = runFieldNames.map((field) => ({
+  field,
+  column: runColumns[field].name,
+  ...kindReaders[JobStore.runFields[field].kind]
+}))
+
 /** Every field of the run row from its column (`runColumns`), read as its kind, into a copy of `shape`. */
 const readRun = (r: Reader, shape: Readonly<Record<string, null>>): Record<string, unknown> => {
   const run: Record<string, unknown> = { ...shape }
-  for (const field of runFieldNames) run[field] = r.kind(JobStore.runFields[field].kind, runColumns[field].name)
+  const row = r.row
+  for (const { column, expected, field, read } of runReaders) {
+    const value = read(row[column])
+    if (value === undefined) r.misfit(column, expected)
+    else run[field] = value
+  }
   return run
 }
 
