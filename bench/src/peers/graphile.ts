@@ -2,6 +2,7 @@
  * graphile-worker, used as a library: a runner as the consumer, WorkerUtils as the producer.
  */
 import { Logger, type Runner, type WorkerUtils, makeWorkerUtils, run } from "graphile-worker"
+import pg from "pg"
 import type { ConsumerSpec } from "../common.js"
 import { type Consumer, type OnJob, countOf, onePool, queueName } from "./consumer.js"
 
@@ -49,9 +50,23 @@ export const graphileConsumer = async (spec: ConsumerSpec, onJob: OnJob): Promis
   }
 }
 
-/** graphile-worker's WorkerUtils (installs its schema on first use). */
+/**
+ * graphile-worker's WorkerUtils (installs its schema on first use), on a pool of ours: graphile-worker
+ * ends a pool of its own without waiting for its connections to close, so dropping the case's
+ * database right after `release` could terminate one of them, and its pool, with no error listener,
+ * would throw the error out of the process. `release` here ends the pool and waits for it.
+ */
 export const graphileUtils = async (url: string): Promise<WorkerUtils> => {
-  const utils = await makeWorkerUtils({ connectionString: url, logger: silentGraphileLogger })
+  const pgPool = new pg.Pool({ connectionString: url })
+  pgPool.on("error", () => {})
+  pgPool.on("connect", (client) => client.on("error", () => {}))
+  const utils = await makeWorkerUtils({ pgPool, logger: silentGraphileLogger })
   await utils.migrate()
-  return utils
+  return {
+    ...utils,
+    release: async () => {
+      await utils.release()
+      await pgPool.end()
+    }
+  }
 }

@@ -152,8 +152,8 @@ export { attemptError, attemptOutcome, attemptResult, continuesRun } from "./int
 
 /**
  * A store operation's span (`Effect.withSpan` without a stack trace), made only while a tracer that
- * exports is installed: Effect's built-in tracer exports nowhere, and a span costs about as much as
- * a small operation's own work.
+ * exports is installed: Effect's built-in tracer exports nowhere, and each span costs a `createRun`
+ * about 4% of its time.
  */
 export const withOperationSpan = (
   name: string

@@ -14,8 +14,8 @@ const builtIn = Effect.runSync(Effect.tracer)
 
 /**
  * Whether spans made with `tracer` go anywhere: JobsS makes its own spans (`JobsS.createRun`,
- * `JobsS.run`) only then, since Effect's built-in tracer exports nowhere and a span costs more
- * than a `createRun`'s own work or a no-op job.
+ * `JobsS.run`, the store's) only then, since Effect's built-in tracer exports nowhere, and a span
+ * costs more than a no-op job (and about 4% of a `createRun`, each).
  */
 export const exports = (tracer: Tracer.Tracer): boolean => tracer !== builtIn
 

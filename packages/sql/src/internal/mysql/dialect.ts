@@ -121,8 +121,8 @@ const affectedRows = (raw: unknown): number => Number(propertyOf(raw, "affectedR
 /**
  * `updateRecording` in one statement fewer than `updateThenRecord`: the fenced UPDATE first. When it
  * changed every listed row (every fence held, as nearly always), those rows are ours and locked, and
- * are recorded (when the request records) by id without a locking read. Otherwise the transaction rolls back and the rows are
- * locked and read first, to learn which fences held.
+ * are recorded by id (when the request records) without a locking read. Otherwise the transaction
+ * rolls back and the rows are locked and read first, to learn which fences held.
  */
 const fencedRecording = (
   sql: SqlClient.SqlClient,
