@@ -7,7 +7,9 @@
  * interface below, which mirrors the part of its API these tests use.
  */
 import type { SqlClient } from "@effect/sql"
-import type { Effect, Layer, Scope } from "effect"
+import { JobStore } from "@jobss/core"
+import { SqlStore } from "@jobss/sql"
+import { Context, Effect, Layer, type Scope } from "effect"
 
 /** A SQL backend of the test harness. */
 export type Backend = "sqlite" | "postgres" | "mariadb"
@@ -37,3 +39,15 @@ export const makeDatabase: Harness["makeDatabase"] = harness.makeDatabase
 
 /** A fresh database on `backend` and one client on it. */
 export const freshDatabase: Harness["freshDatabase"] = harness.freshDatabase
+
+/** A fresh database on `backend`, one client on it and a (migrated) `SqlStore` over that client, all in the scope. */
+export const storeOn = (backend: Backend) =>
+  Effect.gen(function* () {
+    const database = yield* makeDatabase(backend)
+    const client = yield* Layer.build(database.layer)
+    const store = yield* Effect.map(
+      Layer.build(SqlStore.layer().pipe(Layer.provide(Layer.succeedContext(client)))),
+      Context.get(JobStore.JobStore)
+    )
+    return { client, store }
+  })

@@ -5,11 +5,10 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
-import { JobStore } from "@jobss/core"
-import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Layer } from "effect"
+import type { JobStore } from "@jobss/core"
+import { Effect } from "effect"
 import { newRun } from "../../core/test/fixtures.js"
-import { makeDatabase, sqlBackends } from "./databases.js"
+import { sqlBackends, storeOn } from "./databases.js"
 
 type Row = Readonly<Record<string, unknown>>
 
@@ -18,14 +17,9 @@ describe.each(sqlBackends)("run history on %s", (backend) => {
     `a success writes no history row and is read from its run's row, once (${backend})`,
     () =>
       Effect.gen(function* () {
-        const database = yield* makeDatabase(backend)
-        const client = yield* Layer.build(database.layer)
+        const { client, store } = yield* storeOn(backend)
         yield* Effect.gen(function* () {
           const sql = yield* SqlClient.SqlClient
-          const store = yield* Effect.map(
-            Layer.build(SqlStore.layer().pipe(Layer.provide(Layer.succeedContext(client)))),
-            Context.get(JobStore.JobStore)
-          )
           const t = yield* store.now
           const [succeeded, failed, retried, plain] = Array.from({ length: 4 }, (_, i) =>
             newRun({ job: "Job", runAt: t - 10 + i })

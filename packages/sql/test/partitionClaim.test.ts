@@ -9,12 +9,11 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
-import { JobStore } from "@jobss/core"
 import { SqlStore } from "@jobss/sql"
-import { Context, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { newRun } from "../../core/test/fixtures.js"
 import * as dialects from "../src/internal/dialects.js"
-import { type Backend, makeDatabase, sqlBackends } from "./databases.js"
+import { type Backend, sqlBackends, storeOn } from "./databases.js"
 
 type Row = Readonly<Record<string, unknown>>
 
@@ -41,14 +40,9 @@ describe.each(sqlBackends)("partitioned claim on %s", (backend) => {
     `a claim of a partitioned queue reads per partition, not per pending run (${backend})`,
     () =>
       Effect.gen(function* () {
-        const database = yield* makeDatabase(backend)
-        const client = yield* Layer.build(database.layer)
+        const { client, store } = yield* storeOn(backend)
         yield* Effect.gen(function* () {
           const sql = yield* SqlClient.SqlClient
-          const store = yield* Effect.map(
-            Layer.build(SqlStore.layer().pipe(Layer.provide(Layer.succeedContext(client)))),
-            Context.get(JobStore.JobStore)
-          )
           yield* store.registerQueue(
             {
               name: queue,
