@@ -89,6 +89,14 @@ const main = async (): Promise<number> => {
       cleaning.finally(() => process.exit(130))
     })
   }
+  // an error thrown outside the cases' promises (a driver's unhandled 'error' event) would otherwise end
+  // the process with its database servers and consumers still running
+  process.on("uncaughtException", (error) => {
+    log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    interrupted = true
+    cleaning ??= cleanup()
+    cleaning.finally(() => process.exit(1))
+  })
 
   const results: Results = {
     startedAt: new Date(started).toISOString(),
