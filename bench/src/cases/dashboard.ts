@@ -17,19 +17,26 @@ import { BenchNoop, jobssProducer, runsTable } from "../jobss.js"
 /** Where the router is mounted (its links start with it). */
 const base = "http://bench.local/jobs"
 
-/** Marks `count` of the finished runs failed, and writes an hour of history ending now. */
+/**
+ * Marks `count` of the finished runs failed, and makes an hour of attempts ending now, one every 60 ms:
+ * 3,000 failed and retried ones in the run history, and 57,000 successes, which are their runs' rows
+ * (succeeded runs whose `finished_at` falls in the hour; the history holds no success).
+ */
 const addFailuresAndHistory = (url: string, count: number, nowMs: number) =>
   pgExec(
     url,
     `UPDATE ${runsTable} SET status = 'failed', error = 'bench: a failure', finished_at = ${nowMs} - 60000
       WHERE id IN (SELECT id FROM ${runsTable} WHERE status = 'succeeded' ORDER BY id DESC LIMIT ${count})`,
+    `UPDATE ${runsTable} SET finished_at = ${nowMs} - recent.n * 3600000 / 57000 FROM (SELECT id, row_number()
+        OVER (ORDER BY id DESC) AS n FROM ${runsTable} WHERE status = 'succeeded' ORDER BY id DESC LIMIT 57000) recent
+      WHERE ${runsTable}.id = recent.id`,
     `INSERT INTO jobss_run_history (origin_id, run_id, occurrence, job, attempt, started_by, started_at,
         finished_at, outcome, error)
       SELECT md5(g::text), md5(g::text), 0, '${BenchNoop.name}', 1, 'bench-seed', ${nowMs} - g * 60 - 5,
-        ${nowMs} - g * 60, CASE WHEN g % 50 = 0 THEN 'failed' WHEN g % 20 = 0 THEN 'retried' ELSE 'succeeded' END, NULL
-      FROM generate_series(1, 60000) AS g`,
+        ${nowMs} - g * 60, CASE WHEN g % 50 = 0 THEN 'failed' ELSE 'retried' END, NULL
+      FROM generate_series(1, 60000) AS g WHERE g % 20 = 0`,
     "VACUUM ANALYZE jobss_run_history",
-    `ANALYZE ${runsTable}`
+    `VACUUM ANALYZE ${runsTable}`
   )
 
 /** The second page of a list: the first page's "Next page" link. */
