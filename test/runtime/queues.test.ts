@@ -154,9 +154,12 @@ describe.each(["memory", "postgres"] as const)("a freed queue slot wakes other i
       const Second = Job.make({ name: "Second", args: Schema.Struct({ n: Schema.Number }), queue: single })
       // polls every 30 seconds: only a wake-up can start the second run in time
       const options = { ...fastOptions, pollInterval: "30 seconds" } as const
+      // the first run holds the slot until the test lets it end (a fixed duration could end before a
+      // loaded machine sees it running, or before b has found the queue full)
+      const finishFirst = yield* Deferred.make<void>()
       const a = yield* cluster.start(
         options,
-        First.toLayer(() => Effect.sleep("300 millis"))
+        First.toLayer(() => Deferred.await(finishFirst))
       )
       const b = yield* cluster.start(
         options,
@@ -164,8 +167,15 @@ describe.each(["memory", "postgres"] as const)("a freed queue slot wakes other i
       )
       const first = yield* a.scheduler.createRun(First, { n: 1 })
       yield* eventually(a.scheduler.getRunState(first), (state) => state.status === "running")
-      // b claims when it is created, finds the queue full, and sleeps
+      // b claims when it is created, finds the queue full, reads the next due time and sleeps
+      const readsBefore = b.calls("nextDue")
       const second = yield* b.scheduler.createRun(Second, { n: 2 })
+      yield* eventually(
+        Effect.sync(() => b.calls("nextDue")),
+        (reads) => reads > readsBefore
+      )
+      expect((yield* b.scheduler.getRunState(second)).status).toBe("pending")
+      yield* Deferred.succeed(finishFirst, undefined)
       expect((yield* a.scheduler.awaitRun(first, { timeout: "10 seconds" })).status).toBe("succeeded")
       expect((yield* b.scheduler.awaitRun(second, { timeout: "5 seconds" })).status).toBe("succeeded")
     })
