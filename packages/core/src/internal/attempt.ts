@@ -248,7 +248,7 @@ export const make = <S extends Slot>(options: AttemptsOptions<S>): Effect.Effect
           value: HashMap.set(annotationsOf(run.job), "runId", run.originId)
         })
       })
-    const traced = TraceContext.exports(yield* Effect.tracer)
+    const traced = TraceContext.exportsSpans(yield* Effect.tracer)
 
     const interrupt = (slot: S, stop: outcomes.Stop): Effect.Effect<void> =>
       Effect.suspend(() => {

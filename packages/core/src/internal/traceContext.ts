@@ -17,17 +17,17 @@ const builtIn = Effect.runSync(Effect.tracer)
  * `JobsS.run`, the store's) only then, since Effect's built-in tracer exports nowhere, and a span
  * costs more than a no-op job (and about 4% of a `createRun`, each).
  */
-export const exports = (tracer: Tracer.Tracer): boolean => tracer !== builtIn
+export const exportsSpans = (tracer: Tracer.Tracer): boolean => tracer !== builtIn
 
 /**
  * `Effect.withSpan` without a stack trace (capturing one costs more than the rest of the span), made
- * only while the fiber's tracer `exports`.
+ * only while the fiber's tracer `exportsSpans` (Effect's built-in one does not).
  */
 export const withExportedSpan =
   (name: string, options: Omit<Tracer.SpanOptions, "captureStackTrace"> = {}) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.flatMap(Effect.tracer, (tracer) =>
-      exports(tracer) ? Effect.withSpan(effect, name, { ...options, captureStackTrace: false }) : effect
+      exportsSpans(tracer) ? Effect.withSpan(effect, name, { ...options, captureStackTrace: false }) : effect
     )
 
 /** The current span (or external parent span) as a `traceparent`, or `null` outside any span. */

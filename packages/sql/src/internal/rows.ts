@@ -56,6 +56,21 @@ const show = (value: unknown): string => {
   return String(value)
 }
 
+/** How a column of each run field kind is read: what it must hold, and its value from a driver's (`undefined`: it does not fit). */
+const kindReaders: {
+  readonly [K in JobStore.RunFieldKind]: {
+    readonly expected: string
+    readonly read: (value: unknown) => JobStore.RunFieldKinds[K] | undefined
+  }
+} = {
+  text: { expected: "text", read: toText },
+  textOrNull: { expected: "text", read: (value) => (value === null ? null : toText(value)) },
+  integer: { expected: "a number", read: toNumber },
+  integerOrNull: { expected: "a number", read: (value) => (value === null ? null : toNumber(value)) },
+  flag: { expected: "0 or 1", read: toFlag },
+  status: { expected: "a run status", read: toStatus }
+}
+
 /** Reads typed columns from one row, collecting what does not fit. */
 class Reader {
   readonly problems: Array<string> = []
@@ -73,28 +88,33 @@ class Reader {
     this.problems.push(`${key}: expected ${expected}, got ${show(this.row[key])}`)
   }
 
-  private nullable<A>(key: string, expected: string, convert: (value: unknown) => A | undefined): A | null {
-    const value = this.row[key]
-    return value === null ? null : this.field(key, expected, convert, null)
+  /** A column read as a run field kind (`kindReaders`), `fallback` when it does not fit. */
+  private kind<K extends JobStore.RunFieldKind>(
+    kind: K,
+    key: string,
+    fallback: JobStore.RunFieldKinds[K]
+  ): JobStore.RunFieldKinds[K] {
+    const { expected, read } = kindReaders[kind]
+    return this.field(key, expected, read, fallback)
   }
 
   number(key: string): number {
-    return this.field(key, "a number", toNumber, 0)
+    return this.kind("integer", key, 0)
   }
   numberOrNull(key: string): number | null {
-    return this.nullable(key, "a number", toNumber)
+    return this.kind("integerOrNull", key, null)
   }
   text(key: string): string {
-    return this.field(key, "text", toText, "")
+    return this.kind("text", key, "")
   }
   textOrNull(key: string): string | null {
-    return this.nullable(key, "text", toText)
+    return this.kind("textOrNull", key, null)
   }
   flag(key: string): boolean {
-    return this.field(key, "0 or 1", toFlag, false)
+    return this.kind("flag", key, false)
   }
   status(key: string): RunStatus {
-    return this.field(key, "a run status", toStatus, "failed")
+    return this.kind("status", key, "failed")
   }
   outcome(key: string): AttemptOutcome {
     return this.field(
@@ -136,21 +156,6 @@ export const shapeOf = (keys: ReadonlyArray<string>): Readonly<Record<string, nu
 const storedShape = shapeOf(runFieldNames)
 
 const claimedShape = shapeOf([...runFieldNames, "claim"])
-
-/** How a column of each run field kind is read: what it must hold, and its value from a driver's (`undefined`: it does not fit). */
-const kindReaders: {
-  readonly [K in JobStore.RunFieldKind]: {
-    readonly expected: string
-    readonly read: (value: unknown) => JobStore.RunFieldKinds[K] | undefined
-  }
-} = {
-  text: { expected: "text", read: toText },
-  textOrNull: { expected: "text", read: (value) => (value === null ? null : toText(value)) },
-  integer: { expected: "a number", read: toNumber },
-  integerOrNull: { expected: "a number", read: (value) => (value === null ? null : toNumber(value)) },
-  flag: { expected: "0 or 1", read: toFlag },
-  status: { expected: "a run status", read: toStatus }
-}
 
 /** Each run field with its column and how that column is read, resolved once. */
 const runReaders = runFieldNames.map((field) => ({

@@ -28,6 +28,8 @@ export interface History {
 export const make = (ctx: Pick<StoreContext, "sql" | "runs" | "historyTable">): History => {
   const { sql, runs, historyTable } = ctx
   const minute = sql.literal("finished_at - (finished_at % 60000)")
+  // history rows of successes that earlier versions wrote: their runs' rows stand for them
+  const notSuccess = sql.literal("outcome <> 'succeeded'")
   return {
     into: sql`${historyTable} (origin_id, run_id, occurrence, job, attempt, started_by, started_at,
       finished_at, outcome, error, result)`,
@@ -36,7 +38,7 @@ export const make = (ctx: Pick<StoreContext, "sql" | "runs" | "historyTable">): 
     attempts: (originId) =>
       sql`SELECT * FROM (
         SELECT seq, origin_id, run_id, occurrence, job, attempt, started_by, started_at, finished_at, outcome,
-          error, result FROM ${historyTable} WHERE origin_id = ${originId} AND outcome <> 'succeeded'
+          error, result FROM ${historyTable} WHERE origin_id = ${originId} AND ${notSuccess}
         UNION ALL
         SELECT NULL, origin_id, id, occurrence, job, run_total_count, COALESCE(started_by, ''),
           COALESCE(started_at, finished_at), finished_at, 'succeeded', NULL, result
@@ -44,7 +46,7 @@ export const make = (ctx: Pick<StoreContext, "sql" | "runs" | "historyTable">): 
       ) attempts ORDER BY occurrence, seq IS NULL, seq`,
     outcomesPerMinute: (since) =>
       sql`SELECT ${minute} AS minute, outcome, COUNT(*) AS n FROM ${historyTable}
-        WHERE finished_at >= ${int(since)} AND outcome <> 'succeeded' GROUP BY ${minute}, outcome
+        WHERE finished_at >= ${int(since)} AND ${notSuccess} GROUP BY ${minute}, outcome
         UNION ALL
         SELECT ${minute} AS minute, 'succeeded' AS outcome, COUNT(*) AS n FROM ${runs}
         WHERE status = 'succeeded' AND finished_at >= ${int(since)} GROUP BY ${minute}`
