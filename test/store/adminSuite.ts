@@ -202,7 +202,7 @@ export const adminSuite = (name: string, backend: StoreBackend): void => {
     )
 
     test(
-      "a job and a queue whose only runs are running are listed and counted",
+      "a job and a queue whose only runs are running are listed and counted, and the queue's pending runs beside them",
       () =>
         Effect.gen(function* () {
           const { store } = yield* backend.make
@@ -218,6 +218,11 @@ export const adminSuite = (name: string, backend: StoreBackend): void => {
           ])
           expect((yield* store.admin.countQueueRuns(100)).filter((count) => count.queue === queue)).toEqual([
             { queue, status: "running", count: 1, capped: false }
+          ])
+          // the pending gauge's counts read the running and the pending runs of a queue each on their own
+          yield* insertRuns(store, job, 2, { queue })
+          expect((yield* store.queueCounts).filter((count) => count.queue === queue)).toEqual([
+            { queue, running: 1, pending: 2 }
           ])
         }),
       timeout

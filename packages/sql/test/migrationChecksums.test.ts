@@ -28,6 +28,7 @@ const released: Record<string, Record<string, string>> = {
     "11_admin_queues": "7ae07bed25fe567ae4d210365d7fa8620230fc19cb6852ba7d45a78faba01f2c",
     "12_run_stage": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "13_partition_heads": "5a27e7708b88ac0416f30cd3b031dee6dbfa96afeae4d1e5316cec302684d6ee",
+    "14_admin_without_running": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "9_queues": "2b9117247adc9b57fa4e296ac31b7a2f7bd4c92f90677760fa2954a55f89d22b"
   },
   mysql: {
@@ -43,6 +44,7 @@ const released: Record<string, Record<string, string>> = {
     "11_admin_queues": "78fe22a24370abe617f51aff927abcf412e8b3d223c93a9dba086b0ddf68937e",
     "12_run_stage": "98c2dcde715c2efc0d8082be0b29bed475a02894b89ca00228717ab133cd2c51",
     "13_partition_heads": "0a18dc3f7f17637cfec878f32a3f732c2354c35dc2596981ca5051f875bbae6f",
+    "14_admin_without_running": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "9_queues": "62ce14a10c99d64ee118d3d9e7051ef325be3a6fac74f17b00f57daa7e9d6ceb"
   },
   sqlite: {
@@ -58,6 +60,7 @@ const released: Record<string, Record<string, string>> = {
     "11_admin_queues": "7ae07bed25fe567ae4d210365d7fa8620230fc19cb6852ba7d45a78faba01f2c",
     "12_run_stage": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "13_partition_heads": "4a46141f43f9ef35cc96595d1079c02a4b0fde4410e8cf69b09d755c3f9af4a6",
+    "14_admin_without_running": "55f85836e0cf9b734906d6d485a7f0d36c6c3f35bd6067c86ee43d2f65a35fe7",
     "9_queues": "e3d779754c70e8d2d71abc6cbbf642062157772249615e609119ce7b49e7ea9a"
   }
 }

@@ -88,7 +88,7 @@ const schemaOf = (backend: string) =>
   })
 
 /** The ids of every migration, as a fresh database applies them. */
-const allMigrations = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+const allMigrations = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
 
 const storeOf = (layer: Layer.Layer<SqlClient.SqlClient, unknown>, options?: SqlStore.SqlStoreOptions) =>
   Effect.map(Layer.build(SqlStore.layer(options).pipe(Layer.provide(layer))), Context.get(JobStore.JobStore))

@@ -238,11 +238,13 @@ export interface Dialect {
    */
   readonly dueIndex: (queued: boolean) => Fragment
   /**
-   * What the admin indexes hold after their group column (`store/admin.ts`): `"status"` (PostgreSQL,
-   * SQLite: migrations 10 and 11), or `"stage"` (MySQL, migration 12: `active` for pending and
-   * running runs, so that no claim changes them; running runs are read through `runs_pending`).
+   * What the admin indexes hold after their group column (`store/admin.ts`): `"status"` for every
+   * run (PostgreSQL: migrations 10 and 11); `"statusWithoutRunning"` for every run but the running
+   * ones (SQLite, migration 14: a claim only deletes entries; running runs are read through
+   * `runs_running`); or `"stage"` (MySQL, migration 12: `active` for pending and running runs, so
+   * that no claim changes them; running runs are read through `runs_pending`).
    */
-  readonly adminKey: "status" | "stage"
+  readonly adminKey: "status" | "statusWithoutRunning" | "stage"
   /** Whether the text column contains `text`, case-sensitive, no wildcards (`listRuns`'s `argsContains`). */
   readonly contains: (column: Fragment, text: string) => Fragment
   /** The number of rows a statement run with `.raw` matched. */

@@ -117,7 +117,7 @@ export const make = (
       }),
     throughIndex: () => sql.literal(""),
     dueIndex,
-    adminKey: "status",
+    adminKey: "statusWithoutRunning",
     contains: (column, text) => sql`instr(${column}, ${text}) > 0`,
     affectedRows: (raw) => Number(propertyOf(raw, "changes") ?? 0),
     retrying: busy.retryingFor(Busy.operationRetryMs),

@@ -16,6 +16,7 @@ import * as queues from "./migrations/0009_queues.js"
 import * as admin from "./migrations/0010_admin.js"
 import * as adminQueues from "./migrations/0011_admin_queues.js"
 import * as partitionHeads from "./migrations/0013_partition_heads.js"
+import * as adminWithoutRunning from "./migrations/0014_admin_without_running.js"
 
 /** The migrations for the (validated, lower-case) table prefix `p`. */
 export const migrations = (p: string): ReadonlyArray<Migration> => [
@@ -34,7 +35,8 @@ export const migrations = (p: string): ReadonlyArray<Migration> => [
   { id: 11, name: "admin_queues", statements: adminQueues.statements(p) },
   // MySQL/MariaDB only: admin indexes by `stage`, which a claim does not change
   { id: 12, name: "run_stage", statements: [] },
-  { id: 13, name: "partition_heads", statements: partitionHeads.statements(p) }
+  { id: 13, name: "partition_heads", statements: partitionHeads.statements(p) },
+  { id: 14, name: "admin_without_running", statements: adminWithoutRunning.statements(p) }
 ]
 
 /** The Migrator's bookkeeping table, with the very definition the Migrator uses. */
