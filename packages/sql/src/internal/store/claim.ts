@@ -162,15 +162,18 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
   const queuesTable = sql(dialect.tables.queues)
   /**
    * A due run of a queue that the last claim left waits on a limit: a slot, the window or a resume
-   * wakes it; the window of a rate-limited queue with due runs frees a slot when its oldest start
-   * leaves it. An instance that claims no queue's runs reads neither (PostgreSQL plans the statement
-   * at each call, and the queues' parts more than doubled that).
+   * wakes it, so only the queues' runs due later count (read apart from the runs in no queue: in one
+   * condition with an OR, the database reads every pending run of the queues). The window of a
+   * rate-limited queue with due runs frees a slot when its oldest start leaves it. An instance that
+   * claims no queue's runs reads neither (PostgreSQL plans the statement at each call, and the
+   * queues' parts more than doubled that).
    */
   const queueParts = (jobs: ReadonlyArray<string>, schedules: ReadonlyArray<string>, queues: ReadonlyArray<string>) =>
     queues.length === 0
-      ? { runs: sql.literal("queue IS NULL"), windowFreesAt: sql.literal("NULL") }
+      ? { laterInQueues: sql.literal("NULL"), windowFreesAt: sql.literal("NULL") }
       : {
-          runs: sql`(queue IS NULL OR (${inList(sql, "queue", queues)} AND run_at > ${now}))`,
+          laterInQueues: sql`(SELECT MIN(run_at) FROM ${runs} WHERE status = 'pending' AND ${claimable(jobs, schedules)}
+            AND ${inList(sql, "queue", queues)} AND run_at > ${now})`,
           windowFreesAt: sql`(SELECT MIN(s.started_at + q.rate_period_ms) FROM ${starts} s JOIN ${queuesTable} q ON q.name = s.queue
             WHERE ${inList(sql, "queue", queues)} AND q.rate_limit IS NOT NULL AND q.paused = 0
               AND s.started_at + q.rate_period_ms > ${now}
@@ -181,15 +184,17 @@ export const make = (ctx: StoreContext): Pick<JobStore.JobStoreShape, "now" | "c
     const parts = queueParts(jobs, schedules, queues ?? [])
     return unit(
       sql<Row>`SELECT ${now} AS now_ms, (SELECT MIN(run_at) FROM ${runs}
-        WHERE status = 'pending' AND ${claimable(jobs, schedules)} AND ${parts.runs}) AS next_run_at,
-        ${parts.windowFreesAt} AS window_frees_at`
+        WHERE status = 'pending' AND ${claimable(jobs, schedules)} AND queue IS NULL) AS next_run_at,
+        ${parts.laterInQueues} AS later_in_queues, ${parts.windowFreesAt} AS window_frees_at`
     ).pipe(
       Effect.flatMap((result) => {
         const row = result[0]
         const at = rows.toNumber(row?.["now_ms"])
-        const due = rows.toNumber(row?.["next_run_at"])
-        const frees = rows.toNumber(row?.["window_frees_at"])
-        const next = due === undefined ? frees : frees === undefined ? due : Math.min(due, frees)
+        const times = ["next_run_at", "later_in_queues", "window_frees_at"].flatMap((column) => {
+          const time = rows.toNumber(row?.[column])
+          return time === undefined ? [] : [time]
+        })
+        const next = times.length === 0 ? undefined : Math.min(...times)
         if (at === undefined) {
           return Effect.fail(
             new JobsSError.JobStoreError({ message: "SqlStore.nextDue: the database returned no time" })
