@@ -321,6 +321,12 @@ export interface JobStoreShape extends QueueOperations {
   readonly admin: JobStoreAdmin
   /** Signals that new runs may be due (e.g. PostgreSQL `LISTEN`); never ends. */
   readonly wakeups: Stream.Stream<void>
+  /**
+   * Whether each call runs to its end on the JavaScript thread (an embedded database behind a
+   * synchronous driver, such as SQLite, or memory): nothing else runs while it writes, so the runtime
+   * lets ready runs take more turns before it writes a batch of their settlements. Absent means `false`.
+   */
+  readonly blocking?: boolean
 }
 
 export { JobStore }

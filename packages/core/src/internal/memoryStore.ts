@@ -349,6 +349,7 @@ export const make: Effect.Effect<JobStoreShape> = Effect.map(PubSub.sliding<void
       atNow((now) => Queues.pauseQueue(state, name, paused, now)).pipe(Effect.zipRight(wake(!paused))),
     queues: Effect.sync(() => [...state.queues.values()].sort((a, b) => (a.name < b.name ? -1 : 1))),
     queueCounts: Effect.sync(() => Queues.queueCounts(state)),
-    wakeups: Stream.fromPubSub(hub)
+    wakeups: Stream.fromPubSub(hub),
+    blocking: true
   }
 })

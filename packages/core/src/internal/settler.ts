@@ -43,8 +43,12 @@ const requeues = (pending: Pending, fence: FenceResult): boolean =>
   fence === "held" &&
   (pending.settlement._tag === "Retry" || pending.settlement._tag === "Snoozed" || pending.settlement._tag === "Next")
 
-/** Scheduler turns the writer lets other fibers run before it writes a batch that is not full. */
-const yieldTurns = 16
+/**
+ * Scheduler turns the writer lets other fibers run before it writes a batch that is not full. A
+ * blocking store (`JobStoreShape.blocking`) gets more: nothing ends while it writes, so its batch holds
+ * only what ended in these turns (SQLite, 20,000 no-op runs: about 205 batches with 16, 125 with 64).
+ */
+const yieldTurns = { awaiting: 16, blocking: 64 } as const
 
 /** Called once a settlement is written (or given up). */
 export type Done = (fence: FenceResult) => void
@@ -58,6 +62,7 @@ interface Pending {
 export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { maxBatch, store } = options
+    const turns = store.blocking === true ? yieldTurns.blocking : yieldTurns.awaiting
     let queue: Array<Pending> = []
     let writing = false
     let waiting = false
@@ -98,9 +103,9 @@ export const make = (options: SettlerOptions): Effect.Effect<Settler, never, Sco
           waiting = true
           yield* Queue.take(wake)
           waiting = false
-          // let the fibers that are ready run a few turns first: with a synchronous driver (SQLite) nothing
+          // let the fibers that are ready run a few turns first: with a blocking store (SQLite) nothing
           // else runs while a batch is written, so this is what makes its batches more than a few runs each
-          for (let turn = 0; turn < yieldTurns && queue.length < maxBatch; turn++) yield* Effect.yieldNow()
+          for (let turn = 0; turn < turns && queue.length < maxBatch; turn++) yield* Effect.yieldNow()
           continue
         }
         writing = true

@@ -191,6 +191,8 @@ export interface Dialect {
    * `execute`): multi-row INSERTs then come in power-of-two sizes, so few distinct texts exist.
    */
   readonly preparesStatements: boolean
+  /** Whether the driver runs each statement to its end on the JavaScript thread (better-sqlite3): `JobStoreShape.blocking`. */
+  readonly blocking: boolean
   /**
    * How many connections the client's pool may open (the driver's `maxConnections`, or its default);
    * 1 for SQLite's one connection and for a client whose pool size is unknown.

@@ -44,6 +44,7 @@ export const make = (dialect: Dialect, ownConnection: OwnConnection): JobStore.J
     ...leases.make(ctx),
     admin: { ...admin.make(ctx), ...adminChanges.make(ctx) },
     ...queues.make(ctx),
-    wakeups: dialect.wakeups
+    wakeups: dialect.wakeups,
+    blocking: dialect.blocking
   }
 }

@@ -156,6 +156,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, mysql: Option.Option<M
     onUniqueKeyConflictIgnore: sql.literal("ON DUPLICATE KEY UPDATE id = id"),
     ignoresDuplicateIds: true,
     preparesStatements: true,
+    blocking: false,
     poolSize: poolSizeOf(mysql),
     insertChunkRows,
     insertRows: (chunk) => valuesList(sql, now, chunk),

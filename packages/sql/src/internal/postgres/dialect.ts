@@ -54,6 +54,7 @@ export const make = (sql: SqlClient.SqlClient, t: Tables, pg: Option.Option<PgCl
     onUniqueKeyConflictIgnore: shapes.onUniqueKeyConflictIgnore(sql),
     ignoresDuplicateIds: false,
     preparesStatements: false,
+    blocking: false,
     poolSize: poolSizeOf(pg),
     insertChunkRows: unnestChunkRows,
     // one row: a VALUES list is a little faster

@@ -64,6 +64,7 @@ export const make = (
     onUniqueKeyConflictIgnore: shapes.onUniqueKeyConflictIgnore(sql),
     ignoresDuplicateIds: false,
     preparesStatements: false,
+    blocking: true,
     poolSize: 1,
     insertChunkRows,
     insertRows: (chunk) => valuesList(sql, now, chunk),
