@@ -11,7 +11,7 @@ const start = Date.parse("2025-01-01T00:00:00.000Z")
 
 const memory: StoreBackend = {
   clock: "test",
-  capabilities: { wakeups: true },
+  capabilities: { wakeups: true, blocking: true },
   make: Effect.gen(function* () {
     yield* TestClock.setTime(start)
     const store = yield* JobStore.makeMemory

@@ -17,7 +17,7 @@ import { type StoreBackend, storeSuite } from "./storeSuite.js"
 for (const backend of sqlBackends) {
   const sql: StoreBackend = {
     clock: "live",
-    capabilities: { wakeups: backend === "postgres" },
+    capabilities: { wakeups: backend === "postgres", blocking: backend === "sqlite" },
     make: Effect.gen(function* () {
       const database = yield* makeDatabase(backend)
       const connect = Effect.map(

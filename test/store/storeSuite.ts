@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto"
  * ```ts
  * storeSuite("memory", {
  *   clock: "test",                       // tests run with TestClock (`it.scoped`)
- *   capabilities: { wakeups: true },
+ *   capabilities: { wakeups: true, blocking: true },
  *   make: Effect.map(JobStore.makeMemory, (store) => ({
  *     store,
  *     connect: Effect.succeed(store),    // "another connection" on the same data
@@ -22,7 +22,7 @@ import { randomUUID } from "node:crypto"
  */
 import { describe, expect, it } from "@effect/vitest"
 import { JobStore, RunId } from "@jobss/core"
-import { Deferred, Effect, Fiber, Option, type Scope, Stream, TestServices } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Runtime, type Scope, Stream, TestServices } from "effect"
 import { newRun } from "../../packages/core/test/fixtures.js"
 import { leaseCases } from "./leaseSuite.js"
 import { queueCases } from "./queueSuite.js"
@@ -54,6 +54,8 @@ export interface StoreBackend {
   readonly capabilities: {
     /** `wakeups` emits when another connection inserts a run (memory, PostgreSQL LISTEN/NOTIFY). */
     readonly wakeups: boolean
+    /** Each call runs to its end on the JavaScript thread, so the store declares `blocking` (memory, SQLite). */
+    readonly blocking: boolean
   }
   /** A fresh harness for one test, scoped to it. */
   readonly make: Effect.Effect<StoreHarness, unknown, Scope.Scope>
@@ -1944,6 +1946,38 @@ export const storeSuite = (name: string, backend: StoreBackend): void => {
     leaseCases(test, backend.make, timeout)
 
     queueCases(test, backend.make, timeout)
+
+    describe("blocking", () => {
+      /**
+       * Whether `effect` ends in place when run synchronously; when it cannot (it waits on I/O), its
+       * fiber, which goes on in the background, is awaited before answering `false`.
+       */
+      const endsInPlace = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<boolean> =>
+        Effect.suspend(() => {
+          const exit = Effect.runSyncExit(effect)
+          if (Exit.isSuccess(exit)) return Effect.succeed(true)
+          const defect = Cause.dieOption(exit.cause)
+          return Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)
+            ? Effect.as(Fiber.await(defect.value.fiber), false)
+            : Effect.die(Cause.squash(exit.cause))
+        })
+
+      test(
+        `is declared ${backend.capabilities.blocking}, as its reads and writes end in place or not`,
+        () =>
+          Effect.gen(function* () {
+            const { store } = yield* backend.make
+            expect(store.blocking === true).toBe(backend.capabilities.blocking)
+            expect(yield* endsInPlace(store.now)).toBe(backend.capabilities.blocking)
+            const t = yield* store.now
+            const run = newRun({ job: uid("Job"), runAt: t })
+            expect(yield* endsInPlace(store.insert([run]))).toBe(backend.capabilities.blocking)
+            // the insert went through either way
+            expect((yield* store.get(run.id))?.id).toBe(run.id)
+          }),
+        timeout
+      )
+    })
 
     describe("wakeups", () => {
       test(
